@@ -1,0 +1,55 @@
+// One interface over the host's cgroup hierarchy (v1, hybrid or v2), detected
+// once. Callers never branch on the version.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cgroups/stats.h"
+#include "oci/spec.h"
+#include "sys/result.h"
+
+namespace guise::cgroups {
+
+class Cgroup {
+ public:
+  virtual ~Cgroup() = default;
+
+  // Where this cgroup lives, as saved in the container's state and given back to open().
+  // Keys are hierarchy names ("memory", "cpu", ..., "unified"), values absolute directories.
+  virtual std::map<std::string, std::string> paths() const = 0;
+
+  // Writes every limit in linux.resources; an error names the field and the file.
+  virtual Result<void> apply(const oci::Resources& resources) = 0;
+
+  // On v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); -1 where the host has no
+  // usable v2 hierarchy, in which case the caller uses add_process() right after clone.
+  virtual int clone_into_fd() const = 0;
+  virtual Result<void> add_process(pid_t pid) = 0;
+
+  virtual Result<std::vector<pid_t>> pids() const = 0;
+  virtual Result<void> kill_all(int signal) = 0;
+  virtual Result<void> freeze() = 0;  // returns once frozen
+  virtual Result<void> thaw() = 0;
+  virtual Result<bool> frozen() const = 0;
+
+  // Kills what is left, removes the directories (retrying while the kernel holds them).
+  virtual Result<void> destroy() = 0;
+
+  // Usage counters for `events --stats` (added with the drivers; see stats.h).
+  virtual Result<Stats> stats() const = 0;
+};
+
+// Makes the container's cgroup. cgroups_path: linux.cgroupsPath ("" for the default,
+// named after id, below the runtime's own cgroup; relative is below the runtime's own
+// cgroup; absolute is below the hierarchy root).
+Result<std::unique_ptr<Cgroup>> create(const std::string& cgroups_path, const std::string& id);
+
+// Reopens a cgroup made by create() from its saved paths(); makes nothing.
+Result<std::unique_ptr<Cgroup>> open(const std::map<std::string, std::string>& paths);
+
+}  // namespace guise::cgroups

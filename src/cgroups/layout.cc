@@ -1,0 +1,157 @@
+#include "cgroups/layout.h"
+
+#include <algorithm>
+
+#include "cgroups/path.h"
+#include "sys/syscalls.h"
+
+namespace guise::cgroups {
+
+namespace {
+
+struct CgroupMount {
+  std::string root, mountpoint, fstype;
+  std::vector<std::string> options;  // super options: "rw", "cpu", "name=systemd", ...
+};
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    auto pos = s.find(sep);
+    out.push_back(s.substr(0, pos));
+    if (pos == std::string_view::npos) return out;
+    s.remove_prefix(pos + 1);
+  }
+}
+
+bool is_octal(char c) { return c >= '0' && c <= '7'; }
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
+  std::vector<CgroupMount> mounts;
+  for (auto line : split(mountinfo, '\n')) {
+    auto dash = line.find(" - ");
+    if (dash == std::string_view::npos) continue;
+    auto head = split(line.substr(0, dash), ' ');
+    auto tail = split(line.substr(dash + 3), ' ');
+    if (head.size() < 5 || tail.size() < 3) continue;
+    if (tail[0] != "cgroup" && tail[0] != "cgroup2") continue;
+    CgroupMount m{unescape(head[3]), unescape(head[4]), std::string(tail[0]), {}};
+    for (auto opt : split(tail[2], ',')) m.options.emplace_back(opt);
+    mounts.push_back(std::move(m));
+  }
+  return mounts;
+}
+
+// Higher is better: the mount must show this process's cgroup; the usual place wins ties.
+int mount_score(const CgroupMount& m, const std::string& own_path) {
+  int score = 0;
+  if (is_path_below(own_path, m.root)) score += 4;
+  if (m.mountpoint == "/sys/fs/cgroup") score += 2;
+  if (m.mountpoint.starts_with("/sys/fs/cgroup/")) score += 1;
+  return score;
+}
+
+const CgroupMount* pick_mount(const std::vector<CgroupMount>& mounts, const std::vector<std::string>& controllers,
+                              const std::string& own_path) {
+  const CgroupMount* best = nullptr;
+  int best_score = -1;
+  for (const auto& m : mounts) {
+    bool v2 = controllers.empty();
+    if (v2 != (m.fstype == "cgroup2")) continue;
+    bool all = std::all_of(controllers.begin(), controllers.end(), [&](const std::string& c) {
+      return std::find(m.options.begin(), m.options.end(), c) != m.options.end();
+    });
+    if (!all) continue;
+    int score = mount_score(m, own_path);
+    if (score > best_score) best = &m, best_score = score;
+  }
+  return best;
+}
+
+bool has_real_controller(const Hierarchy& h) {
+  return std::any_of(h.controllers.begin(), h.controllers.end(),
+                     [](const std::string& c) { return !c.starts_with("name="); });
+}
+
+}  // namespace
+
+const char* mode_name(Mode mode) {
+  switch (mode) {
+    case Mode::kV1:
+      return "v1";
+    case Mode::kHybrid:
+      return "hybrid";
+    case Mode::kV2:
+      return "v2";
+  }
+  return "?";
+}
+
+bool Hierarchy::has(std::string_view controller) const {
+  return std::find(controllers.begin(), controllers.end(), controller) != controllers.end();
+}
+
+const Hierarchy* Layout::find_v1(std::string_view controller) const {
+  for (const auto& h : v1)
+    if (h.has(controller)) return &h;
+  return nullptr;
+}
+
+Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_self_cgroup) {
+  auto mounts = parse_cgroup_mounts(mountinfo);
+  Layout layout;
+  for (auto line : split(proc_self_cgroup, '\n')) {
+    if (line.empty()) continue;
+    // "4:memory:/a/b"; the path may itself hold ':'.
+    auto first = line.find(':');
+    auto second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos)
+      return sys::user_error("malformed /proc/self/cgroup line: " + std::string(line));
+    Hierarchy h;
+    for (auto c : split(line.substr(first + 1, second - first - 1), ','))
+      if (!c.empty()) h.controllers.emplace_back(c);
+    h.own_path = std::string(line.substr(second + 1));
+    bool v2 = h.controllers.empty();
+    if (v2 && line.substr(0, first) != "0") continue;  // a v1 hierarchy with no controller and no name
+    const CgroupMount* m = pick_mount(mounts, h.controllers, h.own_path);
+    if (!m) continue;  // not mounted: not usable
+    h.mountpoint = m->mountpoint;
+    h.mount_root = m->root;
+    if (v2)
+      layout.unified = std::move(h);
+    else
+      layout.v1.push_back(std::move(h));
+  }
+  bool v1_controllers = std::any_of(layout.v1.begin(), layout.v1.end(), has_real_controller);
+  if (v1_controllers) {
+    layout.mode = layout.unified ? Mode::kHybrid : Mode::kV1;
+  } else if (layout.unified) {
+    layout.mode = Mode::kV2;
+    layout.v1.clear();  // a lone named v1 hierarchy next to a v2 host plays no part
+  } else {
+    return sys::user_error("no cgroup hierarchy is mounted (looked in /proc/self/mountinfo for cgroup and cgroup2)");
+  }
+  return layout;
+}
+
+Result<Layout> host_layout() {
+  auto mountinfo = GUISE_TRY(sys::read_file("/proc/self/mountinfo"));
+  auto own = GUISE_TRY(sys::read_file("/proc/self/cgroup"));
+  return parse_layout(mountinfo, own);
+}
+
+}  // namespace guise::cgroups

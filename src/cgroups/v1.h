@@ -1,0 +1,80 @@
+// The cgroup v1 driver (also used on hybrid hosts): one directory per mounted
+// hierarchy. Each controller's writer lives in its own v1_<controller>.cc.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cgroups/cgroup.h"
+#include "cgroups/layout.h"
+
+namespace guise::cgroups::v1 {
+
+// The container's directory in each hierarchy, keyed by controller ("cpu", "cpuacct",
+// "name=systemd"), and "unified" for the cgroup2 mount of a hybrid host.
+class Dirs {
+ public:
+  Dirs() = default;
+  explicit Dirs(std::map<std::string, std::string> by_key);
+
+  const std::map<std::string, std::string>& map() const { return by_key_; }
+  const std::string* find(std::string_view controller) const;
+  // The directory of a controller the config asks for; an error naming `field` if unmounted.
+  Result<std::string> need(std::string_view controller, std::string_view field) const;
+  std::vector<std::string> unique() const;  // each directory once (co-mounted controllers share one)
+
+ private:
+  std::map<std::string, std::string> by_key_;
+};
+
+// One writer per controller; each writes only what the resources set and asks for its
+// hierarchy only then.
+Result<void> apply_cpuset(const Dirs& dirs, const oci::Resources& r);
+Result<void> apply_devices(const Dirs& dirs, const oci::Resources& r);
+Result<void> apply_memory(const Dirs& dirs, const oci::Resources& r);
+Result<void> apply_cpu(const Dirs& dirs, const oci::Resources& r);
+Result<void> apply_pids(const Dirs& dirs, const oci::Resources& r);
+Result<void> apply_blkio(const Dirs& dirs, const oci::Resources& r);
+Result<void> apply_hugetlb(const Dirs& dirs, const oci::Resources& r);
+Result<void> apply_network(const Dirs& dirs, const oci::Resources& r);  // net_cls and net_prio
+Result<void> apply_rdma(const Dirs& dirs, const oci::Resources& r);
+
+// A new cpuset cgroup starts with empty cpus and mems and refuses processes: copy them
+// from the parent into each directory of `made` on the way to `leaf`, and into `leaf`.
+Result<void> inherit_cpuset(const std::string& leaf, const std::vector<std::string>& made);
+
+// freezer.state; each returns once the state is reached (ETIMEDOUT after ~5 s).
+Result<void> freeze(const std::string& freezer_dir);
+Result<void> thaw(const std::string& freezer_dir);
+Result<bool> frozen(const std::string& freezer_dir);
+
+Result<Stats> read_stats(const Dirs& dirs);
+
+class V1Cgroup final : public Cgroup {
+ public:
+  explicit V1Cgroup(Dirs dirs) : dirs_(std::move(dirs)) {}
+
+  std::map<std::string, std::string> paths() const override { return dirs_.map(); }
+  Result<void> apply(const oci::Resources& resources) override;
+  int clone_into_fd() const override { return -1; }
+  Result<void> add_process(pid_t pid) override;
+  Result<std::vector<pid_t>> pids() const override;
+  Result<void> kill_all(int signal) override;
+  Result<void> freeze() override;
+  Result<void> thaw() override;
+  Result<bool> frozen() const override;
+  Result<void> destroy() override;
+  Result<Stats> stats() const override;
+
+ private:
+  Dirs dirs_;
+};
+
+// Makes the container's directory in every hierarchy of `layout` (v1 or hybrid).
+Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id);
+
+}  // namespace guise::cgroups::v1

@@ -1,0 +1,58 @@
+// v2 memory controller: memory.max, memory.swap.max (swap alone, converted from OCI's
+// memory+swap total as runc does), memory.low. The v1-only knobs (swappiness, kernel,
+// kernelTCP, useHierarchy) have no v2 file and are ignored, as runc ignores them.
+#include <cerrno>
+
+#include "cgroups/fs.h"
+#include "cgroups/v2.h"
+#include "cgroups/values.h"
+
+namespace guise::cgroups::v2 {
+
+namespace {
+
+constexpr const char* kLimitField = "linux.resources.memory.limit";
+constexpr const char* kSwapField = "linux.resources.memory.swap";
+
+// checkBeforeUpdate: refuse a limit below what the cgroup already uses rather than
+// have the kernel OOM-kill the container to meet it.
+Result<void> check_usage(const std::string& dir, const oci::MemoryResources& m) {
+  if (!m.check_before_update.value_or(false) || !m.limit || *m.limit <= 0) return Ok();
+  uint64_t current = GUISE_TRY(fs::read_u64(dir, "memory.current"), kLimitField);
+  if (current > static_cast<uint64_t>(*m.limit))
+    return sys::user_error(std::string(kLimitField) + ": " + std::to_string(*m.limit) + " is below the current usage " +
+                           std::to_string(current) + " (checkBeforeUpdate)");
+  return Ok();
+}
+
+Result<void> set_swap(const std::string& dir, const oci::MemoryResources& m) {
+  std::string swap = GUISE_TRY(v2_swap_max(m.swap, m.limit), kSwapField);
+  if (swap.empty()) return Ok();
+  auto done = write(dir, "memory.swap.max", swap, kSwapField);
+  // Without swap accounting there is no file; "no limit" and "no swap" both hold then.
+  if (!done.ok() && done.error().errnum == ENOENT && (swap == "max" || swap == "0")) return Ok();
+  return done;
+}
+
+}  // namespace
+
+Result<void> apply_memory(const std::string& dir, const oci::Resources& r) {
+  if (!r.memory) return Ok();
+  const auto& m = *r.memory;
+  if (m.disable_oom_killer.value_or(false))
+    return sys::user_error("linux.resources.memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off");
+  if (!m.limit && !m.swap && !m.reservation) return Ok();
+  GUISE_TRY(check_usage(dir, m));
+  GUISE_TRY(set_swap(dir, m));
+  if (m.limit) {
+    std::string v = v2_memory_value(*m.limit);
+    if (!v.empty()) GUISE_TRY(write(dir, "memory.max", v, kLimitField));
+  }
+  if (m.reservation) {
+    std::string v = v2_memory_value(*m.reservation);
+    if (!v.empty()) GUISE_TRY(write(dir, "memory.low", v, "linux.resources.memory.reservation"));
+  }
+  return Ok();
+}
+
+}  // namespace guise::cgroups::v2

@@ -1,0 +1,49 @@
+// guise-oci: runc's command line, flag for flag. Parsing and output only; the work
+// is in runtime/.
+#include <seccomp.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/log.h"
+#include "oci/spec.h"
+
+using namespace guise;
+
+int main(int argc, char** argv) {
+  CLI::App app{"guise-oci: an OCI container runtime, drop-in for runc", "guise-oci"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  cli::Options opt;
+  app.add_option("--root", opt.globals.root, "root directory for container state")->capture_default_str();
+  app.add_option("--log", opt.log_path, "log file (default: stderr only)");
+  app.add_option("--log-format", opt.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", opt.debug, "enable debug output");
+  app.add_flag("--systemd-cgroup", opt.systemd_cgroup, "use systemd to manage cgroups");
+  app.add_option("--rootless", opt.rootless, "auto, true or false")->check(CLI::IsMember({"auto", "true", "false"}));
+  app.add_option("--criu", opt.criu, "path to criu (for checkpoint)");
+  const struct scmp_version* sv = seccomp_version();
+  std::string version = std::string("guise-oci version ") + GUISE_VERSION + "\nspec: " + oci::kSpecVersion +
+                        "\nlibseccomp: " + std::to_string(sv->major) + "." + std::to_string(sv->minor) + "." +
+                        std::to_string(sv->micro);
+  app.set_version_flag("--version,-v", version);
+
+  cli::register_commands(app, opt);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << version << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "guise-oci: %s\n", e.what());
+    return 1;
+  }
+  return opt.exit_code;
+}

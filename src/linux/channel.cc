@@ -1,0 +1,160 @@
+#include "linux/channel.h"
+
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace guise::linux {
+
+namespace {
+
+constexpr size_t kMaxFrame = 64 * 1024;
+constexpr size_t kMaxFds = 8;
+
+// Frame encoding: type(1) errnum(4) then four length-prefixed strings:
+// op, path, context joined by '\n', text.
+void put_string(std::string& out, const std::string& s) {
+  uint32_t n = static_cast<uint32_t>(s.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out += s;
+}
+
+bool get_string(const char*& p, const char* end, std::string& s) {
+  uint32_t n;
+  if (static_cast<size_t>(end - p) < sizeof n) return false;
+  std::memcpy(&n, p, sizeof n);
+  p += sizeof n;
+  if (static_cast<size_t>(end - p) < n) return false;
+  s.assign(p, n);
+  p += n;
+  return true;
+}
+
+}  // namespace
+
+const char* msg_name(Msg m) {
+  switch (m) {
+    case Msg::kIdsMapped: return "ids-mapped";
+    case Msg::kMapIds: return "map-ids";
+    case Msg::kRunHooks: return "run-hooks";
+    case Msg::kHooksDone: return "hooks-done";
+    case Msg::kPtyMaster: return "pty-master";
+    case Msg::kReady: return "ready";
+    case Msg::kError: return "error";
+    case Msg::kExecPid: return "exec-pid";
+  }
+  return "?";
+}
+
+Result<std::pair<Channel, Channel>> Channel::pair() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return sys::sys_error("socketpair");
+  return std::pair<Channel, Channel>(Channel(sys::Fd(sv[0])), Channel(sys::Fd(sv[1])));
+}
+
+static Result<void> send_frame(int sock, Msg type, const Error* err, const std::string& text,
+                               const std::vector<int>& fds) {
+  std::string buf;
+  buf.push_back(static_cast<char>(type));
+  int32_t errnum = err ? err->errnum : 0;
+  buf.append(reinterpret_cast<const char*>(&errnum), sizeof errnum);
+  std::string context;
+  if (err) {
+    for (size_t i = 0; i < err->context.size(); ++i) {
+      if (i) context += '\n';
+      context += err->context[i];
+    }
+  }
+  put_string(buf, err ? err->op : std::string());
+  put_string(buf, err ? err->path : std::string());
+  put_string(buf, context);
+  put_string(buf, text);
+  if (buf.size() > kMaxFrame) buf.resize(kMaxFrame);
+
+  struct iovec iov {buf.data(), buf.size()};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  if (!fds.empty()) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t n;
+  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return sys::sys_error("send to container init", msg_name(type));
+  return Ok();
+}
+
+Result<void> Channel::send(Msg type, std::string text, const std::vector<int>& fds) {
+  return send_frame(fd_.get(), type, nullptr, text, fds);
+}
+
+Result<void> Channel::send_error(const Error& e) {
+  return send_frame(fd_.get(), Msg::kError, &e, {}, {});
+}
+
+Result<Frame> Channel::recv() {
+  std::string buf(kMaxFrame, '\0');
+  struct iovec iov {buf.data(), buf.size()};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return sys::sys_error("receive from container init");
+
+  Frame f;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      f.fds.emplace_back(fd);
+    }
+  }
+  if (n == 0) return sys::user_error("container init exited before it was ready");
+  const char* p = buf.data();
+  const char* end = p + n;
+  if (n < 5) return sys::user_error("short frame from container init");
+  f.type = static_cast<Msg>(*p++);
+  int32_t errnum;
+  std::memcpy(&errnum, p, sizeof errnum);
+  p += sizeof errnum;
+  std::string context;
+  if (!get_string(p, end, f.error.op) || !get_string(p, end, f.error.path) ||
+      !get_string(p, end, context) || !get_string(p, end, f.text))
+    return sys::user_error("malformed frame from container init");
+  f.error.errnum = errnum;
+  size_t start = 0;
+  while (!context.empty() && start <= context.size()) {
+    size_t nl = context.find('\n', start);
+    if (nl == std::string::npos) nl = context.size();
+    f.error.context.push_back(context.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return f;
+}
+
+Result<Frame> Channel::expect(Msg want) {
+  auto f = GUISE_TRY(recv());
+  if (f.type == Msg::kError) return std::move(f.error);
+  if (f.type != want)
+    return sys::user_error(std::string("protocol: expected ") + msg_name(want) + " from container init, got " +
+                           msg_name(f.type));
+  return f;
+}
+
+}  // namespace guise::linux

@@ -1,0 +1,54 @@
+// The one protocol between the runtime (parent) and the container's init (child):
+// a SOCK_SEQPACKET socketpair, one Frame per datagram, fds by SCM_RIGHTS.
+// The child's errors cross whole (errno, op, path, context) and the parent prints them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sys/fd.h"
+#include "sys/result.h"
+
+namespace guise::linux {
+
+enum class Msg : uint8_t {
+  kIdsMapped = 1,       // parent -> child: in the cgroup, uid_map/gid_map written: go on
+  kMapIds,              // child -> parent: user namespace made late; write its maps
+  kRunHooks,            // child -> parent: namespaces made; run prestart + createRuntime
+  kHooksDone,           // parent -> child
+  kPtyMaster,           // child -> parent: the terminal's master end (one fd)
+  kReady,               // child -> parent: set up, waiting on exec.fifo for `start`
+  kError,               // either way: the sender failed; the frame carries its Error
+  kExecPid,             // exec child -> parent: the pid of the process that will exec
+};
+
+const char* msg_name(Msg m);
+
+struct Frame {
+  Msg type = Msg::kError;
+  Error error;              // kError only
+  std::string text;         // free payload (kExecPid: the pid)
+  std::vector<sys::Fd> fds; // fds passed alongside
+};
+
+class Channel {
+ public:
+  static Result<std::pair<Channel, Channel>> pair();  // parent end, child end
+  explicit Channel(sys::Fd fd) : fd_(std::move(fd)) {}
+
+  Result<void> send(Msg type, std::string text = {}, const std::vector<int>& fds = {});
+  Result<void> send_error(const Error& e);
+  Result<Frame> recv();
+  // Receives one frame and requires it to be `want`; a kError frame becomes the
+  // peer's own Error; end of stream means the peer died before answering.
+  Result<Frame> expect(Msg want);
+
+  int fd() const { return fd_.get(); }
+  void close() { fd_.reset(); }
+
+ private:
+  sys::Fd fd_;
+};
+
+}  // namespace guise::linux

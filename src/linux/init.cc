@@ -1,0 +1,210 @@
+#include "linux/init.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "linux/capabilities.h"
+#include "linux/devices.h"
+#include "linux/hooks.h"
+#include "linux/masks.h"
+#include "linux/mounts.h"
+#include "linux/process.h"
+#include "linux/seccomp_filter.h"
+#include "linux/terminal.h"
+
+namespace guise::linux {
+
+namespace {
+
+struct Init {
+  const InitConfig& c;
+  const oci::Spec& spec;
+  const oci::Process& proc;
+  Channel& parent;
+  std::string state_json;  // the state the createContainer/startContainer hooks read
+};
+
+Result<void> enter_namespaces(Init& in) {
+  in.state_json = GUISE_TRY(in.parent.expect(Msg::kIdsMapped)).text;
+  const NamespacePlan& ns = in.c.ns;
+  GUISE_TRY(join_namespaces(ns.child_joins));
+  if (ns.late_user) {
+    if (::unshare(CLONE_NEWUSER) < 0) return sys::sys_error("unshare user namespace");
+    GUISE_TRY(in.parent.send(Msg::kMapIds));
+    GUISE_TRY(in.parent.expect(Msg::kIdsMapped));
+  }
+  if (ns.new_user) {
+    // Root inside the new namespace (the host uid is unmapped there): files made
+    // from here on are owned by the container's root.
+    if (::setresgid(0, 0, 0) < 0) return sys::sys_error("setgid 0 in the user namespace");
+    if (::setresuid(0, 0, 0) < 0) return sys::sys_error("setuid 0 in the user namespace");
+  }
+  if (ns.late_flags && ::unshare(static_cast<int>(ns.late_flags)) < 0) return sys::sys_error("unshare namespaces");
+  // Made only now that the parent has put this process in its cgroup, so the
+  // container sees that cgroup as its root.
+  if (ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return sys::sys_error("unshare cgroup namespace");
+  return Ok();
+}
+
+Result<sys::Fd> prepare_rootfs(Init& in) {
+  const auto& linux = *in.spec.linux;
+  GUISE_TRY(isolate_mount_propagation(linux.rootfs_propagation));
+  sys::Fd root = GUISE_TRY(mount_rootfs(in.c.rootfs));
+  auto steps = GUISE_TRY(plan_mounts(in.spec.mounts));
+  MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty()};
+  bool dev_is_bind = false, has_devpts = false;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    GUISE_TRY(apply_mount(root.get(), steps[i], ctx), "mounts[" + std::to_string(i) + "] " + steps[i].destination);
+    if (steps[i].destination == "/dev" && steps[i].bind) dev_is_bind = true;
+    if (steps[i].destination == "/dev/pts" && steps[i].fstype == "devpts") has_devpts = true;
+  }
+  bool in_userns = in.c.ns.new_user || in.c.ns.late_user;
+  GUISE_TRY(create_devices(root.get(), plan_devices(linux.devices, dev_is_bind), in_userns));
+  if (!dev_is_bind) GUISE_TRY(create_dev_symlinks(root.get(), has_devpts), "creating /dev symlinks");
+  return root;
+}
+
+Result<void> run_creation_hooks(Init& in) {
+  if (in.c.run_parent_hooks) {
+    GUISE_TRY(in.parent.send(Msg::kRunHooks));
+    GUISE_TRY(in.parent.expect(Msg::kHooksDone));
+  }
+  if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->create_container, "createContainer", in.state_json));
+  return Ok();
+}
+
+Result<void> configure_system(Init& in) {
+  const auto& linux = *in.spec.linux;
+  GUISE_TRY(mask_paths(linux.masked_paths), "linux.maskedPaths");
+  GUISE_TRY(make_paths_readonly(linux.readonly_paths), "linux.readonlyPaths");
+  GUISE_TRY(finish_root(linux.rootfs_propagation, in.spec.root->readonly));
+  GUISE_TRY(set_hostname(in.spec.hostname, in.spec.domainname));
+  GUISE_TRY(apply_sysctl(linux.sysctl));
+  return Ok();
+}
+
+Result<void> configure_process(Init& in) {
+  const auto& p = in.proc;
+  GUISE_TRY(apply_rlimits(p.rlimits));
+  if (p.oom_score_adj) GUISE_TRY(apply_oom_score_adj(*p.oom_score_adj), "process.oomScoreAdj");
+  if (in.spec.linux->personality) GUISE_TRY(apply_personality(*in.spec.linux->personality), "linux.personality");
+  if (p.io_priority) GUISE_TRY(apply_io_priority(*p.io_priority));
+  if (p.scheduler) GUISE_TRY(apply_scheduler(*p.scheduler));
+  if (p.terminal) {
+    Pty pty = GUISE_TRY(open_pty(p.console_size), "process.terminal");
+    GUISE_TRY(in.parent.send(Msg::kPtyMaster, {}, {pty.master.get()}));
+    GUISE_TRY(become_terminal_owner(pty.peer.get()), "process.terminal");
+  }
+  if (!in.c.no_new_keyring) {
+    // A session keyring of its own: the container must not share the host's keys.
+    if (::syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, nullptr) < 0 && errno != ENOSYS)
+      return sys::sys_error("join a new session keyring");
+  }
+  return Ok();
+}
+
+Result<void> become_container_user(Init& in) {
+  const auto& p = in.proc;
+  CapSets caps = p.capabilities ? GUISE_TRY(plan_capabilities(*p.capabilities, "process.capabilities")) : CapSets{};
+  GUISE_TRY(become_user(p.user, caps), "process.user");
+  if (::chdir(p.cwd.c_str()) < 0) return sys::sys_error("chdir to process.cwd", p.cwd);
+  return Ok();
+}
+
+// Blocks until `start` writes a byte to exec.fifo. Read end held since before
+// pivot_root; poll does not see a hangup before any writer came.
+Result<void> wait_for_start(int fifo) {
+  struct pollfd p {fifo, POLLIN, 0};
+  for (;;) {
+    int n = ::poll(&p, 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys::sys_error("wait for start");
+    char byte;
+    ssize_t r = ::read(fifo, &byte, 1);
+    if (r == 1) return Ok();
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (r == 0) {
+      // A writer came and went without a byte: wait again.
+      ::usleep(1000);
+      continue;
+    }
+    return sys::sys_error("read exec.fifo");
+  }
+}
+
+Result<void> check_executable(const oci::Process& p) {
+  const std::string& file = p.args.front();
+  if (file.find('/') != std::string::npos) {
+    if (::access(file.c_str(), X_OK) < 0) return sys::sys_error("exec", file);
+    return Ok();
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : p.env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    std::string candidate = path.substr(start, colon - start) + "/" + file;
+    if (::access(candidate.c_str(), X_OK) == 0) return Ok();
+    start = colon + 1;
+  }
+  return sys::user_error("exec: \"" + file + "\": executable file not found in $PATH");
+}
+
+Result<void> build_container(Init& in) {
+  for (int fd : in.c.close_in_child) ::close(fd);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a runtime killed mid-create takes its half-made child along
+  ::prctl(PR_SET_DUMPABLE, 0);         // nothing in the container may open this process's /proc/PID/exe
+  if (::chdir(in.c.bundle.c_str()) < 0) return sys::sys_error("chdir to bundle", in.c.bundle);
+  GUISE_TRY(enter_namespaces(in), "entering namespaces");
+  sys::Fd root = GUISE_TRY(prepare_rootfs(in), "preparing rootfs");
+  GUISE_TRY(run_creation_hooks(in));
+  GUISE_TRY(enter_rootfs(root.get(), in.c.no_pivot), "entering rootfs");
+  root.reset();
+  GUISE_TRY(configure_system(in), "configuring the container");
+  GUISE_TRY(configure_process(in), "configuring the process");
+  auto filter = in.spec.linux->seccomp ? GUISE_TRY(compile_seccomp(*in.spec.linux->seccomp), "linux.seccomp")
+                                       : SeccompProgram{};
+  // Without no_new_privileges, loading a filter needs CAP_SYS_ADMIN, which the user
+  // switch may drop: load it first (as runc does). With it, the filter comes last, so
+  // the runtime's own remaining setup is never filtered.
+  bool filter_early = !in.proc.no_new_privileges;
+  if (filter_early) GUISE_TRY(install_seccomp(filter, false), "linux.seccomp");
+  GUISE_TRY(become_container_user(in));
+  GUISE_TRY(check_executable(in.proc), "process.args");
+  ::prctl(PR_SET_PDEATHSIG, 0);  // set up: from here the container outlives `create`
+  GUISE_TRY(in.parent.send(Msg::kReady));
+  in.parent.close();
+  GUISE_TRY(wait_for_start(in.c.start_fifo));
+  ::close(in.c.start_fifo);
+  if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
+  if (in.proc.no_new_privileges) GUISE_TRY(set_no_new_privileges());
+  GUISE_TRY(close_fds_on_exec(in.c.preserve_fds));
+  if (!filter_early) GUISE_TRY(install_seccomp(filter, true), "linux.seccomp");
+  return exec_process(in.proc.args, in.proc.env);
+}
+
+}  // namespace
+
+void container_init(const InitConfig& config, Channel& parent) {
+  Init in{config, *config.spec, *config.spec->process, parent, {}};
+  Result<void> r = build_container(in);
+  // The channel is closed once the parent has been told "ready"; a later error
+  // can only go to the container's stderr.
+  if (parent.fd() >= 0) {
+    (void)parent.send_error(r.error());
+  } else {
+    std::fprintf(stderr, "guise-oci: %s\n", r.error().message().c_str());
+  }
+  ::_exit(127);
+}
+
+}  // namespace guise::linux

@@ -1,0 +1,33 @@
+// The container's init: the child of clone3, still running runtime code, that
+// builds the container around itself and then execs the user's process.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "linux/channel.h"
+#include "linux/namespaces.h"
+#include "oci/spec.h"
+
+namespace guise::linux {
+
+struct InitConfig {
+  const oci::Spec* spec = nullptr;
+  NamespacePlan ns;
+  std::string rootfs;  // absolute host path
+  std::string bundle;  // absolute; relative mount sources are resolved from it
+  int start_fifo = -1;  // exec.fifo opened O_RDONLY|O_NONBLOCK: a byte arrives on `start`
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+  std::map<std::string, std::string> cgroup_paths;
+  bool cgroup_v2 = false;
+  bool run_parent_hooks = false;
+  std::vector<int> close_in_child;  // the runtime's fds the container must not hold (state lock)  // prestart/createRuntime: the parent runs them on kRunHooks
+};
+
+// Never returns: execs the user's process, or reports the error to the parent and exits.
+[[noreturn]] void container_init(const InitConfig& config, Channel& parent);
+
+}  // namespace guise::linux

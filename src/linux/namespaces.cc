@@ -1,0 +1,134 @@
+#include "linux/namespaces.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "sys/syscalls.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace guise::linux {
+
+using oci::NamespaceType;
+
+uint64_t clone_flag(NamespaceType t) {
+  switch (t) {
+    case NamespaceType::kPid: return CLONE_NEWPID;
+    case NamespaceType::kNetwork: return CLONE_NEWNET;
+    case NamespaceType::kMount: return CLONE_NEWNS;
+    case NamespaceType::kIpc: return CLONE_NEWIPC;
+    case NamespaceType::kUts: return CLONE_NEWUTS;
+    case NamespaceType::kUser: return CLONE_NEWUSER;
+    case NamespaceType::kCgroup: return CLONE_NEWCGROUP;
+    case NamespaceType::kTime: return CLONE_NEWTIME;
+  }
+  return 0;
+}
+
+NamespacePlan plan_namespaces(const oci::Spec& spec) {
+  NamespacePlan plan;
+  if (!spec.linux) return plan;
+  bool joins_other = false;
+  for (const auto& ns : spec.linux->namespaces) {
+    bool is_new = ns.path.empty();
+    switch (ns.type) {
+      case NamespaceType::kPid:
+        if (is_new) plan.clone_flags |= CLONE_NEWPID;
+        else plan.join_pid = ns.path;
+        break;
+      case NamespaceType::kTime:
+        if (is_new) plan.new_time = true;
+        else plan.join_time = ns.path;
+        break;
+      case NamespaceType::kCgroup:
+        if (is_new) plan.new_cgroup = true;
+        else plan.child_joins.push_back({ns.type, ns.path});
+        break;
+      case NamespaceType::kUser:
+        if (is_new) plan.new_user = true;
+        else plan.child_joins.insert(plan.child_joins.begin(), {ns.type, ns.path});
+        break;
+      default:
+        if (ns.type == NamespaceType::kMount && is_new) plan.new_mount = true;
+        if (is_new) plan.late_flags |= clone_flag(ns.type);
+        else {
+          plan.child_joins.push_back({ns.type, ns.path});
+          joins_other = true;
+        }
+    }
+  }
+  if (plan.new_user && joins_other) {
+    plan.late_user = true;  // join first, then unshare user, then the rest
+  } else {
+    // Everything new is made by clone3 at once, owned by the new user namespace.
+    plan.clone_flags |= plan.late_flags | (plan.new_user ? CLONE_NEWUSER : 0);
+    plan.late_flags = 0;
+  }
+  return plan;
+}
+
+static Result<void> setns_path(const std::string& path, int nstype, const char* what) {
+  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys::sys_error(std::string("open ") + what + " namespace", path);
+  if (::setns(fd.get(), nstype) < 0) return sys::sys_error(std::string("join ") + what + " namespace", path);
+  return Ok();
+}
+
+Result<ChildNamespaceScope> ChildNamespaceScope::enter(const NamespacePlan& plan, const oci::Spec& spec) {
+  ChildNamespaceScope scope;
+  if (!plan.join_pid.empty()) {
+    scope.own_pid_.reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    GUISE_TRY(setns_path(plan.join_pid, CLONE_NEWPID, "pid"), "linux.namespaces");
+  }
+  if (!plan.join_time.empty() || plan.new_time) {
+    scope.own_time_.reset(::open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC));
+    if (!plan.join_time.empty()) {
+      GUISE_TRY(setns_path(plan.join_time, CLONE_NEWTIME, "time"), "linux.namespaces");
+    } else {
+      // Offsets can only be written before any process enters the namespace, so it is
+      // made for the parent's children and the offsets set before the clone.
+      if (::unshare(CLONE_NEWTIME) < 0) return sys::sys_error("unshare time namespace");
+      std::string offsets;
+      for (const auto& [clock, off] : spec.linux->time_offsets)
+        offsets += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
+      if (!offsets.empty())
+        GUISE_TRY(sys::write_file("/proc/self/timens_offsets", offsets), "linux.timeOffsets");
+    }
+  }
+  return scope;
+}
+
+ChildNamespaceScope::~ChildNamespaceScope() {
+  if (own_pid_.valid()) (void)::setns(own_pid_.get(), CLONE_NEWPID);
+  if (own_time_.valid()) (void)::setns(own_time_.get(), CLONE_NEWTIME);
+}
+
+static std::string format_mappings(const std::vector<oci::IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  return out;
+}
+
+Result<void> write_id_mappings(pid_t pid, const oci::Linux& linux) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  // Written by a privileged parent, the maps need no setgroups "deny"; the container
+  // keeps setgroups(2), which additionalGids needs.
+  if (!linux.uid_mappings.empty())
+    GUISE_TRY(sys::write_file(proc + "/uid_map", format_mappings(linux.uid_mappings)), "linux.uidMappings");
+  if (!linux.gid_mappings.empty())
+    GUISE_TRY(sys::write_file(proc + "/gid_map", format_mappings(linux.gid_mappings)), "linux.gidMappings");
+  return Ok();
+}
+
+Result<void> join_namespaces(const std::vector<Join>& joins) {
+  for (const auto& j : joins)
+    GUISE_TRY(setns_path(j.path, static_cast<int>(clone_flag(j.type)), oci::namespace_type_name(j.type)),
+              "linux.namespaces");
+  return Ok();
+}
+
+}  // namespace guise::linux

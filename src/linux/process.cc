@@ -1,0 +1,176 @@
+#include "linux/process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <linux/openat2.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "linux/paths.h"
+#include "sys/syscalls.h"
+
+namespace guise::linux {
+
+Result<void> set_hostname(const std::string& hostname, const std::string& domainname) {
+  if (!hostname.empty() && ::sethostname(hostname.data(), hostname.size()) < 0)
+    return sys::sys_error("set hostname", hostname);
+  if (!domainname.empty() && ::setdomainname(domainname.data(), domainname.size()) < 0)
+    return sys::sys_error("set domainname", domainname);
+  return Ok();
+}
+
+Result<void> apply_sysctl(const std::map<std::string, std::string>& sysctl) {
+  if (sysctl.empty()) return Ok();
+  // An image may ship a fake /proc; only a real procfs gets written to.
+  sys::Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!proc.valid()) return sys::sys_error("open", "/proc");
+  struct statfs fs {};
+  if (::fstatfs(proc.get(), &fs) < 0) return sys::sys_error("statfs", "/proc");
+  if (fs.f_type != PROC_SUPER_MAGIC) return sys::user_error("linux.sysctl: /proc in the container is not procfs");
+  for (const auto& [name, value] : sysctl) {
+    std::string rel = "sys/" + name;
+    for (size_t i = 4; i < rel.size(); ++i)
+      if (rel[i] == '.') rel[i] = '/';
+    if (name.find("..") != std::string::npos || name.find('/') != std::string::npos)
+      return sys::user_error("linux.sysctl: invalid name \"" + name + "\"");
+    auto fd = sys::openat2(proc.get(), rel, O_WRONLY | O_NOFOLLOW, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+    if (!fd.ok()) return std::move(fd.error()).with_context("linux.sysctl." + name);
+    GUISE_TRY(sys::write_all(fd.value().get(), value, ("/proc/" + rel).c_str()), "linux.sysctl." + name);
+  }
+  return Ok();
+}
+
+int rlimit_resource(const std::string& name) {
+  static const std::pair<const char*, int> table[] = {
+      {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+      {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_STACK", RLIMIT_STACK},
+      {"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_AS", RLIMIT_AS},
+      {"RLIMIT_LOCKS", RLIMIT_LOCKS},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME}};
+  for (const auto& [n, r] : table)
+    if (name == n) return r;
+  return -1;
+}
+
+Result<void> apply_rlimits(const std::vector<oci::Rlimit>& rlimits) {
+  for (size_t i = 0; i < rlimits.size(); ++i) {
+    const auto& r = rlimits[i];
+    int res = rlimit_resource(r.type);
+    if (res < 0) return sys::user_error("process.rlimits[" + std::to_string(i) + "].type: unknown rlimit \"" + r.type + "\"");
+    struct rlimit lim {r.soft, r.hard};
+    if (::setrlimit(res, &lim) < 0)
+      return sys::sys_error("set " + r.type + " to " + std::to_string(r.soft) + ":" + std::to_string(r.hard));
+  }
+  return Ok();
+}
+
+Result<void> apply_oom_score_adj(int adj) {
+  return sys::write_file("/proc/self/oom_score_adj", std::to_string(adj));
+}
+
+Result<void> apply_personality(const oci::Personality& p) {
+  unsigned long persona = p.domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
+  if (::personality(persona) < 0) return sys::sys_error("set personality " + p.domain);
+  return Ok();
+}
+
+Result<void> apply_io_priority(const oci::IoPriority& p) {
+  int klass = p.klass == "IOPRIO_CLASS_RT" ? 1 : p.klass == "IOPRIO_CLASS_BE" ? 2 : p.klass == "IOPRIO_CLASS_IDLE" ? 3 : -1;
+  if (klass < 0) return sys::user_error("process.ioPriority.class: unknown class \"" + p.klass + "\"");
+  int prio = (klass << 13) | p.priority;
+  if (::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) < 0)
+    return sys::sys_error("set I/O priority " + p.klass);
+  return Ok();
+}
+
+Result<void> apply_scheduler(const oci::Scheduler& s) {
+  static const std::pair<const char*, int> policies[] = {
+      {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
+      {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE}};
+  int policy = -1;
+  for (const auto& [n, v] : policies)
+    if (s.policy == n) policy = v;
+  if (policy < 0) return sys::user_error("process.scheduler.policy: unsupported policy \"" + s.policy + "\"");
+  struct sched_param param {};
+  param.sched_priority = s.priority.value_or(0);
+  if (::sched_setscheduler(0, policy, &param) < 0) return sys::sys_error("set scheduler " + s.policy);
+  if (s.nice && ::setpriority(PRIO_PROCESS, 0, *s.nice) < 0) return sys::sys_error("set nice value");
+  return Ok();
+}
+
+Result<void> become_user(const oci::User& user, const CapSets& caps) {
+  GUISE_TRY(apply_bounding(caps));
+  // Keep permitted capabilities across setuid; the exact sets are applied right after.
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return sys::sys_error("prctl PR_SET_KEEPCAPS");
+  std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
+  // setgroups is denied in a user namespace whose setgroups file says "deny".
+  if (::setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty()))
+    return sys::sys_error("setgroups");
+  if (::setresgid(user.gid, user.gid, user.gid) < 0)
+    return sys::sys_error("setgid " + std::to_string(user.gid));
+  if (::setresuid(user.uid, user.uid, user.uid) < 0)
+    return sys::sys_error("setuid " + std::to_string(user.uid));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return sys::sys_error("prctl PR_SET_KEEPCAPS");
+  GUISE_TRY(apply_capabilities(caps));
+  ::umask(user.umask.value_or(022));
+  return Ok();
+}
+
+Result<void> set_no_new_privileges() {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return sys::sys_error("prctl PR_SET_NO_NEW_PRIVS");
+  return Ok();
+}
+
+Result<void> close_fds_on_exec(int preserve_fds) {
+  unsigned first = 3 + static_cast<unsigned>(preserve_fds);
+  if (::close_range(first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return sys::sys_error("close_range");
+  return Ok();
+}
+
+static std::string env_value(const std::vector<std::string>& env, const std::string& key) {
+  for (const auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return e.substr(key.size() + 1);
+  return {};
+}
+
+Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const std::string& file = args.front();
+  if (file.find('/') != std::string::npos) {
+    ::execve(file.c_str(), argv.data(), envp.data());
+    return sys::sys_error("exec", file);
+  }
+  std::string path = env_value(env, "PATH");
+  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  int first_error = ENOENT;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    std::string dir = path.substr(start, colon - start);
+    start = colon + 1;
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + file;
+    ::execve(candidate.c_str(), argv.data(), envp.data());
+    if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) first_error = errno;
+  }
+  return sys::sys_error_n(first_error, "exec", file + " (not found in $PATH " + path + ")");
+}
+
+}  // namespace guise::linux

@@ -1,0 +1,130 @@
+#include "linux/seccomp_filter.h"
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "sys/fd.h"
+
+namespace guise::linux {
+
+namespace {
+
+struct CtxDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using Ctx = std::unique_ptr<void, CtxDeleter>;
+
+Result<uint32_t> action_value(const std::string& name, std::optional<uint32_t> errno_ret, const std::string& where,
+                              bool* notify) {
+  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
+  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(errno_ret.value_or(EPERM));
+  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errno_ret.value_or(EPERM));
+  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  if (name == "SCMP_ACT_NOTIFY") {
+    *notify = true;
+    return SCMP_ACT_NOTIFY;
+  }
+  return sys::user_error(where + ": unknown action \"" + name + "\"");
+}
+
+Result<scmp_compare> compare_op(const std::string& op, const std::string& where) {
+  static const std::pair<const char*, scmp_compare> ops[] = {
+      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  for (const auto& [n, v] : ops)
+    if (op == n) return v;
+  return sys::user_error(where + ": unknown operator \"" + op + "\"");
+}
+
+Result<uint32_t> arch_value(const std::string& name, const std::string& where) {
+  std::string lower;
+  std::string n = name.rfind("SCMP_ARCH_", 0) == 0 ? name.substr(10) : name;
+  for (char ch : n) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  uint32_t arch = seccomp_arch_resolve_name(lower.c_str());
+  if (arch == 0) return sys::user_error(where + ": unknown architecture \"" + name + "\"");
+  return arch;
+}
+
+Result<unsigned> filter_flag(const std::string& name, const std::string& where) {
+  if (name == "SECCOMP_FILTER_FLAG_TSYNC") return SECCOMP_FILTER_FLAG_TSYNC;
+  if (name == "SECCOMP_FILTER_FLAG_LOG") return SECCOMP_FILTER_FLAG_LOG;
+  if (name == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") return SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  if (name == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") return 1u << 5;
+  return sys::user_error(where + ": unknown flag \"" + name + "\"");
+}
+
+Result<std::vector<uint8_t>> export_bpf(void* ctx) {
+  sys::Fd mem(static_cast<int>(::syscall(SYS_memfd_create, "seccomp-bpf", MFD_CLOEXEC)));
+  if (!mem.valid()) return sys::sys_error("memfd_create");
+  int rc = seccomp_export_bpf(ctx, mem.get());
+  if (rc < 0) return sys::sys_error_n(-rc, "export seccomp program");
+  off_t size = ::lseek(mem.get(), 0, SEEK_END);
+  std::vector<uint8_t> out(static_cast<size_t>(size));
+  if (::pread(mem.get(), out.data(), out.size(), 0) != size) return sys::sys_error("read seccomp program");
+  return out;
+}
+
+}  // namespace
+
+Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config) {
+  SeccompProgram program;
+  uint32_t default_action = GUISE_TRY(
+      action_value(config.default_action, config.default_errno_ret, "defaultAction", &program.notify));
+  Ctx ctx(seccomp_init(default_action));
+  if (!ctx) return sys::user_error("seccomp_init failed for defaultAction " + config.default_action);
+  for (size_t i = 0; i < config.architectures.size(); ++i) {
+    std::string where = "architectures[" + std::to_string(i) + "]";
+    uint32_t arch = GUISE_TRY(arch_value(config.architectures[i], where));
+    int rc = seccomp_arch_add(ctx.get(), arch);
+    if (rc < 0 && rc != -EEXIST) return sys::sys_error_n(-rc, where + ": add architectures", config.architectures[i]);
+  }
+  for (size_t i = 0; i < config.flags.size(); ++i)
+    program.flags |= GUISE_TRY(filter_flag(config.flags[i], "flags[" + std::to_string(i) + "]"));
+  // Rules the kernel would reject for matching the default are dropped, as runc does.
+  seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
+  for (size_t i = 0; i < config.syscalls.size(); ++i) {
+    const auto& rule = config.syscalls[i];
+    std::string where = "syscalls[" + std::to_string(i) + "]";
+    uint32_t action = GUISE_TRY(action_value(rule.action, rule.errno_ret, where + ".action", &program.notify));
+    if (action == default_action) continue;
+    std::vector<scmp_arg_cmp> args;
+    for (size_t a = 0; a < rule.args.size(); ++a) {
+      const auto& arg = rule.args[a];
+      scmp_compare op = GUISE_TRY(compare_op(arg.op, where + ".args[" + std::to_string(a) + "].op"));
+      args.push_back(scmp_arg_cmp{arg.index, op, arg.value, arg.value_two});
+    }
+    for (const auto& name : rule.names) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp or arch: skipped, as runc does
+      int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(args.size()), args.data());
+      if (rc < 0) return sys::sys_error_n(-rc, where + ": add rule for syscall", name);
+    }
+  }
+  program.bpf = GUISE_TRY(export_bpf(ctx.get()));
+  return program;
+}
+
+Result<int> install_seccomp(const SeccompProgram& program, bool no_new_privileges) {
+  if (program.bpf.empty()) return -1;
+  (void)no_new_privileges;  // without it, CAP_SYS_ADMIN is what lets the filter be loaded
+  struct sock_fprog prog {};
+  prog.len = static_cast<unsigned short>(program.bpf.size() / sizeof(struct sock_filter));
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(program.bpf.data()));
+  unsigned flags = program.flags | (program.notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) return sys::sys_error("install seccomp filter");
+  return program.notify ? static_cast<int>(rc) : -1;
+}
+
+}  // namespace guise::linux

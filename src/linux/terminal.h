@@ -1,0 +1,29 @@
+// The container's terminal: a pty made inside the container's devpts; the master
+// end goes to the console socket (SCM_RIGHTS), the peer end becomes stdio.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "oci/spec.h"
+#include "sys/fd.h"
+#include "sys/result.h"
+
+namespace guise::linux {
+
+struct Pty {
+  sys::Fd master;
+  sys::Fd peer;
+};
+
+// Opens /dev/ptmx as the container sees it; the peer is taken with TIOCGPTPEER,
+// never by a path a container could have replaced.
+Result<Pty> open_pty(const std::optional<oci::ConsoleSize>& size);
+
+// Makes `peer` the controlling terminal and fds 0-2 of this process (a new session).
+Result<void> become_terminal_owner(int peer);
+
+// Connects to the console socket and sends the master with its name, as runc does.
+Result<void> send_to_console_socket(const std::string& socket_path, int master);
+
+}  // namespace guise::linux

@@ -1,0 +1,207 @@
+// create: config.json -> a container whose init waits on exec.fifo for `start`.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "cgroups/cgroup.h"
+#include "linux/channel.h"
+#include "linux/devices.h"
+#include "linux/hooks.h"
+#include "linux/init.h"
+#include "linux/namespaces.h"
+#include "linux/terminal.h"
+#include "oci/parse.h"
+#include "runtime/container.h"
+#include "sys/rollback.h"
+#include "sys/syscalls.h"
+
+namespace guise::runtime {
+
+namespace {
+
+// Owns the container's init until create succeeds: killed and reaped otherwise.
+class ChildGuard {
+ public:
+  ChildGuard(pid_t pid, sys::Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  ~ChildGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  Created release() {
+    Created c;
+    c.pid = std::exchange(pid_, 0);
+    c.pidfd = std::move(pidfd_);
+    return c;
+  }
+
+ private:
+  pid_t pid_;
+  sys::Fd pidfd_;
+};
+
+Result<std::string> absolute(const std::string& path, const char* what) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.empty() ? "." : path.c_str(), buf)) return sys::sys_error(what, path.empty() ? "." : path);
+  return std::string(buf);
+}
+
+Result<oci::Spec> load_spec(const std::string& bundle, std::string& text) {
+  std::string path = bundle + "/config.json";
+  auto read = sys::read_file(path);
+  if (!read.ok()) {
+    if (read.error().errnum == ENOENT) return sys::user_error("JSON specification file " + path + " not found");
+    return std::move(read.error());
+  }
+  text = std::move(read).take();
+  oci::Spec spec = GUISE_TRY(oci::parse_spec(text, "config.json"));
+  if (!spec.process) return sys::user_error("config.json: process: required to create a container");
+  if (!spec.root) return sys::user_error("config.json: root: required");
+  if (!spec.linux) return sys::user_error("config.json: linux: required on Linux");
+  if (!spec.has_namespace(oci::NamespaceType::kMount) || !spec.find_namespace(oci::NamespaceType::kMount)->path.empty())
+    return sys::user_error("config.json: linux.namespaces: a new mount namespace is required");
+  return spec;
+}
+
+Result<void> write_pid_file(const std::string& path, pid_t pid) {
+  if (path.empty()) return Ok();
+  std::string tmp = path + ".guise-tmp";
+  GUISE_TRY(sys::write_file(tmp, std::to_string(pid), O_CREAT | O_TRUNC, 0644), "--pid-file");
+  if (::rename(tmp.c_str(), path.c_str()) < 0) return sys::sys_error("--pid-file: rename to", path);
+  return Ok();
+}
+
+// The parent's half of the protocol: answer the init's requests until it is ready.
+Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec, const ContainerState& st,
+                           const CreateOptions& o) {
+  std::string creating = state_json(st, Status::kCreating, false);
+  GUISE_TRY(ch.send(linux::Msg::kIdsMapped, creating));
+  sys::Fd master;
+  for (;;) {
+    linux::Frame f = GUISE_TRY(ch.recv());
+    switch (f.type) {
+      case linux::Msg::kMapIds:
+        GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
+        GUISE_TRY(ch.send(linux::Msg::kIdsMapped));
+        break;
+      case linux::Msg::kRunHooks:
+        GUISE_TRY(linux::run_hooks(spec.hooks->prestart, "prestart", creating));
+        GUISE_TRY(linux::run_hooks(spec.hooks->create_runtime, "createRuntime", creating));
+        GUISE_TRY(ch.send(linux::Msg::kHooksDone));
+        break;
+      case linux::Msg::kPtyMaster:
+        if (f.fds.empty()) return sys::user_error("protocol: terminal master missing");
+        if (!o.console_socket.empty())
+          GUISE_TRY(linux::send_to_console_socket(o.console_socket, f.fds[0].get()), "--console-socket");
+        else
+          master = std::move(f.fds[0]);
+        break;
+      case linux::Msg::kReady:
+        return master;
+      case linux::Msg::kError:
+        return std::move(f.error);
+      default:
+        return sys::user_error(std::string("protocol: unexpected ") + linux::msg_name(f.type) + " from container init");
+    }
+  }
+}
+
+}  // namespace
+
+Result<Created> create_container(const Globals& g, const CreateOptions& o) {
+  std::string bundle = GUISE_TRY(absolute(o.bundle, "bundle"));
+  std::string config_text;
+  oci::Spec spec = GUISE_TRY(load_spec(bundle, config_text));
+  std::string rootfs = spec.root->path[0] == '/' ? spec.root->path : bundle + "/" + spec.root->path;
+  struct stat st_root {};
+  if (::stat(rootfs.c_str(), &st_root) < 0 || !S_ISDIR(st_root.st_mode))
+    return sys::user_error("rootfs (" + rootfs + ") does not exist");
+  rootfs = GUISE_TRY(absolute(rootfs, "rootfs"));
+  if (spec.process->terminal && o.console_socket.empty() && !o.keep_terminal_master)
+    return sys::user_error("process.terminal is true: --console-socket is required to receive the terminal");
+  if (!spec.process->terminal && !o.console_socket.empty())
+    return sys::user_error("--console-socket given but process.terminal is false");
+
+  // Owners first, then the rollback that refers to them: it runs before they go.
+  std::optional<StateDir> state_dir;
+  std::unique_ptr<cgroups::Cgroup> cgroup;
+  sys::Rollback undo;
+  state_dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
+  StateDir& dir = *state_dir;
+  undo.add([&] { dir.remove(); });
+  GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
+  if (::mkfifo(dir.fifo_path().c_str(), 0622) < 0) return sys::sys_error("mkfifo", dir.fifo_path());
+  sys::Fd fifo(::open(dir.fifo_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo.valid()) return sys::sys_error("open", dir.fifo_path());
+
+  cgroup = GUISE_TRY(cgroups::create(spec.linux->cgroups_path, o.id), "creating cgroup");
+  undo.add([&] { (void)cgroup->destroy(); });
+  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
+  resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
+  GUISE_TRY(cgroup->apply(resources));
+
+  linux::InitConfig ic;
+  ic.spec = &spec;
+  ic.ns = linux::plan_namespaces(spec);
+  ic.rootfs = rootfs;
+  ic.start_fifo = fifo.get();
+  ic.no_pivot = o.no_pivot;
+  ic.no_new_keyring = o.no_new_keyring;
+  ic.preserve_fds = o.preserve_fds;
+  ic.cgroup_paths = cgroup->paths();
+  ic.cgroup_v2 = cgroup->clone_into_fd() >= 0;
+  ic.run_parent_hooks = spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty());
+  ic.bundle = bundle;
+  ic.close_in_child = {dir.lock_fd()};
+
+  auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
+  int pidfd = -1;
+  pid_t pid;
+  {
+    auto scope = GUISE_TRY(linux::ChildNamespaceScope::enter(ic.ns, spec));
+    sys::CloneArgs args;
+    args.flags = ic.ns.clone_flags | CLONE_PIDFD;
+    args.pidfd = &pidfd;
+    if (cgroup->clone_into_fd() >= 0) {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup_fd = cgroup->clone_into_fd();
+    }
+    pid = GUISE_TRY(sys::clone3(args), "starting container init");
+    if (pid == 0) {
+      parent_end.close();
+      linux::container_init(ic, child_end);
+    }
+  }
+  ChildGuard child(pid, sys::Fd(pidfd));
+  child_end.close();
+  fifo.reset();
+  if (cgroup->clone_into_fd() < 0) GUISE_TRY(cgroup->add_process(pid), "joining cgroup");
+  if (ic.ns.new_user && !ic.ns.late_user) GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
+
+  ContainerState st;
+  st.id = o.id;
+  st.bundle = bundle;
+  st.rootfs = rootfs;
+  st.pid = pid;
+  st.pid_start_time = sys::process_start_time(pid).ok() ? sys::process_start_time(pid).value() : 0;
+  st.created = now_rfc3339();
+  st.annotations = spec.annotations;
+  st.cgroup_paths = cgroup->paths();
+  st.own_pid_namespace = ic.ns.clone_flags & CLONE_NEWPID;
+  sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o));
+  GUISE_TRY(dir.save(st));
+  GUISE_TRY(write_pid_file(o.pid_file, pid));
+  undo.commit();
+  Created created = child.release();
+  created.terminal_master = std::move(master);
+  return created;
+}
+
+}  // namespace guise::runtime

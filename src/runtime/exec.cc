@@ -1,0 +1,237 @@
+#include "runtime/exec.h"
+#include "sys/syscalls.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroups/cgroup.h"
+#include "linux/capabilities.h"
+#include "linux/channel.h"
+#include "linux/namespaces.h"
+#include "linux/process.h"
+#include "linux/seccomp_filter.h"
+#include "linux/terminal.h"
+#include "oci/parse.h"
+#include "runtime/run.h"
+#include "sys/syscalls.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace guise::runtime {
+
+namespace {
+
+Result<oci::Process> build_process(const oci::Spec& spec, const ExecOptions& o) {
+  if (!o.process_file.empty()) {
+    auto text = GUISE_TRY(sys::read_file(o.process_file), "--process");
+    return oci::parse_process(text, o.process_file);
+  }
+  if (o.args.empty()) return sys::user_error("exec: a command to run is required (args or --process)");
+  oci::Process p = *spec.process;
+  p.args = o.args;
+  p.terminal = o.tty;
+  for (const auto& e : o.env) {
+    auto key = e.substr(0, e.find('='));
+    std::erase_if(p.env, [&](const std::string& x) { return x.substr(0, x.find('=')) == key; });
+    p.env.push_back(e);
+  }
+  if (!o.cwd.empty()) p.cwd = o.cwd;
+  if (!o.user.empty()) {
+    auto colon = o.user.find(':');
+    char* end = nullptr;
+    std::string uid = o.user.substr(0, colon);
+    p.user.uid = static_cast<uint32_t>(std::strtoul(uid.c_str(), &end, 10));
+    if (uid.empty() || *end) return sys::user_error("--user: expected UID[:GID], got \"" + o.user + "\"");
+    if (colon != std::string::npos) {
+      std::string gid = o.user.substr(colon + 1);
+      p.user.gid = static_cast<uint32_t>(std::strtoul(gid.c_str(), &end, 10));
+      if (gid.empty() || *end) return sys::user_error("--user: expected UID[:GID], got \"" + o.user + "\"");
+    }
+  }
+  if (!o.additional_gids.empty()) p.user.additional_gids = o.additional_gids;
+  if (!o.caps.empty()) {
+    if (!p.capabilities) p.capabilities.emplace();
+    for (const auto& c : o.caps) {
+      std::string name = c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+        set->push_back(name);
+    }
+  }
+  if (o.no_new_privs) p.no_new_privileges = true;
+  return p;
+}
+
+// The namespaces of the container init that differ from ours: those are joined.
+uint64_t namespaces_to_join(pid_t pid) {
+  static const std::pair<const char*, uint64_t> kinds[] = {
+      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"net", CLONE_NEWNET},       {"ipc", CLONE_NEWIPC},
+      {"uts", CLONE_NEWUTS},   {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
+  uint64_t flags = 0;
+  for (const auto& [name, flag] : kinds) {
+    struct stat theirs {}, ours {};
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+    if (::stat(path.c_str(), &theirs) < 0) continue;
+    if (::stat((std::string("/proc/self/ns/") + name).c_str(), &ours) < 0) continue;
+    if (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev) flags |= flag;
+  }
+  return flags;
+}
+
+struct ExecChild {
+  const oci::Process& proc;
+  const oci::Spec& spec;
+  int pidfd;
+  uint64_t join_flags;
+  int preserve_fds;
+};
+
+Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
+  ::prctl(PR_SET_DUMPABLE, 0);  // the container must not reach the runtime binary via /proc/PID/exe
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  GUISE_TRY(parent.expect(linux::Msg::kIdsMapped));
+  uint64_t flags = c.join_flags & ~static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWTIME);
+  if (flags && ::setns(c.pidfd, static_cast<int>(flags)) < 0) return sys::sys_error("join the container's namespaces");
+  ::close(c.pidfd);
+  const auto& p = c.proc;
+  GUISE_TRY(linux::apply_rlimits(p.rlimits));
+  if (p.oom_score_adj) GUISE_TRY(linux::apply_oom_score_adj(*p.oom_score_adj));
+  if (p.terminal) {
+    linux::Pty pty = GUISE_TRY(linux::open_pty(p.console_size), "process.terminal");
+    GUISE_TRY(parent.send(linux::Msg::kPtyMaster, {}, {pty.master.get()}));
+    GUISE_TRY(linux::become_terminal_owner(pty.peer.get()));
+  } else if (::setsid() < 0) {
+    // Not a session leader is fine; the process just shares the caller's session.
+  }
+  linux::SeccompProgram filter;
+  if (c.spec.linux && c.spec.linux->seccomp) filter = GUISE_TRY(linux::compile_seccomp(*c.spec.linux->seccomp), "linux.seccomp");
+  if (!p.no_new_privileges) GUISE_TRY(linux::install_seccomp(filter, false), "linux.seccomp");
+  linux::CapSets caps = p.capabilities ? GUISE_TRY(linux::plan_capabilities(*p.capabilities, "process.capabilities"))
+                                       : linux::CapSets{};
+  GUISE_TRY(linux::become_user(p.user, caps), "process.user");
+  if (::chdir(p.cwd.c_str()) < 0) return sys::sys_error("chdir to cwd", p.cwd);
+  if (p.no_new_privileges) {
+    GUISE_TRY(linux::set_no_new_privileges());
+    GUISE_TRY(linux::install_seccomp(filter, true), "linux.seccomp");
+  }
+  GUISE_TRY(linux::close_fds_on_exec(c.preserve_fds));
+  ::prctl(PR_SET_PDEATHSIG, 0);
+  return linux::exec_process(p.args, p.env);
+}
+
+// Restores the caller's pid/time namespace for children once the clone is made.
+class ForChildren {
+ public:
+  ForChildren(int pidfd, uint64_t flags) {
+    if (flags & CLONE_NEWPID) own_pid_.reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (flags & CLONE_NEWTIME) own_time_.reset(::open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC));
+    uint64_t f = flags & (CLONE_NEWPID | CLONE_NEWTIME);
+    ok_ = f == 0 || ::setns(pidfd, static_cast<int>(f)) == 0;
+  }
+  ~ForChildren() {
+    if (own_pid_.valid()) (void)::setns(own_pid_.get(), CLONE_NEWPID);
+    if (own_time_.valid()) (void)::setns(own_time_.get(), CLONE_NEWTIME);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  sys::Fd own_pid_, own_time_;
+  bool ok_ = false;
+};
+
+}  // namespace
+
+Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
+  ContainerState st;
+  oci::Spec spec;
+  {
+    StateDir dir = GUISE_TRY(StateDir::open(g.root, o.id));
+    st = GUISE_TRY(dir.load());
+    Status status = current_status(st, dir.path());
+    if (status == Status::kStopped) return sys::user_error("cannot exec in a stopped container");
+    if (status == Status::kPaused) return sys::user_error("cannot exec in a paused container");
+    auto text = GUISE_TRY(sys::read_file(dir.config_path()));
+    spec = GUISE_TRY(oci::parse_spec(text, "config.json"));
+  }
+  oci::Process proc = GUISE_TRY(build_process(spec, o));
+  if (proc.terminal && o.console_socket.empty() && o.detach)
+    return sys::user_error("exec --tty --detach needs --console-socket to receive the terminal");
+  sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid));
+  uint64_t join = namespaces_to_join(st.pid);
+  auto cgroup = GUISE_TRY(cgroups::open(st.cgroup_paths));
+
+  auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
+  int child_pidfd = -1;
+  pid_t pid;
+  {
+    ForChildren scope(pidfd.get(), join);
+    if (!scope.ok()) return sys::sys_error("join the container's pid namespace");
+    sys::CloneArgs args;
+    args.flags = CLONE_PIDFD;
+    args.pidfd = &child_pidfd;
+    if (cgroup->clone_into_fd() >= 0) {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup_fd = cgroup->clone_into_fd();
+    }
+    pid = GUISE_TRY(sys::clone3(args), "starting exec process");
+    if (pid == 0) {
+      parent_end.close();
+      ExecChild c{proc, spec, pidfd.get(), join, o.preserve_fds};
+      Error e = exec_child(c, child_end).error();
+      (void)child_end.send_error(e);
+      ::_exit(127);
+    }
+  }
+  Created created;
+  created.pid = pid;
+  created.pidfd.reset(child_pidfd);
+  child_end.close();
+  auto fail = [&](Error e) -> Result<int> {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return e;
+  };
+  if (cgroup->clone_into_fd() < 0) {
+    auto r = cgroup->add_process(pid);
+    if (!r.ok()) return fail(std::move(r.error()).with_context("joining the container's cgroup"));
+  }
+  if (auto r = parent_end.send(linux::Msg::kIdsMapped); !r.ok()) return fail(std::move(r.error()));
+  // Until exec succeeds the child may send its terminal or an error; a clean end of
+  // stream (its end is close-on-exec) means it has exec'd.
+  for (;;) {
+    auto f = parent_end.recv();
+    if (!f.ok()) {
+      if (f.error().errnum == 0 && f.error().op.find("exited before") != std::string::npos) break;
+      return fail(std::move(f.error()));
+    }
+    if (f.value().type == linux::Msg::kError) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      return std::move(f.value().error);
+    }
+    if (f.value().type == linux::Msg::kPtyMaster && !f.value().fds.empty()) {
+      if (!o.console_socket.empty()) {
+        auto r = linux::send_to_console_socket(o.console_socket, f.value().fds[0].get());
+        if (!r.ok()) return fail(std::move(r.error()));
+      } else {
+        created.terminal_master = std::move(f.value().fds[0]);
+      }
+    }
+  }
+  if (!o.pid_file.empty()) {
+    std::string tmp = o.pid_file + ".guise-tmp";
+    GUISE_TRY(sys::write_file(tmp, std::to_string(pid), O_CREAT | O_TRUNC, 0644), "--pid-file");
+    if (::rename(tmp.c_str(), o.pid_file.c_str()) < 0) return sys::sys_error("--pid-file: rename to", o.pid_file);
+  }
+  if (o.detach) return 0;
+  return supervise(created);
+}
+
+}  // namespace guise::runtime

@@ -1,0 +1,209 @@
+// start, state, list, kill, delete, ps, pause and resume.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "cgroups/cgroup.h"
+#include "linux/hooks.h"
+#include "oci/parse.h"
+#include "runtime/container.h"
+#include "sys/syscalls.h"
+
+namespace guise::runtime {
+
+namespace {
+
+bool init_alive(const ContainerState& s) {
+  if (s.pid <= 0) return false;
+  auto text = sys::read_file("/proc/" + std::to_string(s.pid) + "/stat");
+  if (!text.ok()) return false;
+  auto close = text.value().rfind(')');
+  if (close == std::string::npos || close + 2 >= text.value().size()) return false;
+  char state = text.value()[close + 2];
+  if (state == 'Z' || state == 'X') return false;
+  auto start = sys::process_start_time(s.pid);
+  return start.ok() && (s.pid_start_time == 0 || start.value() == s.pid_start_time);
+}
+
+Result<oci::Spec> stored_spec(const StateDir& dir) {
+  auto text = GUISE_TRY(sys::read_file(dir.config_path()));
+  return oci::parse_spec(text, "config.json");
+}
+
+void warn(const Error& e) { std::fprintf(stderr, "guise-oci: warning: %s\n", e.message().c_str()); }
+
+// Waits up to `ms` for the init to be gone.
+void wait_gone(const ContainerState& s, int ms) {
+  auto pidfd = sys::pidfd_open(s.pid);
+  if (!pidfd.ok()) return;
+  struct pollfd p {pidfd.value().get(), POLLIN, 0};
+  ::poll(&p, 1, ms);
+}
+
+}  // namespace
+
+Status current_status(const ContainerState& s, const std::string& state_dir) {
+  if (!init_alive(s)) return Status::kStopped;
+  if (::access((state_dir + "/exec.fifo").c_str(), F_OK) == 0) return Status::kCreated;
+  auto cg = cgroups::open(s.cgroup_paths);
+  if (cg.ok()) {
+    auto frozen = cg.value()->frozen();
+    if (frozen.ok() && frozen.value()) return Status::kPaused;
+  }
+  return Status::kRunning;
+}
+
+Result<void> start_container(const Globals& g, const std::string& id) {
+  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
+  ContainerState st = GUISE_TRY(dir.load());
+  Status status = current_status(st, dir.path());
+  if (status == Status::kStopped) return sys::user_error("cannot start a container that has stopped");
+  if (status != Status::kCreated) return sys::user_error("cannot start an already running container");
+  sys::Fd fifo(::open(dir.fifo_path().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo.valid()) {
+    if (errno == ENXIO) return sys::user_error("cannot start container " + id + ": its init process has exited");
+    return sys::sys_error("open", dir.fifo_path());
+  }
+  GUISE_TRY(sys::write_all(fifo.get(), "0", "exec.fifo"));
+  fifo.reset();
+  ::unlink(dir.fifo_path().c_str());
+  st.started = true;
+  GUISE_TRY(dir.save(st));
+  auto spec = stored_spec(dir);
+  if (spec.ok() && spec.value().hooks) {
+    auto r = linux::run_hooks(spec.value().hooks->poststart, "poststart", state_json(st, Status::kRunning, false));
+    if (!r.ok()) warn(r.error());
+  }
+  return Ok();
+}
+
+Result<std::string> container_state(const Globals& g, const std::string& id) {
+  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
+  ContainerState st = GUISE_TRY(dir.load());
+  return state_json(st, current_status(st, dir.path()));
+}
+
+std::vector<ListEntry> list_containers(const Globals& g) {
+  std::vector<ListEntry> out;
+  for (const auto& id : list_ids(g.root)) {
+    auto dir = StateDir::open(g.root, id);
+    if (!dir.ok()) continue;
+    auto st = dir.value().load();
+    if (!st.ok()) continue;
+    Status status = current_status(st.value(), dir.value().path());
+    out.push_back({std::move(st).take(), status});
+  }
+  return out;
+}
+
+Result<int> parse_signal(const std::string& text) {
+  if (text.empty()) return sys::user_error("invalid signal \"\"");
+  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
+    char* end = nullptr;
+    long n = std::strtol(text.c_str(), &end, 10);
+    if (*end || n <= 0 || n >= NSIG) return sys::user_error("invalid signal \"" + text + "\"");
+    return static_cast<int>(n);
+  }
+  std::string name = text.rfind("SIG", 0) == 0 ? text.substr(3) : text;
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (int sig = 1; sig < NSIG; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev && name == abbrev) return sig;
+  }
+  return sys::user_error("invalid signal \"" + text + "\"");
+}
+
+Result<void> kill_container(const Globals& g, const std::string& id, int signal, bool all) {
+  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
+  ContainerState st = GUISE_TRY(dir.load());
+  Status status = current_status(st, dir.path());
+  if (status == Status::kStopped && !all) return sys::user_error("container not running");
+  if (all) {
+    auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+    return cg->kill_all(signal);
+  }
+  sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid));
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) < 0) {
+    if (errno == ESRCH) return sys::user_error("container not running");
+    return sys::sys_error("signal container init", std::to_string(st.pid));
+  }
+  return Ok();
+}
+
+Result<void> delete_container(const Globals& g, const std::string& id, bool force) {
+  auto opened = StateDir::open(g.root, id);
+  if (!opened.ok()) {
+    if (force && opened.error().errnum == 0 && opened.error().op.find("does not exist") != std::string::npos)
+      return Ok();
+    return std::move(opened.error());
+  }
+  StateDir dir = std::move(opened).take();
+  auto loaded = dir.load();
+  if (!loaded.ok()) {
+    // A half-made container (create was killed): nothing to stop, only remove.
+    dir.remove();
+    return Ok();
+  }
+  ContainerState st = std::move(loaded).take();
+  Status status = current_status(st, dir.path());
+  if ((status == Status::kRunning || status == Status::kPaused) && !force)
+    return sys::user_error("cannot delete container " + id + " that is not stopped: " + status_name(status));
+  auto cg = cgroups::open(st.cgroup_paths);
+  if (status != Status::kStopped) {
+    if (cg.ok() && !st.own_pid_namespace) (void)cg.value()->kill_all(SIGKILL);
+    ::kill(st.pid, SIGKILL);
+    if (status == Status::kPaused && cg.ok()) (void)cg.value()->thaw();
+    wait_gone(st, 5000);
+  }
+  Error failure;
+  bool failed = false;
+  if (cg.ok()) {
+    auto r = cg.value()->destroy();
+    if (!r.ok()) {
+      failure = r.error();
+      failed = true;
+    }
+  }
+  auto spec = stored_spec(dir);
+  if (spec.ok() && spec.value().hooks) {
+    auto r = linux::run_hooks(spec.value().hooks->poststop, "poststop", state_json(st, Status::kStopped, false));
+    if (!r.ok()) warn(r.error());
+  }
+  dir.remove();
+  if (failed) return failure;
+  return Ok();
+}
+
+Result<std::vector<pid_t>> container_pids(const Globals& g, const std::string& id) {
+  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
+  ContainerState st = GUISE_TRY(dir.load());
+  auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+  return cg->pids();
+}
+
+Result<void> pause_container(const Globals& g, const std::string& id) {
+  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
+  ContainerState st = GUISE_TRY(dir.load());
+  Status status = current_status(st, dir.path());
+  if (status != Status::kRunning && status != Status::kCreated)
+    return sys::user_error(std::string("container not running: ") + status_name(status));
+  auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+  return cg->freeze();
+}
+
+Result<void> resume_container(const Globals& g, const std::string& id) {
+  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
+  ContainerState st = GUISE_TRY(dir.load());
+  if (current_status(st, dir.path()) != Status::kPaused) return sys::user_error("container not paused");
+  auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+  return cg->thaw();
+}
+
+}  // namespace guise::runtime

@@ -1,0 +1,120 @@
+#include "runtime/run.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+namespace guise::runtime {
+
+namespace {
+
+// Puts the caller's terminal in raw mode while a container's terminal is proxied.
+class RawTerminal {
+ public:
+  RawTerminal() {
+    if (::isatty(0) && ::tcgetattr(0, &saved_) == 0) {
+      struct termios raw = saved_;
+      ::cfmakeraw(&raw);
+      active_ = ::tcsetattr(0, TCSANOW, &raw) == 0;
+    }
+  }
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(0, TCSANOW, &saved_);
+  }
+
+ private:
+  struct termios saved_ {};
+  bool active_ = false;
+};
+
+bool copy_once(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) return false;
+  ssize_t off = 0;
+  while (off < n) {
+    ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    off += w;
+  }
+  return true;
+}
+
+int exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+}  // namespace
+
+// Forwards every signal the runtime receives to the container, as runc does, and
+// proxies the terminal, until the container's init exits.
+Result<int> supervise(const Created& c) {
+  sigset_t all;
+  sigfillset(&all);
+  sigdelset(&all, SIGCHLD);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGFPE);
+  sigset_t old;
+  ::sigprocmask(SIG_BLOCK, &all, &old);
+  sys::Fd sigfd(::signalfd(-1, &all, SFD_CLOEXEC));
+  if (!sigfd.valid()) return sys::sys_error("signalfd");
+  std::optional<RawTerminal> raw;
+  int master = c.terminal_master.get();
+  if (master >= 0) raw.emplace();
+  bool stdin_open = master >= 0;
+  for (;;) {
+    struct pollfd fds[4] = {{c.pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0},
+                            {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
+    int n = ::poll(fds, 4, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys::sys_error("poll");
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo si {};
+      if (::read(sigfd.get(), &si, sizeof si) == sizeof si) ::kill(c.pid, static_cast<int>(si.ssi_signo));
+    }
+    if (master >= 0 && (fds[2].revents & (POLLIN | POLLHUP))) {
+      if (!copy_once(master, 1)) master = -1;
+    }
+    if (stdin_open && (fds[3].revents & (POLLIN | POLLHUP))) {
+      if (!copy_once(0, c.terminal_master.get())) stdin_open = false;
+    }
+    if (fds[0].revents & POLLIN) {
+      while (master >= 0 && copy_once(master, 1)) {
+      }
+      int status = 0;
+      while (::waitpid(c.pid, &status, 0) < 0)
+        if (errno != EINTR) return sys::sys_error("wait for container init");
+      ::sigprocmask(SIG_SETMASK, &old, nullptr);
+      return exit_code(status);
+    }
+  }
+}
+
+Result<int> run_container(const Globals& g, RunOptions o) {
+  o.create.keep_terminal_master = !o.detach && o.create.console_socket.empty();
+  Created c = GUISE_TRY(create_container(g, o.create));
+  auto started = start_container(g, o.create.id);
+  if (!started.ok()) {
+    (void)delete_container(g, o.create.id, true);
+    return std::move(started.error());
+  }
+  if (o.detach) return 0;
+  auto code = supervise(c);
+  if (!o.keep) {
+    auto d = delete_container(g, o.create.id, true);
+    if (!d.ok() && code.ok()) return std::move(d.error());
+  }
+  return code;
+}
+
+}  // namespace guise::runtime

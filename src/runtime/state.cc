@@ -1,0 +1,169 @@
+#include "runtime/state.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "oci/spec.h"
+#include "sys/syscalls.h"
+
+namespace guise::runtime {
+
+using nlohmann::ordered_json;
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::kCreating: return "creating";
+    case Status::kCreated: return "created";
+    case Status::kRunning: return "running";
+    case Status::kPaused: return "paused";
+    case Status::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Result<void> validate_id(const std::string& id) {
+  if (id.empty()) return sys::user_error("container id cannot be empty");
+  if (id == "." || id == "..") return sys::user_error("invalid container id \"" + id + "\"");
+  for (char c : id) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' || c == '.';
+    if (!ok)
+      return sys::user_error("invalid container id \"" + id + "\": only letters, digits, '_', '+', '-' and '.' are allowed");
+  }
+  if (id.size() > 1024) return sys::user_error("invalid container id: longer than 1024 characters");
+  return Ok();
+}
+
+static Result<sys::Fd> lock_dir(const std::string& path) {
+  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return sys::sys_error("open state directory", path);
+  while (::flock(fd.get(), LOCK_EX) < 0)
+    if (errno != EINTR) return sys::sys_error("lock state directory", path);
+  return fd;
+}
+
+Result<StateDir> StateDir::create(const std::string& root, const std::string& id) {
+  GUISE_TRY(validate_id(id));
+  if (::mkdir(root.c_str(), 0711) < 0 && errno != EEXIST) return sys::sys_error("create state root", root);
+  std::string path = root + "/" + id;
+  if (::mkdir(path.c_str(), 0711) < 0) {
+    if (errno == EEXIST) return sys::user_error("container with id " + id + " already exists");
+    return sys::sys_error("create state directory", path);
+  }
+  auto lock = lock_dir(path);
+  if (!lock.ok()) {
+    ::rmdir(path.c_str());
+    return std::move(lock.error());
+  }
+  return StateDir(path, std::move(lock).take());
+}
+
+Result<StateDir> StateDir::open(const std::string& root, const std::string& id) {
+  GUISE_TRY(validate_id(id));
+  std::string path = root + "/" + id;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return sys::user_error("container " + id + " does not exist");
+    return sys::sys_error("stat", path);
+  }
+  sys::Fd lock = GUISE_TRY(lock_dir(path));
+  // Deleted by another command while we waited for the lock.
+  if (::fstat(lock.get(), &st) < 0 || st.st_nlink == 0) return sys::user_error("container " + id + " does not exist");
+  return StateDir(path, std::move(lock));
+}
+
+Result<void> StateDir::save(const ContainerState& s) const {
+  ordered_json j;
+  j["id"] = s.id;
+  j["bundle"] = s.bundle;
+  j["rootfs"] = s.rootfs;
+  j["pid"] = s.pid;
+  j["pid_start_time"] = s.pid_start_time;
+  j["created"] = s.created;
+  j["annotations"] = s.annotations;
+  j["cgroup_paths"] = s.cgroup_paths;
+  j["own_pid_namespace"] = s.own_pid_namespace;
+  j["started"] = s.started;
+  std::string tmp = path_ + "/.state.json.tmp";
+  GUISE_TRY(sys::write_file(tmp, j.dump(), O_CREAT | O_TRUNC, 0600));
+  if (::rename(tmp.c_str(), (path_ + "/state.json").c_str()) < 0) return sys::sys_error("save state", path_);
+  return Ok();
+}
+
+Result<ContainerState> StateDir::load() const {
+  std::string path = path_ + "/state.json";
+  auto text = sys::read_file(path);
+  if (!text.ok()) {
+    if (text.error().errnum == ENOENT)
+      return sys::user_error("container " + path_.substr(path_.rfind('/') + 1) + " does not exist");
+    return std::move(text.error());
+  }
+  auto j = nlohmann::json::parse(text.value(), nullptr, false);
+  if (j.is_discarded()) return sys::user_error("corrupt state file " + path);
+  ContainerState s;
+  s.id = j.value("id", "");
+  s.bundle = j.value("bundle", "");
+  s.rootfs = j.value("rootfs", "");
+  s.pid = j.value("pid", 0);
+  s.pid_start_time = j.value("pid_start_time", uint64_t{0});
+  s.created = j.value("created", "");
+  s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+  s.cgroup_paths = j.value("cgroup_paths", std::map<std::string, std::string>{});
+  s.own_pid_namespace = j.value("own_pid_namespace", false);
+  s.started = j.value("started", false);
+  return s;
+}
+
+void StateDir::remove() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::vector<std::string> list_ids(const std::string& root) {
+  std::vector<std::string> ids;
+  DIR* d = ::opendir(root.c_str());
+  if (!d) return ids;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || name[0] == '.') continue;
+    if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) ids.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::string state_json(const ContainerState& s, Status status, bool pretty) {
+  ordered_json j;
+  j["ociVersion"] = oci::kSpecVersion;
+  j["id"] = s.id;
+  j["pid"] = status == Status::kStopped ? 0 : s.pid;
+  j["status"] = status_name(status);
+  j["bundle"] = s.bundle;
+  j["rootfs"] = s.rootfs;
+  j["created"] = s.created;
+  j["owner"] = "";
+  if (!s.annotations.empty()) j["annotations"] = s.annotations;
+  return pretty ? j.dump(2) : j.dump();
+}
+
+std::string now_rfc3339() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm {};
+  ::gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+}  // namespace guise::runtime

@@ -1,0 +1,169 @@
+"""The command line: what runc users and container engines rely on."""
+
+import json
+import os
+import re
+import shutil
+
+from conftest import TESTBIN, runc_xfail
+
+
+def test_version_mentions_spec_version(ct):
+    r = ct.rt("--version")
+    assert r.rc == 0, r
+    assert re.search(r"^spec: 1\.\d+\.\d+", r.out, re.M), r.out
+
+
+def test_spec_writes_config_that_run_accepts(ct):
+    d = ct.tmpdir("specbundle")
+    r = ct.rt("spec", "--bundle", d)
+    assert r.rc == 0, r
+    with open(os.path.join(d, "config.json")) as f:
+        cfg = json.load(f)
+    assert cfg["ociVersion"].startswith("1.")
+    assert cfg["root"]["path"] == "rootfs"
+    assert cfg["process"]["args"] == ["sh"]
+    # The default spec asks for a terminal; nothing here provides one.
+    cfg["process"]["terminal"] = False
+    cfg["process"]["args"] = [TESTBIN, "echo", "hello"]
+    shutil.copytree(ct.rootfs, os.path.join(d, "rootfs"), symlinks=True)
+    ct.write_config(cfg=cfg, bundle=d)
+    r = ct.run(bundle=d, write=False)
+    assert r.rc == 0, r
+    assert r.out == "hello\n"
+
+
+def test_spec_refuses_to_overwrite(ct):
+    d = ct.tmpdir("specbundle")
+    assert ct.rt("spec", "--bundle", d).rc == 0
+    r = ct.rt("spec", "--bundle", d)
+    assert r.rc != 0
+    assert "exists" in r.err
+
+
+@runc_xfail("runc 1.1 exits 3 (urfave/cli 'No help topic') on an unknown command")
+def test_unknown_command_exits_1(ct):
+    r = ct.rt("no-such-command")
+    assert r.rc == 1, r
+    assert "no-such-command" in r.err
+
+
+def test_unknown_command_fails_naming_it(ct):
+    r = ct.rt("no-such-command")
+    assert r.rc != 0, r
+    assert "no-such-command" in r.err
+
+
+def test_missing_id_exits_1(ct):
+    for verb in ("state", "start", "delete", "kill", "create"):
+        r = ct.rt(verb)
+        assert r.rc == 1, (verb, r)
+        assert r.err.strip(), verb
+
+
+def test_state_of_unknown_id(ct):
+    r = ct.rt("state", "no-such-container")
+    assert r.rc == 1, r
+    assert "does not exist" in r.err
+
+
+def test_id_with_slash_rejected(ct):
+    ct.write_config()
+    parent = os.path.dirname(ct.root)
+    before = (sorted(os.listdir(ct.root)), sorted(os.listdir(parent)))
+    for bad in ("a/b", "..", "../x"):
+        r = ct.rt("create", "--bundle", ct.bundle, bad)
+        assert r.rc == 1, (bad, r)
+        assert (sorted(os.listdir(ct.root)), sorted(os.listdir(parent))) == before, bad
+
+
+def test_id_in_use_rejected(ct):
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    r = ct.rt("create", "--bundle", ct.bundle, ct.id)
+    assert r.rc == 1, r
+    assert "exist" in r.err
+    assert ct.status() == "created"  # the first one is untouched
+
+
+def test_delete_force_of_missing_id(ct):
+    r = ct.rt("delete", "--force", "no-such-container")
+    assert r.rc == 0, r
+
+
+def test_delete_of_missing_id_fails(ct):
+    r = ct.rt("delete", "no-such-container")
+    assert r.rc == 1, r
+    assert "does not exist" in r.err
+
+
+def _list_rows(ct):
+    r = ct.rt("list")
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    assert lines[0].split() == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], lines
+    return [l.split() for l in lines[1:]]
+
+
+def test_list_shows_container(ct):
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    st = ct.state()
+    rows = [r for r in _list_rows(ct) if r[0] == ct.id]
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert row[1] == str(st["pid"])
+    assert row[2] == "created"
+    assert row[3] == ct.bundle
+    assert row[5] == "root"
+
+
+def test_list_quiet(ct):
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    r = ct.rt("list", "-q")
+    assert r.rc == 0, r
+    assert ct.id in r.out.split()
+    assert "ID" not in r.out.split()
+
+
+def test_list_json(ct):
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    r = ct.rt("list", "--format", "json")
+    assert r.rc == 0, r
+    entries = [e for e in json.loads(r.out) if e["id"] == ct.id]
+    assert len(entries) == 1
+    e = entries[0]
+    assert e["status"] == "created"
+    assert e["bundle"] == ct.bundle
+    assert e["pid"] == ct.state()["pid"]
+    assert "created" in e and "ociVersion" in e
+
+
+def test_list_after_delete(ct):
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    assert ct.delete(force=True).rc == 0
+    assert ct.id not in [r[0] for r in _list_rows(ct)]
+    r = ct.rt("list", "--format", "json")
+    assert r.rc == 0
+    assert ct.id not in [e["id"] for e in (json.loads(r.out) or [])]
+
+
+def test_log_json_on_error(ct):
+    log = os.path.join(ct.dir, "log.json")
+    shutil.rmtree(ct.rootfs)
+    ct.write_config()
+    r = ct.rt("create", "--bundle", ct.bundle, ct.id,
+              global_args=("--log", log, "--log-format", "json"), track=ct.id)
+    assert r.rc == 1, r
+    with open(log) as f:
+        lines = [l for l in f.read().splitlines() if l.strip()]
+    assert lines, "no log lines written"
+    records = [json.loads(l) for l in lines]
+    for rec in records:
+        assert {"level", "msg", "time"} <= set(rec), rec
+    errors = [rec for rec in records if rec["level"] == "error"]
+    assert errors, records
+    assert any("rootfs" in rec["msg"] for rec in errors), errors

@@ -1,0 +1,370 @@
+"""The container's process: args, env, ids, limits, privileges, terminal, fds."""
+
+import os
+import re
+
+import pytest
+
+from conftest import cap_mask, proc_status, runc_xfail
+
+
+def test_args_passed_verbatim(ct):
+    r = ct.probe("echo", "two words", "", "*", "$HOME", "--flag")
+    assert r.rc == 0, r
+    assert r.out == "two words  * $HOME --flag\n"
+
+
+def test_env_exactly_as_configured(ct):
+    ct.cfg["process"]["env"] = ["PATH=/bin", "FOO=bar baz", "EMPTY=", "EQ=a=b"]
+    r = ct.probe("env")
+    assert r.rc == 0, r
+    env = r.out.splitlines()
+    for want in ct.cfg["process"]["env"]:
+        assert want in env, env
+    # A runtime may add HOME (runc does); nothing else.
+    extra = [e for e in env if e not in ct.cfg["process"]["env"]]
+    assert all(e.startswith("HOME=") for e in extra), extra
+
+
+def test_home_from_passwd_when_unset(ct):
+    ct.cfg["process"]["env"] = ["PATH=/bin"]
+    r = ct.probe("env")
+    assert r.rc == 0, r
+    assert "HOME=/root" in r.out.splitlines()
+
+
+def test_args0_found_in_path(ct):
+    ct.cfg["process"]["env"] = ["PATH=/nowhere:/bin"]
+    ct.set_args("guise-testbin", "echo", "via PATH")
+    r = ct.run()
+    assert r.rc == 0, r
+    assert r.out == "via PATH\n"
+
+
+def test_missing_executable_fails(ct):
+    ct.set_args("/no/such/binary")
+    r = ct.run()
+    assert r.rc != 0, r
+    assert "/no/such/binary" in r.err or "no such file" in r.err.lower(), r
+
+
+def test_cwd(ct):
+    ct.cfg["process"]["cwd"] = "/tmp"
+    r = ct.probe("cwd")
+    assert r.rc == 0, r
+    assert r.facts["cwd"] == "/tmp"
+
+
+def test_user_group_and_additional_gids(ct):
+    ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1001, "additionalGids": [10, 20, 30]}
+    ct.probe_args("id")
+    r = ct.create()
+    assert r.rc == 0, r
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    f = r.facts
+    assert (f["uid"], f["euid"], f["suid"]) == ("1000",) * 3, f
+    assert (f["gid"], f["egid"], f["sgid"]) == ("1001",) * 3, f
+    assert set(f["groups"].split()) >= {"10", "20", "30"}, f
+    assert set(f["groups"].split()) <= {"10", "20", "30", "1001"}, f
+
+
+def test_user_seen_from_outside(ct):
+    ct.cfg["process"]["user"] = {"uid": 1234, "gid": 4321}
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    assert ct.start().rc == 0
+    pid = ct.state()["pid"]
+    st = proc_status(pid)
+    assert st["Uid"].split() == ["1234"] * 4
+    assert st["Gid"].split() == ["4321"] * 4
+    assert st["Groups"] == ""
+
+
+def test_default_umask(ct):
+    r = ct.probe("umask")
+    assert r.rc == 0, r
+    assert r.facts["umask"] == "0022"
+
+
+def test_umask(ct):
+    ct.cfg["process"]["user"]["umask"] = 0o077
+    r = ct.probe("umask")
+    assert r.rc == 0, r
+    assert r.facts["umask"] == "0077"
+
+
+def test_rlimits(ct):
+    ct.cfg["process"]["rlimits"] = [
+        {"type": "RLIMIT_NOFILE", "soft": 512, "hard": 777},
+        {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+        {"type": "RLIMIT_NPROC", "soft": 300, "hard": 400},
+    ]
+    r, (nofile, core, nproc) = ct.multi_probe(
+        ["rlimit", "NOFILE"], ["rlimit", "RLIMIT_CORE"], ["rlimit", "nproc"])
+    assert r.rc == 0, r
+    assert nofile.out.split() == ["512", "777"]
+    assert core.out.split() == ["0", "0"]
+    assert nproc.out.split() == ["300", "400"]
+
+
+def test_rlimit_soft_above_hard_fails(ct):
+    ct.cfg["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 2048, "hard": 1024}]
+    r = ct.probe("echo", "x")
+    assert r.rc != 0, r
+
+
+def test_oom_score_adj(ct):
+    ct.cfg["process"]["oomScoreAdj"] = 500
+    ct.probe_args("oom-score-adj")
+    r = ct.create()
+    assert r.rc == 0, r
+    with open("/proc/%d/oom_score_adj" % ct.state()["pid"]) as f:
+        assert f.read().strip() == "500"
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    assert r.facts["oom-score-adj"] == "500"
+
+
+def test_sysctl_in_new_net_namespace(ct):
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        host_before = f.read()
+    ct.cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    r = ct.probe("sysctl", "net.ipv4.ip_forward")
+    assert r.rc == 0, r
+    assert r.facts["net.ipv4.ip_forward"] == "1"
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        assert f.read() == host_before
+
+
+def test_sysctl_in_new_ipc_namespace(ct):
+    with open("/proc/sys/kernel/shm_rmid_forced") as f:
+        host_before = f.read()
+    want = "0" if host_before.strip() == "1" else "1"
+    ct.cfg["linux"]["sysctl"] = {"kernel.shm_rmid_forced": want}
+    r = ct.probe("sysctl", "kernel.shm_rmid_forced")
+    assert r.rc == 0, r
+    assert r.facts["kernel.shm_rmid_forced"] == want
+    with open("/proc/sys/kernel/shm_rmid_forced") as f:
+        assert f.read() == host_before
+
+
+def test_sysctl_of_host_namespace_refused(ct):
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        host_before = f.read()
+    ct.set_namespaces([t for t in ct.namespaces() if t != "network"])
+    for m in ct.cfg["mounts"]:
+        if m["destination"] == "/sys":
+            m.update(type="bind", source="/sys", options=["rbind", "nosuid", "noexec",
+                                                         "nodev", "ro"])
+    flipped = "0" if host_before.strip() == "1" else "1"
+    ct.cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": flipped}
+    r = ct.probe("echo", "x")
+    assert r.rc != 0, r
+    assert "net.ipv4.ip_forward" in r.err, r
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        assert f.read() == host_before
+
+
+@pytest.mark.parametrize("nnp, want", [(True, "1"), (False, "0")])
+def test_no_new_privileges(ct, nnp, want):
+    ct.cfg["process"]["noNewPrivileges"] = nnp
+    r = ct.probe("caps")
+    assert r.rc == 0, r
+    assert r.facts["NoNewPrivs"] == want
+
+
+def _caps(r, key):
+    return int(r.facts[key], 16)
+
+
+def test_default_capabilities(ct):
+    r = ct.probe("caps")
+    assert r.rc == 0, r
+    want = cap_mask(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
+    for key in ("CapEff", "CapPrm", "CapBnd"):
+        assert _caps(r, key) == want, (key, r.facts)
+    assert _caps(r, "CapInh") == 0
+
+
+def test_capability_sets(ct):
+    # execve(2) recomputes the sets: for root with no_new_privs, permitted
+    # becomes (inheritable|bounding|ambient) & old permitted, and effective
+    # becomes permitted; so a config whose effective differs from permitted
+    # cannot show as such.  This one survives execve unchanged.
+    caps = {
+        "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+        "effective": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+        "inheritable": ["CAP_KILL", "CAP_NET_RAW"],
+        "ambient": ["CAP_KILL"],
+    }
+    ct.cfg["process"]["capabilities"] = caps
+    ct.cfg["process"]["noNewPrivileges"] = True
+    ct.probe_args("caps")
+    r = ct.create()
+    assert r.rc == 0, r
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    assert _caps(r, "CapBnd") == cap_mask(caps["bounding"]), r.facts
+    assert _caps(r, "CapPrm") == cap_mask(caps["permitted"]), r.facts
+    assert _caps(r, "CapEff") == cap_mask(caps["effective"]), r.facts
+    assert _caps(r, "CapInh") == cap_mask(caps["inheritable"]), r.facts
+    assert _caps(r, "CapAmb") == cap_mask(caps["ambient"]), r.facts
+
+
+def test_capabilities_for_non_root_user(ct):
+    caps = ["CAP_NET_BIND_SERVICE", "CAP_KILL"]
+    ct.cfg["process"]["capabilities"] = {k: list(caps) for k in
+                                         ("bounding", "permitted", "effective",
+                                          "inheritable", "ambient")}
+    ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    r = ct.probe("caps")
+    assert r.rc == 0, r
+    assert _caps(r, "CapEff") == cap_mask(caps), r.facts
+    assert _caps(r, "CapAmb") == cap_mask(caps), r.facts
+
+
+def test_no_capabilities(ct):
+    ct.cfg["process"]["capabilities"] = {}
+    r = ct.probe("caps")
+    assert r.rc == 0, r
+    for key in ("CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"):
+        assert _caps(r, key) == 0, (key, r.facts)
+
+
+def test_capabilities_matter(ct):
+    """Without CAP_CHOWN root cannot chown; with it, it can."""
+    ct.add_tmpfs("/tmp")
+    script = "touch /tmp/f && chown 1000 /tmp/f && echo chowned || echo denied"
+    ct.set_args("/bin/sh", "-c", script)
+    r = ct.run()
+    assert r.rc == 0 and r.out.strip() == "denied", r
+    for k in ("bounding", "permitted", "effective"):
+        ct.cfg["process"]["capabilities"][k].append("CAP_CHOWN")
+    r = ct.run(cid=ct.new_id())
+    assert r.rc == 0 and r.out.strip() == "chowned", r
+
+
+def test_unknown_capability_is_named(ct):
+    # Refusing the config or warning and going on are both allowed (runc
+    # warns, so that specs naming newer capabilities run on older kernels);
+    # either way the user is told which name was not understood.
+    ct.cfg["process"]["capabilities"]["bounding"].append("CAP_NO_SUCH_THING")
+    r = ct.probe("caps")
+    assert "CAP_NO_SUCH_THING" in r.err, r
+    if r.rc == 0:
+        want = cap_mask(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
+        assert _caps(r, "CapBnd") == want, r.facts
+
+
+@runc_xfail("runc 1.1 ignores linux.personality (support came in 1.2)")
+def test_personality_linux32(ct):
+    ct.cfg["linux"]["personality"] = {"domain": "LINUX32"}
+    r = ct.probe("personality")
+    assert r.rc == 0, r
+    assert r.facts["domain"] == "LINUX32"
+    assert re.fullmatch(r"i[3-6]86", r.facts["machine"]), r.facts
+
+
+def test_default_personality(ct):
+    r = ct.probe("personality")
+    assert r.rc == 0, r
+    assert r.facts["domain"] == "LINUX"
+    assert r.facts["machine"] == os.uname().machine
+
+
+def test_terminal_with_console_socket(ct):
+    ct.cfg["process"]["terminal"] = True
+    cs = ct.console_socket()
+    ct.multi_probe_args(["tty"], ["echo", "through the pty"])
+    r = ct.create("--console-socket", cs.path)
+    assert r.rc == 0, r
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    out = cs.wait().decode(errors="replace").replace("\r\n", "\n")
+    assert "through the pty" in out, out
+    facts = {}
+    for line in out.splitlines():
+        k, _, v = line.partition(" ")
+        facts[k] = v
+    for fd in ("fd0", "fd1", "fd2"):
+        assert facts.get(fd, "").startswith("tty /dev/pts/"), out
+    assert r.out == ""  # all output went through the pty
+
+
+def test_terminal_without_console_socket_fails(ct):
+    ct.cfg["process"]["terminal"] = True
+    r = ct.create()
+    assert r.rc != 0, r
+    assert "console" in r.err.lower(), r
+
+
+def test_no_terminal_means_no_tty(ct):
+    r = ct.probe("tty")
+    assert r.rc == 0, r
+    assert r.facts == {"fd0": "notty", "fd1": "notty", "fd2": "notty"}
+
+
+def _fds(r):
+    return {int(l.split()[0]): l.split(" ", 1)[1] for l in r.out.splitlines()}
+
+
+def test_preserve_fds(ct, host_tmp):
+    path = os.path.join(host_tmp, "passed-in")
+    open(path, "w").close()
+    r = ct.probe("fds", extra=["--preserve-fds", "1"], extra_fds={3: path})
+    assert r.rc == 0, r
+    fds = _fds(r)
+    assert sorted(fds) == [0, 1, 2, 3], fds
+    assert fds[3] == "/passed-in" or fds[3].endswith("/passed-in"), fds
+
+
+def test_no_fd_leaks_into_container(ct, host_tmp):
+    """Only 0, 1, 2 reach the process: not the runtime's fds nor unpreserved fds 3-5."""
+    path = os.path.join(host_tmp, "not-passed")
+    open(path, "w").close()
+    r = ct.probe("fds", extra_fds={3: path, 4: path, 5: path})
+    assert r.rc == 0, r
+    assert sorted(_fds(r)) == [0, 1, 2], r.out
+
+
+def test_no_fd_leaks_after_create_start(ct):
+    ct.probe_args("fds")
+    r = ct.create()
+    assert r.rc == 0, r
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    assert sorted(_fds(r)) == [0, 1, 2], r.out
+
+
+def test_stdio_is_the_runtime_stdio(ct):
+    ct.multi_probe_args(["echo", "to stdout"])
+    ct.cfg["process"]["args"][-1] += "; echo to-stderr >&2"
+    r = ct.run()
+    assert r.rc == 0, r
+    assert "to stdout" in r.out
+    assert "to-stderr" in r.err
+
+
+def test_pids_limit(ct):
+    ct.cfg["linux"]["resources"]["pids"] = {"limit": 10}
+    r = ct.probe("fork-many", "30")
+    assert r.rc == 0, r
+    assert int(r.facts["forked"]) < 10, r.facts
+    assert r.facts["errno"] == "EAGAIN", r.facts
+
+
+def test_process_is_in_its_cgroup(ct):
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    pid = ct.state()["pid"]
+    with open("/proc/%d/cgroup" % pid) as f:
+        lines = f.read().splitlines()
+    # Every hierarchy with a controller places the process in a cgroup that
+    # ends with the configured relative path.
+    want = ct.cfg["linux"].get("cgroupsPath") or "guise-it/%s" % ct.id
+    v1 = [l for l in lines if l.split(":")[1]]
+    assert v1, lines
+    for line in v1:
+        assert line.endswith("/" + want), line

@@ -1,0 +1,697 @@
+/*
+ * guise-testbin: the static multi-call probe that integration tests put in a
+ * container's rootfs.  Each subcommand prints what the container sees.
+ *
+ * Output contract (tests parse it, keep it stable):
+ *   - one fact per line; a fact is "KEY VALUE" (single space after the key),
+ *     except for `cat`, `mounts`, `env`, `ls`, `echo`, whose output is the raw
+ *     content.
+ *   - exit 0 when the probe succeeded.
+ *   - when the probe itself fails: a line "errno NAME" (e.g. "errno EROFS") on
+ *     stdout, a human message on stderr, exit 1.
+ *   - usage errors: message on stderr, exit 2.
+ *
+ * Built with -static so that it runs in a rootfs that holds nothing else.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ errors */
+
+static const char *errno_name(int e) {
+  switch (e) {
+#define E(x) case x: return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC)
+    E(EBADF) E(ECHILD) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(ENOTBLK)
+    E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
+    E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC) E(ESPIPE)
+    E(EROFS) E(EMLINK) E(EPIPE) E(EDOM) E(ERANGE) E(EDEADLK) E(ENAMETOOLONG)
+    E(ENOLCK) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENODATA)
+    E(EOVERFLOW) E(EOPNOTSUPP) /* == ENOTSUP on Linux */ E(ENOTSOCK) E(EADDRINUSE) E(EADDRNOTAVAIL)
+    E(ENETDOWN) E(ENETUNREACH) E(ECONNREFUSED) E(ETIMEDOUT) E(EDQUOT)
+    E(ENOKEY) E(EKEYREVOKED) E(EPROTONOSUPPORT) E(EAFNOSUPPORT)
+#undef E
+    default: return NULL;
+  }
+}
+
+/* Prints the errno line on stdout, the human line on stderr, returns 1. */
+static int fail(const char *op, const char *path) {
+  int e = errno;
+  const char *name = errno_name(e);
+  if (name)
+    printf("errno %s\n", name);
+  else
+    printf("errno %d\n", e);
+  fflush(stdout);
+  fprintf(stderr, "testbin: %s%s%s: %s\n", op, path ? " " : "", path ? path : "",
+          strerror(e));
+  return 1;
+}
+
+static int usage(const char *msg) {
+  fprintf(stderr, "testbin: usage: %s\n", msg);
+  return 2;
+}
+
+static int parse_long(const char *s, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 0);
+  if (errno || end == s || *end) return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_seconds(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || v < 0) return -1;
+  *out = v;
+  return 0;
+}
+
+/* -------------------------------------------------------------- utilities */
+
+/* Copies an fd to stdout; returns 0 or -1 with errno set. */
+static int copy_fd(int fd) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) return 0;
+    if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) return -1;
+  }
+}
+
+static int cat_file(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail("open", path);
+  int r = copy_fd(fd);
+  int saved = errno;
+  close(fd);
+  if (r < 0) {
+    errno = saved;
+    return fail("read", path);
+  }
+  return 0;
+}
+
+/* Reads a small file into buf, strips the trailing newline. */
+static int read_small(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  int saved = errno;
+  close(fd);
+  if (n < 0) {
+    errno = saved;
+    return -1;
+  }
+  buf[n] = '\0';
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* -------------------------------------------------------------- signals */
+
+static const struct {
+  const char *name;
+  int num;
+} kSignals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+    {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+    {"IO", SIGIO},     {"PWR", SIGPWR},   {"SYS", SIGSYS},
+};
+
+static int parse_signal(const char *s) {
+  long n;
+  if (parse_long(s, &n) == 0) return (n > 0 && n < NSIG) ? (int)n : -1;
+  if (strncasecmp(s, "SIG", 3) == 0) s += 3;
+  for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; i++)
+    if (strcasecmp(s, kSignals[i].name) == 0) return kSignals[i].num;
+  return -1;
+}
+
+static const char *signal_name(int sig) {
+  for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; i++)
+    if (kSignals[i].num == sig) return kSignals[i].name;
+  return "?";
+}
+
+/* A process that is pid 1 of its namespace ignores every signal it has no
+ * handler for, so `kill ID` (SIGTERM) would do nothing to a sleeping probe;
+ * the handler makes the signal observable and the exit status 128+sig. */
+static void on_signal(int sig) {
+  char line[64];
+  int n = snprintf(line, sizeof line, "signal SIG%s\n", signal_name(sig));
+  if (write(STDOUT_FILENO, line, (size_t)n) < 0) { /* nothing to do */ }
+  _exit(128 + sig);
+}
+
+static void install_exit_handlers(void) {
+  static const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+/* ------------------------------------------------------------ subcommands */
+
+static int cmd_pid(int argc, char **argv) {
+  (void)argc; (void)argv;
+  printf("pid %d\nppid %d\n", (int)getpid(), (int)getppid());
+  return 0;
+}
+
+static int cmd_hostname(int argc, char **argv) {
+  (void)argc; (void)argv;
+  struct utsname u;
+  if (uname(&u) < 0) return fail("uname", NULL);
+  printf("hostname %s\n", u.nodename);
+  return 0;
+}
+
+static int cmd_domainname(int argc, char **argv) {
+  (void)argc; (void)argv;
+  struct utsname u;
+  if (uname(&u) < 0) return fail("uname", NULL);
+  printf("domainname %s\n", u.domainname);
+  return 0;
+}
+
+static int cmd_id(int argc, char **argv) {
+  (void)argc; (void)argv;
+  uid_t r, e, s;
+  gid_t gr, ge, gs;
+  if (getresuid(&r, &e, &s) < 0) return fail("getresuid", NULL);
+  if (getresgid(&gr, &ge, &gs) < 0) return fail("getresgid", NULL);
+  gid_t groups[NGROUPS_MAX];
+  int n = getgroups(NGROUPS_MAX, groups);
+  if (n < 0) return fail("getgroups", NULL);
+  printf("uid %u\ngid %u\neuid %u\negid %u\nsuid %u\nsgid %u\ngroups", r, gr, e, ge, s, gs);
+  for (int i = 0; i < n; i++) printf(" %u", groups[i]);
+  printf("\n");
+  return 0;
+}
+
+/* Prints the named lines of /proc/self/status as "Key value". */
+static int print_status_keys(const char *const *keys, size_t nkeys) {
+  FILE *f = fopen("/proc/self/status", "re");
+  if (!f) return fail("open", "/proc/self/status");
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    char *colon = strchr(line, ':');
+    if (!colon) continue;
+    *colon = '\0';
+    for (size_t i = 0; i < nkeys; i++) {
+      if (strcmp(line, keys[i]) != 0) continue;
+      char *v = colon + 1;
+      while (*v == ' ' || *v == '\t') v++;
+      v[strcspn(v, "\n")] = '\0';
+      printf("%s %s\n", line, v);
+    }
+  }
+  fclose(f);
+  return 0;
+}
+
+static int cmd_caps(int argc, char **argv) {
+  (void)argc; (void)argv;
+  static const char *const keys[] = {"CapInh", "CapPrm", "CapEff", "CapBnd",
+                                     "CapAmb", "NoNewPrivs", "Seccomp"};
+  return print_status_keys(keys, sizeof keys / sizeof keys[0]);
+}
+
+static int cmd_cat(int argc, char **argv) {
+  if (argc < 1) return usage("cat PATH...");
+  for (int i = 0; i < argc; i++) {
+    int r = cat_file(argv[i]);
+    if (r) return r;
+  }
+  return 0;
+}
+
+static int cmd_write(int argc, char **argv) {
+  if (argc != 2) return usage("write PATH TEXT");
+  int fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail("open", argv[0]);
+  size_t len = strlen(argv[1]);
+  ssize_t n = write(fd, argv[1], len);
+  if (n < 0 || (size_t)n != len) {
+    if (n >= 0) errno = EIO;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return fail("write", argv[0]);
+  }
+  if (close(fd) < 0) return fail("close", argv[0]);
+  printf("ok\n");
+  return 0;
+}
+
+static const char *file_type(mode_t m) {
+  switch (m & S_IFMT) {
+    case S_IFREG: return "file";
+    case S_IFDIR: return "dir";
+    case S_IFLNK: return "link";
+    case S_IFCHR: return "chr";
+    case S_IFBLK: return "blk";
+    case S_IFIFO: return "fifo";
+    case S_IFSOCK: return "sock";
+    default: return "unknown";
+  }
+}
+
+/* lstat: a symlink is reported as such, with its target. */
+static int cmd_stat(int argc, char **argv) {
+  if (argc != 1) return usage("stat PATH");
+  struct stat st;
+  if (lstat(argv[0], &st) < 0) return fail("stat", argv[0]);
+  printf("type %s\nmode %04o\nuid %u\ngid %u\nrdev %u:%u\nsize %lld\n",
+         file_type(st.st_mode), (unsigned)(st.st_mode & 07777), st.st_uid, st.st_gid,
+         major(st.st_rdev), minor(st.st_rdev), (long long)st.st_size);
+  if (S_ISLNK(st.st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = readlink(argv[0], target, sizeof target - 1);
+    if (n < 0) return fail("readlink", argv[0]);
+    target[n] = '\0';
+    printf("target %s\n", target);
+  }
+  return 0;
+}
+
+static int cmd_ls(int argc, char **argv) {
+  if (argc != 1) return usage("ls DIR");
+  DIR *d = opendir(argv[0]);
+  if (!d) return fail("opendir", argv[0]);
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *de;
+  errno = 0;
+  while ((de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      names = realloc(names, cap * sizeof *names);
+      if (!names) return fail("realloc", NULL);
+    }
+    names[n++] = strdup(de->d_name);
+  }
+  if (errno) return fail("readdir", argv[0]);
+  closedir(d);
+  qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    printf("%s\n", names[i]);
+    free(names[i]);
+  }
+  free(names);
+  return 0;
+}
+
+static int cmd_mounts(int argc, char **argv) {
+  (void)argc; (void)argv;
+  return cat_file("/proc/self/mountinfo");
+}
+
+static int cmd_ns(int argc, char **argv) {
+  (void)argc; (void)argv;
+  static const char *const kinds[] = {"cgroup", "ipc",  "mnt",  "net",
+                                      "pid",    "time", "user", "uts",
+                                      "pid_for_children", "time_for_children"};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    char path[64], target[128];
+    snprintf(path, sizeof path, "/proc/self/ns/%s", kinds[i]);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0) {
+      if (errno == ENOENT) continue; /* kernel without that namespace */
+      return fail("readlink", path);
+    }
+    target[n] = '\0';
+    printf("%s %s\n", kinds[i], target);
+  }
+  return 0;
+}
+
+static int cmd_env(int argc, char **argv) {
+  (void)argc; (void)argv;
+  extern char **environ;
+  for (char **e = environ; *e; e++) printf("%s\n", *e);
+  return 0;
+}
+
+static int cmd_cwd(int argc, char **argv) {
+  (void)argc; (void)argv;
+  char buf[PATH_MAX];
+  if (!getcwd(buf, sizeof buf)) return fail("getcwd", NULL);
+  printf("cwd %s\n", buf);
+  return 0;
+}
+
+static int cmd_umask(int argc, char **argv) {
+  (void)argc; (void)argv;
+  mode_t m = umask(0);
+  umask(m);
+  printf("umask %04o\n", (unsigned)m);
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int res;
+} kRlimits[] = {
+    {"CPU", RLIMIT_CPU},         {"FSIZE", RLIMIT_FSIZE},   {"DATA", RLIMIT_DATA},
+    {"STACK", RLIMIT_STACK},     {"CORE", RLIMIT_CORE},     {"RSS", RLIMIT_RSS},
+    {"NPROC", RLIMIT_NPROC},     {"NOFILE", RLIMIT_NOFILE}, {"MEMLOCK", RLIMIT_MEMLOCK},
+    {"AS", RLIMIT_AS},           {"LOCKS", RLIMIT_LOCKS},   {"SIGPENDING", RLIMIT_SIGPENDING},
+    {"MSGQUEUE", RLIMIT_MSGQUEUE}, {"NICE", RLIMIT_NICE},   {"RTPRIO", RLIMIT_RTPRIO},
+    {"RTTIME", RLIMIT_RTTIME},
+};
+
+static void print_rlim(rlim_t v) {
+  if (v == RLIM_INFINITY)
+    printf("unlimited");
+  else
+    printf("%llu", (unsigned long long)v);
+}
+
+/* Accepts RLIMIT_NOFILE, NOFILE or nofile; prints "SOFT HARD". */
+static int cmd_rlimit(int argc, char **argv) {
+  if (argc != 1) return usage("rlimit NAME");
+  const char *name = argv[0];
+  if (strncasecmp(name, "RLIMIT_", 7) == 0) name += 7;
+  for (size_t i = 0; i < sizeof kRlimits / sizeof kRlimits[0]; i++) {
+    if (strcasecmp(name, kRlimits[i].name) != 0) continue;
+    struct rlimit rl;
+    if (getrlimit(kRlimits[i].res, &rl) < 0) return fail("getrlimit", argv[0]);
+    print_rlim(rl.rlim_cur);
+    printf(" ");
+    print_rlim(rl.rlim_max);
+    printf("\n");
+    return 0;
+  }
+  return usage("rlimit NAME: unknown resource");
+}
+
+/* Lists open fds as "N TARGET", leaving out the fd used to read the list. */
+static int cmd_fds(int argc, char **argv) {
+  (void)argc; (void)argv;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return fail("opendir", "/proc/self/fd");
+  int self = dirfd(d);
+  long fds[4096];
+  size_t n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) && n < sizeof fds / sizeof fds[0]) {
+    long fd;
+    if (parse_long(de->d_name, &fd) < 0 || fd == self) continue;
+    fds[n++] = fd;
+  }
+  for (size_t i = 1; i < n; i++) /* insertion sort: the list is short */
+    for (size_t j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+      long t = fds[j]; fds[j] = fds[j - 1]; fds[j - 1] = t;
+    }
+  for (size_t i = 0; i < n; i++) {
+    char path[64], target[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/self/fd/%ld", fds[i]);
+    ssize_t len = readlink(path, target, sizeof target - 1);
+    if (len < 0) strcpy(target, "?");
+    else target[len] = '\0';
+    printf("%ld %s\n", fds[i], target);
+  }
+  closedir(d);
+  return 0;
+}
+
+static void sleep_for(double seconds) {
+  struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+}
+
+static int cmd_sleep(int argc, char **argv) {
+  double s;
+  if (argc != 1 || parse_seconds(argv[0], &s) < 0) return usage("sleep SECONDS");
+  install_exit_handlers();
+  sleep_for(s);
+  printf("slept %s\n", argv[0]);
+  return 0;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_spin(int argc, char **argv) {
+  double s;
+  if (argc != 1 || parse_seconds(argv[0], &s) < 0) return usage("spin SECONDS");
+  install_exit_handlers();
+  double end = now_seconds() + s;
+  volatile unsigned long counter = 0;
+  while (now_seconds() < end)
+    for (int i = 0; i < 100000; i++) counter++;
+  printf("spun %s\n", argv[0]);
+  return 0;
+}
+
+static int cmd_exit(int argc, char **argv) {
+  long code;
+  if (argc != 1 || parse_long(argv[0], &code) < 0) return usage("exit CODE");
+  fflush(stdout);
+  _exit((int)(code & 0xff));
+}
+
+/* Dies of SIGNAL.  pid 1 of a pid namespace cannot kill itself that way (the
+ * kernel drops signals init sends itself), which is reported as a failure. */
+static int cmd_kill_self(int argc, char **argv) {
+  int sig = argc == 1 ? parse_signal(argv[0]) : -1;
+  if (sig < 0) return usage("kill-self SIGNAL");
+  fflush(stdout);
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  if (kill(getpid(), sig) < 0) return fail("kill", NULL);
+  sleep_for(0.2);
+  fprintf(stderr, "testbin: kill-self: still alive after SIG%s (pid %d)\n", signal_name(sig),
+          (int)getpid());
+  printf("alive\n");
+  return 1;
+}
+
+static int cmd_oom_score_adj(int argc, char **argv) {
+  (void)argc; (void)argv;
+  char buf[64];
+  if (read_small("/proc/self/oom_score_adj", buf, sizeof buf) < 0)
+    return fail("read", "/proc/self/oom_score_adj");
+  printf("oom-score-adj %s\n", buf);
+  return 0;
+}
+
+/* net.ipv4.ip_forward -> /proc/sys/net/ipv4/ip_forward; prints the raw value. */
+static int cmd_sysctl(int argc, char **argv) {
+  if (argc != 1) return usage("sysctl NAME");
+  char path[PATH_MAX];
+  int n = snprintf(path, sizeof path, "/proc/sys/%s", argv[0]);
+  if (n < 0 || (size_t)n >= sizeof path) return usage("sysctl NAME: too long");
+  for (char *p = path + strlen("/proc/sys/"); *p; p++)
+    if (*p == '.') *p = '/';
+  char buf[4096];
+  if (read_small(path, buf, sizeof buf) < 0) return fail("read", path);
+  for (char *p = buf; *p; p++)
+    if (*p == '\t' || *p == '\n') *p = ' ';
+  printf("%s %s\n", argv[0], buf);
+  return 0;
+}
+
+static int cmd_personality(int argc, char **argv) {
+  (void)argc; (void)argv;
+  int p = personality(0xffffffff);
+  if (p < 0) return fail("personality", NULL);
+  struct utsname u;
+  if (uname(&u) < 0) return fail("uname", NULL);
+  const char *domain = (p & PER_MASK) == PER_LINUX32 ? "LINUX32"
+                       : (p & PER_MASK) == PER_LINUX ? "LINUX" : "OTHER";
+  printf("personality 0x%x\ndomain %s\nmachine %s\n", (unsigned)p, domain, u.machine);
+  return 0;
+}
+
+static int cmd_tty(int argc, char **argv) {
+  (void)argc; (void)argv;
+  for (int fd = 0; fd <= 2; fd++) {
+    if (isatty(fd)) {
+      char name[PATH_MAX];
+      if (ttyname_r(fd, name, sizeof name) != 0) strcpy(name, "?");
+      printf("fd%d tty %s\n", fd, name);
+    } else {
+      printf("fd%d notty\n", fd);
+    }
+  }
+  return 0;
+}
+
+/* Forks N children that wait for the parent's word; counts how many forks
+ * succeeded, names the first failure, then releases and reaps them all. */
+static int cmd_fork_many(int argc, char **argv) {
+  long want;
+  if (argc != 1 || parse_long(argv[0], &want) < 0 || want < 0) return usage("fork-many N");
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0) return fail("pipe", NULL);
+  long ok = 0;
+  int first_errno = 0;
+  for (long i = 0; i < want; i++) {
+    pid_t p = fork();
+    if (p < 0) {
+      first_errno = errno;
+      break;
+    }
+    if (p == 0) {
+      char c;
+      close(gate[1]);
+      while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
+      _exit(0);
+    }
+    ok++;
+  }
+  close(gate[1]); /* EOF releases every child */
+  close(gate[0]);
+  while (wait(NULL) > 0 || errno == EINTR) {}
+  const char *name = first_errno ? errno_name(first_errno) : "none";
+  printf("forked %ld\nerrno %s\n", ok, name ? name : "?");
+  return 0;
+}
+
+/* FLAGS: comma-separated r,w,rw,creat,excl,trunc,append,directory,nofollow,path */
+static int cmd_open(int argc, char **argv) {
+  if (argc != 2) return usage("open PATH FLAGS");
+  static const struct {
+    const char *name;
+    int flag;
+  } kFlags[] = {{"r", O_RDONLY},        {"w", O_WRONLY},      {"rw", O_RDWR},
+                {"creat", O_CREAT},     {"excl", O_EXCL},     {"trunc", O_TRUNC},
+                {"append", O_APPEND},   {"directory", O_DIRECTORY},
+                {"nofollow", O_NOFOLLOW}, {"path", O_PATH},   {"noctty", O_NOCTTY}};
+  int flags = O_CLOEXEC;
+  char *spec = strdup(argv[1]), *save = NULL;
+  for (char *tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    size_t i;
+    for (i = 0; i < sizeof kFlags / sizeof kFlags[0]; i++)
+      if (!strcmp(tok, kFlags[i].name)) break;
+    if (i == sizeof kFlags / sizeof kFlags[0]) return usage("open PATH FLAGS: unknown flag");
+    flags |= kFlags[i].flag;
+  }
+  free(spec);
+  int fd = open(argv[0], flags, 0644);
+  if (fd < 0) return fail("open", argv[0]);
+  close(fd);
+  printf("ok\n");
+  return 0;
+}
+
+/* Tries to create /dev/null's twin (c 1:3) at PATH (default /tmp/testbin-null),
+ * then to open it: mknod needs CAP_MKNOD, the open needs the devices cgroup. */
+static int cmd_mknod_test(int argc, char **argv) {
+  const char *path = argc >= 1 ? argv[0] : "/tmp/testbin-null";
+  unlink(path);
+  if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) < 0) {
+    const char *name = errno_name(errno);
+    printf("mknod %s\n", name ? name : "?");
+    return 0;
+  }
+  printf("mknod ok\n");
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const char *name = errno_name(errno);
+    printf("open %s\n", name ? name : "?");
+  } else {
+    printf("open ok\n");
+    close(fd);
+  }
+  unlink(path);
+  return 0;
+}
+
+static int cmd_echo(int argc, char **argv) {
+  for (int i = 0; i < argc; i++) printf("%s%s", i ? " " : "", argv[i]);
+  printf("\n");
+  return 0;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static const struct {
+  const char *name;
+  int (*fn)(int, char **);
+} kCommands[] = {
+    {"pid", cmd_pid},         {"hostname", cmd_hostname},
+    {"domainname", cmd_domainname}, {"id", cmd_id},
+    {"caps", cmd_caps},       {"cat", cmd_cat},
+    {"write", cmd_write},     {"stat", cmd_stat},
+    {"ls", cmd_ls},           {"mounts", cmd_mounts},
+    {"ns", cmd_ns},           {"env", cmd_env},
+    {"cwd", cmd_cwd},         {"umask", cmd_umask},
+    {"rlimit", cmd_rlimit},   {"fds", cmd_fds},
+    {"sleep", cmd_sleep},     {"spin", cmd_spin},
+    {"exit", cmd_exit},       {"kill-self", cmd_kill_self},
+    {"oom-score-adj", cmd_oom_score_adj}, {"sysctl", cmd_sysctl},
+    {"personality", cmd_personality}, {"tty", cmd_tty},
+    {"fork-many", cmd_fork_many}, {"open", cmd_open},
+    {"mknod-test", cmd_mknod_test}, {"echo", cmd_echo},
+};
+
+int main(int argc, char **argv) {
+  /* A line-buffered stdout keeps facts in order with the signal handler's
+   * direct write(2) and survives _exit paths. */
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2) {
+    fprintf(stderr, "testbin: usage: testbin SUBCOMMAND [ARGS...]\nsubcommands:");
+    for (size_t i = 0; i < sizeof kCommands / sizeof kCommands[0]; i++)
+      fprintf(stderr, " %s", kCommands[i].name);
+    fprintf(stderr, "\n");
+    return 2;
+  }
+  for (size_t i = 0; i < sizeof kCommands / sizeof kCommands[0]; i++) {
+    if (strcmp(argv[1], kCommands[i].name) == 0) {
+      int rc = kCommands[i].fn(argc - 2, argv + 2);
+      if (fflush(stdout) != 0 && rc == 0) rc = 1;
+      return rc;
+    }
+  }
+  fprintf(stderr, "testbin: unknown subcommand %s\n", argv[1]);
+  return 2;
+}
