@@ -15,10 +15,10 @@ std::string features_json() {
   j["ociVersionMin"] = "1.0.0";
   j["ociVersionMax"] = oci::kSpecVersion;
   j["hooks"] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
-  j["mountOptions"] = {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
+  j["mountOptions"] = {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap",
                        "lazytime", "mand", "noatime", "nodev", "nodiratime", "noexec", "norelatime",
                        "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev",
-                       "rdiratime", "relatime", "rexec", "rnoatime", "rnodev", "rnodiratime",
+                       "rdiratime", "relatime", "rexec", "ridmap", "rnoatime", "rnodev", "rnodiratime",
                        "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate",
                        "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
                        "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow",
@@ -43,7 +43,7 @@ std::string features_json() {
   linux["apparmor"] = {{"enabled", ::access("/sys/kernel/security/apparmor", F_OK) == 0}};
   linux["selinux"] = {{"enabled", ::access("/sys/fs/selinux/enforce", F_OK) == 0}};
   linux["intelRdt"] = {{"enabled", false}};
-  linux["mountExtensions"] = {{"idmap", {{"enabled", false}}}};
+  linux["mountExtensions"] = {{"idmap", {{"enabled", true}}}};
   j["linux"] = linux;
   j["annotations"] = {{"io.github.guise.version", GUISE_VERSION}};
   return j.dump(4);

@@ -57,7 +57,7 @@ Result<sys::Fd> prepare_rootfs(Init& in) {
   const auto& linux = *in.spec.linux;
   GUISE_TRY(isolate_mount_propagation(linux.rootfs_propagation));
   sys::Fd root = GUISE_TRY(mount_rootfs(in.c.rootfs));
-  auto steps = GUISE_TRY(plan_mounts(in.spec.mounts));
+  const auto& steps = in.c.mounts;
   MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty()};
   bool dev_is_bind = false, has_devpts = false;
   for (size_t i = 0; i < steps.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "linux/channel.h"
+#include "linux/mount_plan.h"
 #include "linux/namespaces.h"
 #include "oci/spec.h"
 
@@ -14,6 +15,7 @@ namespace guise::linux {
 
 struct InitConfig {
   const oci::Spec* spec = nullptr;
+  std::vector<MountStep> mounts;  // planned from spec->mounts by the runtime
   NamespacePlan ns;
   std::string rootfs;  // absolute host path
   std::string bundle;  // absolute; relative mount sources are resolved from it

@@ -26,6 +26,7 @@ struct MountStep {
   // Filesystem parameters for fsconfig(2): key and value ("" value: a flag such as "newinstance").
   std::vector<std::pair<std::string, std::string>> fs_params;
   std::vector<oci::IdMapping> uid_mappings, gid_mappings;  // idmapped bind mount
+  int premade_tree = -1;  // an idmapped tree the runtime made before the clone (owned by InitConfig)
 };
 
 // A mount option that is not a flag is a filesystem parameter: "size=64m" -> {"size", "64m"}.

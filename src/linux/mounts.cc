@@ -87,7 +87,9 @@ Result<sys::Fd> clone_tree(const std::string& source, bool recursive, const std:
 }
 
 Result<void> mount_bind(int root, const MountStep& s) {
-  sys::Fd tree = GUISE_TRY(clone_tree(s.source, s.recursive, s.destination));
+  sys::Fd tree = s.premade_tree >= 0 ? sys::Fd(::dup(s.premade_tree))
+                                     : GUISE_TRY(clone_tree(s.source, s.recursive, s.destination));
+  if (!tree.valid()) return sys::sys_error("dup idmapped tree for", s.destination);
   struct stat st {};
   if (::fstat(tree.get(), &st) < 0) return sys::sys_error("stat", s.source);
   GUISE_TRY(set_attrs(tree.get(), s.attr_set, s.attr_clr, false, s.destination));

@@ -13,6 +13,8 @@
 #include "linux/channel.h"
 #include "linux/devices.h"
 #include "linux/hooks.h"
+#include "linux/idmap.h"
+#include "linux/mount_plan.h"
 #include "linux/init.h"
 #include "linux/namespaces.h"
 #include "linux/terminal.h"
@@ -149,6 +151,16 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
 
   linux::InitConfig ic;
   ic.spec = &spec;
+  ic.mounts = GUISE_TRY(linux::plan_mounts(spec.mounts), "config.json");
+  std::vector<sys::Fd> idmapped;  // held until the init has attached them
+  for (size_t i = 0; i < ic.mounts.size(); ++i) {
+    auto& m = ic.mounts[i];
+    if (m.uid_mappings.empty() && m.gid_mappings.empty()) continue;
+    std::string source = m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+    idmapped.push_back(GUISE_TRY(linux::make_idmapped_tree(source, m.recursive, m.uid_mappings, m.gid_mappings),
+                                 "mounts[" + std::to_string(i) + "] " + m.destination));
+    m.premade_tree = idmapped.back().get();
+  }
   ic.ns = linux::plan_namespaces(spec);
   ic.rootfs = rootfs;
   ic.start_fifo = fifo.get();

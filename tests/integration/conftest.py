@@ -683,18 +683,26 @@ class Container:
         problems = []
         for cs in self.consoles:
             cs.close()
+        def force_delete(cid, report):
+            try:
+                r = self.rt("delete", "--force", cid, timeout=15)
+            except AssertionError as e:  # a hung runtime
+                problems.append(str(e))
+                return
+            if report and r.rc != 0 and "does not exist" not in r.err:
+                problems.append("delete --force %s: rc %d: %s" % (cid, r.rc, r.err.strip()))
+
+        # First pass: stop every container, so that foreground `run`s return.
         for cid in self.ids:
-            r = self.rt("delete", "--force", cid)
-        for p in self.pending:  # a foreground `run` ends with its container
+            force_delete(cid, report=False)
+        for p in self.pending:
             try:
                 p.popen.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 problems.append("runtime still running: %s" % p.argv)
                 p.kill()
         for cid in self.ids:
-            r = self.rt("delete", "--force", cid)
-            if r.rc != 0 and "does not exist" not in r.err:
-                problems.append("delete --force %s: rc %d: %s" % (cid, r.rc, r.err.strip()))
+            force_delete(cid, report=True)
         for cid in self.ids:
             if os.path.lexists(os.path.join(self.root, cid)):
                 problems.append("state dir entry left: %s" % os.path.join(self.root, cid))
@@ -711,6 +719,8 @@ class Container:
                     wait_for(lambda: not pid_alive(pid), 5)
         for pid in self.pids:
             if wait_for(lambda: not pid_alive(pid), 5) is False:
+                # Reported, not killed: the pid may have been reused since;
+                # processes_matching() above already killed what is ours.
                 problems.append("container process %d still alive" % pid)
         mounts = mounts_under(self.dir)
         if mounts:
