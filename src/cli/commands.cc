@@ -192,6 +192,7 @@ void register_queries(CLI::App& app, Options& opt) {
   sub = app.add_subcommand("ps", "list the processes of a container: ps [--format json] ID [ps args]");
   sub->add_option("-f,--format", ps_format, "table or json")->check(CLI::IsMember({"table", "json"}));
   sub->prefix_command();
+  sub->allow_extras();
   sub->callback([&opt, sub] {
     if (!prepare(opt)) return;
     auto rest = sub->remaining();

@@ -29,6 +29,7 @@ void register_exec(CLI::App& app, Options& opt) {
   sub->add_option("--process-label", "SELinux label for the process");
   sub->add_flag("--ignore-paused", ignore_paused, "accepted for runc compatibility");
   sub->prefix_command();
+  sub->allow_extras();
   sub->callback([&opt, sub] {
     if (!prepare(opt)) return;
     auto rest = sub->remaining();

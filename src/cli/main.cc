@@ -16,7 +16,6 @@ using namespace guise;
 int main(int argc, char** argv) {
   CLI::App app{"guise-oci: an OCI container runtime, drop-in for runc", "guise-oci"};
   app.require_subcommand(1);
-  app.fallthrough();
   cli::Options opt;
   app.add_option("--root", opt.globals.root, "root directory for container state")->capture_default_str();
   app.add_option("--log", opt.log_path, "log file (default: stderr only)");
@@ -32,6 +31,23 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version,-v", version);
 
   cli::register_commands(app, opt);
+  // runc's wording for a command it does not have; CLI11 would only say one is required.
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--root" || a == "--log" || a == "--log-format" || a == "--rootless" || a == "--criu") {
+      ++i;
+      continue;
+    }
+    if (a.empty() || a[0] == '-') continue;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      if (sub->check_name(a)) known = true;
+    if (!known) {
+      std::fprintf(stderr, "guise-oci: unknown command \"%s\" (see guise-oci --help)\n", a.c_str());
+      return 1;
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -57,10 +57,7 @@ std::vector<oci::DeviceRule> effective_device_rules(const std::vector<oci::Devic
   out.push_back(rule("c", 5, 1, "rwm"));             // /dev/console
   out.push_back(rule("c", 5, 2, "rwm"));             // /dev/ptmx
   out.push_back(rule("c", 136, std::nullopt, "rwm"));  // /dev/pts/*
-  for (const auto& d : devices) {
-    if (d.type == "p") continue;  // fifos are not devices to the cgroup
-    out.push_back(rule(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm"));
-  }
+  (void)devices;  // as in runc, a node in linux.devices is made but not implicitly allowed
   return out;
 }
 

@@ -18,8 +18,8 @@ std::vector<oci::Device> default_devices();
 std::vector<oci::Device> plan_devices(const std::vector<oci::Device>& configured, bool dev_is_bind);
 
 // The device cgroup rules a container really gets: the config's rules, then (as
-// runc does) access to the default devices, the pty devices, mknod of any node,
-// and every device listed in linux.devices.
+// runc does) access to the default devices, the pty devices and mknod of any node.
+// A node listed in linux.devices is made but needs its own allow rule, as in runc.
 std::vector<oci::DeviceRule> effective_device_rules(const std::vector<oci::DeviceRule>& configured,
                                                     const std::vector<oci::Device>& devices);
 

@@ -82,11 +82,12 @@ Result<void> run_creation_hooks(Init& in) {
 
 Result<void> configure_system(Init& in) {
   const auto& linux = *in.spec.linux;
+  // Sysctls go in before /proc/sys is made read-only, as runc orders it.
+  GUISE_TRY(set_hostname(in.spec.hostname, in.spec.domainname));
+  GUISE_TRY(apply_sysctl(linux.sysctl));
   GUISE_TRY(mask_paths(linux.masked_paths), "linux.maskedPaths");
   GUISE_TRY(make_paths_readonly(linux.readonly_paths), "linux.readonlyPaths");
   GUISE_TRY(finish_root(linux.rootfs_propagation, in.spec.root->readonly));
-  GUISE_TRY(set_hostname(in.spec.hostname, in.spec.domainname));
-  GUISE_TRY(apply_sysctl(linux.sysctl));
   return Ok();
 }
 
@@ -189,7 +190,7 @@ Result<void> build_container(Init& in) {
   if (in.proc.no_new_privileges) GUISE_TRY(set_no_new_privileges());
   GUISE_TRY(close_fds_on_exec(in.c.preserve_fds));
   if (!filter_early) GUISE_TRY(install_seccomp(filter, true), "linux.seccomp");
-  return exec_process(in.proc.args, in.proc.env);
+  return exec_process(in.proc.args, with_home(in.proc.env, in.proc.user.uid));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ struct InitConfig {
   std::string rootfs;  // absolute host path
   std::string bundle;  // absolute; relative mount sources are resolved from it
   int start_fifo = -1;  // exec.fifo opened O_RDONLY|O_NONBLOCK: a byte arrives on `start`
+  int exec_done = -1;   // exec.done opened O_RDWR|O_CLOEXEC: closed by the exec itself
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;

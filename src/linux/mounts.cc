@@ -182,10 +182,16 @@ Result<void> enter_rootfs(int root, bool no_pivot) {
     if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) return sys::sys_error("move rootfs to /");
     if (::chroot(".") < 0) return sys::sys_error("chroot to rootfs");
   } else {
-    // pivot_root(".", ".") stacks the old root under the new one; detaching "." then
-    // drops the old root without needing a directory for it inside the image.
+    // pivot_root(".", ".") stacks the old root on top of the new one; detaching "."
+    // then drops it without needing a directory for it inside the image. The old root
+    // is made rslave first (so the detach cannot propagate to the host) through an fd
+    // taken before the pivot: a path would name the new root and undo its own sharing.
+    sys::Fd old_root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!old_root.valid()) return sys::sys_error("open old root");
     if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys::sys_error("pivot_root to rootfs");
-    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+    struct mount_attr slave {};
+    slave.propagation = MS_SLAVE;
+    if (::mount_setattr(old_root.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof slave) < 0)
       return sys::sys_error("make old root rslave");
     if (::umount2(".", MNT_DETACH) < 0) return sys::sys_error("detach old root");
   }

@@ -28,6 +28,42 @@ Result<void> set_hostname(const std::string& hostname, const std::string& domain
   return Ok();
 }
 
+namespace {
+bool own_namespace(const oci::Spec& spec, oci::NamespaceType t, const char* proc_name) {
+  const oci::Namespace* ns = spec.find_namespace(t);
+  if (!ns) return false;
+  if (ns->path.empty()) return true;
+  struct stat joined {}, host {};
+  if (::stat(ns->path.c_str(), &joined) < 0) return true;  // a bad path fails later, by name
+  if (::stat((std::string("/proc/self/ns/") + proc_name).c_str(), &host) < 0) return true;
+  return joined.st_ino != host.st_ino || joined.st_dev != host.st_dev;
+}
+}  // namespace
+
+Result<void> check_sysctl_namespaces(const oci::Spec& spec) {
+  if (!spec.linux) return Ok();
+  static const char* ipc_names[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (const auto& [name, value] : spec.linux->sysctl) {
+    std::string where = "config.json: linux.sysctl[\"" + name + "\"]: ";
+    bool is_ipc = name.rfind("fs.mqueue.", 0) == 0;
+    for (const char* n : ipc_names) is_ipc = is_ipc || name == n;
+    if (is_ipc) {
+      if (!own_namespace(spec, oci::NamespaceType::kIpc, "ipc"))
+        return sys::user_error(where + "needs a private ipc namespace; it would change the host's");
+    } else if (name.rfind("net.", 0) == 0) {
+      if (!own_namespace(spec, oci::NamespaceType::kNetwork, "net"))
+        return sys::user_error(where + "needs a private network namespace; it would change the host's");
+    } else if (name == "kernel.hostname" || name == "kernel.domainname") {
+      if (!own_namespace(spec, oci::NamespaceType::kUts, "uts"))
+        return sys::user_error(where + "needs a private uts namespace; it would change the host's");
+    } else {
+      return sys::user_error(where + "is not in a namespace of the container's own; refusing to change the host");
+    }
+  }
+  return Ok();
+}
+
 Result<void> apply_sysctl(const std::map<std::string, std::string>& sysctl) {
   if (sysctl.empty()) return Ok();
   // An image may ship a fake /proc; only a real procfs gets written to.
@@ -144,6 +180,37 @@ static std::string env_value(const std::vector<std::string>& env, const std::str
     if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
       return e.substr(key.size() + 1);
   return {};
+}
+
+std::vector<std::string> with_home(std::vector<std::string> env, uint32_t uid) {
+  for (const auto& e : env)
+    if (e.rfind("HOME=", 0) == 0) return env;
+  std::string home = "/";
+  auto passwd = sys::read_file("/etc/passwd");
+  if (passwd.ok()) {
+    size_t start = 0;
+    const std::string& text = passwd.value();
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      // name:password:uid:gid:gecos:home:shell
+      std::vector<std::string> f;
+      size_t p = start;
+      while (p <= end) {
+        size_t c = text.find(':', p);
+        if (c == std::string::npos || c > end) c = end;
+        f.push_back(text.substr(p, c - p));
+        p = c + 1;
+      }
+      if (f.size() >= 6 && f[2] == std::to_string(uid)) {
+        home = f[5];
+        break;
+      }
+      start = end + 1;
+    }
+  }
+  env.push_back("HOME=" + home);
+  return env;
 }
 
 Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env) {

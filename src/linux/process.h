@@ -12,6 +12,11 @@
 
 namespace guise::linux {
 
+// linux.sysctl may only name a namespaced setting whose namespace the container has
+// to itself (net.* needs a network namespace, IPC ones an ipc namespace, ...), or the
+// write would land on the host; as runc validates it.
+Result<void> check_sysctl_namespaces(const oci::Spec& spec);
+
 Result<void> set_hostname(const std::string& hostname, const std::string& domainname);
 // Writes /proc/sys/<name with dots as slashes>, after checking /proc is procfs.
 Result<void> apply_sysctl(const std::map<std::string, std::string>& sysctl);
@@ -29,6 +34,10 @@ Result<void> set_no_new_privileges();
 
 // Keeps fds 0..2+preserve, marks all others close-on-exec so exec drops them.
 Result<void> close_fds_on_exec(int preserve_fds);
+
+// env plus HOME from the container's /etc/passwd for uid ("/" when absent), unless
+// env sets HOME already: what runc gives a process.
+std::vector<std::string> with_home(std::vector<std::string> env, uint32_t uid);
 
 // Resolves args[0] with the process's PATH (as seen in the container) and execs.
 // Only returns on failure.

@@ -17,6 +17,7 @@
 #include "linux/mount_plan.h"
 #include "linux/init.h"
 #include "linux/namespaces.h"
+#include "linux/process.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
 #include "runtime/container.h"
@@ -69,6 +70,7 @@ Result<oci::Spec> load_spec(const std::string& bundle, std::string& text) {
   if (!spec.linux) return sys::user_error("config.json: linux: required on Linux");
   if (!spec.has_namespace(oci::NamespaceType::kMount) || !spec.find_namespace(oci::NamespaceType::kMount)->path.empty())
     return sys::user_error("config.json: linux.namespaces: a new mount namespace is required");
+  GUISE_TRY(linux::check_sysctl_namespaces(spec));
   return spec;
 }
 
@@ -142,6 +144,9 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   if (::mkfifo(dir.fifo_path().c_str(), 0622) < 0) return sys::sys_error("mkfifo", dir.fifo_path());
   sys::Fd fifo(::open(dir.fifo_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo.valid()) return sys::sys_error("open", dir.fifo_path());
+  if (::mkfifo(dir.exec_done_path().c_str(), 0600) < 0) return sys::sys_error("mkfifo", dir.exec_done_path());
+  sys::Fd exec_done(::open(dir.exec_done_path().c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
 
   cgroup = GUISE_TRY(cgroups::create(spec.linux->cgroups_path, o.id), "creating cgroup");
   undo.add([&] { (void)cgroup->destroy(); });
@@ -164,6 +169,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   ic.ns = linux::plan_namespaces(spec);
   ic.rootfs = rootfs;
   ic.start_fifo = fifo.get();
+  ic.exec_done = exec_done.get();
   ic.no_pivot = o.no_pivot;
   ic.no_new_keyring = o.no_new_keyring;
   ic.preserve_fds = o.preserve_fds;
@@ -194,6 +200,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   ChildGuard child(pid, sys::Fd(pidfd));
   child_end.close();
   fifo.reset();
+  exec_done.reset();
   if (cgroup->clone_into_fd() < 0) GUISE_TRY(cgroup->add_process(pid), "joining cgroup");
   if (ic.ns.new_user && !ic.ns.late_user) GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
 

@@ -123,7 +123,7 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   }
   GUISE_TRY(linux::close_fds_on_exec(c.preserve_fds));
   ::prctl(PR_SET_PDEATHSIG, 0);
-  return linux::exec_process(p.args, p.env);
+  return linux::exec_process(p.args, linux::with_home(p.env, p.user.uid));
 }
 
 // Restores the caller's pid/time namespace for children once the clone is made.

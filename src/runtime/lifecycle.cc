@@ -66,6 +66,7 @@ Result<void> start_container(const Globals& g, const std::string& id) {
   Status status = current_status(st, dir.path());
   if (status == Status::kStopped) return sys::user_error("cannot start a container that has stopped");
   if (status != Status::kCreated) return sys::user_error("cannot start an already running container");
+  sys::Fd exec_done(::open(dir.exec_done_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   sys::Fd fifo(::open(dir.fifo_path().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo.valid()) {
     if (errno == ENXIO) return sys::user_error("cannot start container " + id + ": its init process has exited");
@@ -74,6 +75,13 @@ Result<void> start_container(const Globals& g, const std::string& id) {
   GUISE_TRY(sys::write_all(fifo.get(), "0", "exec.fifo"));
   fifo.reset();
   ::unlink(dir.fifo_path().c_str());
+  if (exec_done.valid()) {
+    // Hangs up when the init has exec'd the user's process (or died trying).
+    struct pollfd p {exec_done.get(), POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    ::unlink(dir.exec_done_path().c_str());
+  }
   st.started = true;
   GUISE_TRY(dir.save(st));
   auto spec = stored_spec(dir);

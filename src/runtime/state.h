@@ -42,6 +42,9 @@ class StateDir {
 
   const std::string& path() const { return path_; }
   std::string fifo_path() const { return path_ + "/exec.fifo"; }
+  // Held open for writing by the init until it execs: its hangup tells `start` the
+  // user's process is running (so poststart hooks follow it, as the spec orders).
+  std::string exec_done_path() const { return path_ + "/exec.done"; }
   std::string config_path() const { return path_ + "/config.json"; }
 
   Result<void> save(const ContainerState& s) const;  // atomically, by rename

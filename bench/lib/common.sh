@@ -1,0 +1,110 @@
+# Sourced by bench/run.sh and bench/check.sh.  Expects $BENCH (the bench/ directory).
+# shellcheck shell=bash
+
+REPO=$(cd "$BENCH/.." && pwd)
+WORK=$BENCH/work
+PY=/usr/bin/python3 # Debian's python (python3-matplotlib), not a pyenv shim on PATH
+
+log() { printf '%s\n' "bench: $*" >&2; }
+die() { log "$*"; exit 2; }
+
+require_root() {
+  [ "$(id -u)" = 0 ] || die "run as root: sudo bash $0 $*"
+}
+
+# apt-get install whatever is missing; `apt-get update` only when an install fails.
+ensure_packages() { # [extra packages...]
+  local want=() p
+  command -v runc >/dev/null || want+=(runc)
+  command -v crun >/dev/null || want+=(crun)
+  [ -x /bin/busybox ] && /bin/busybox ls /proc/self/exe >/dev/null 2>&1 || want+=(busybox-static)
+  command -v gcc >/dev/null || want+=(gcc)
+  [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || want+=(libc6-dev)
+  [ -x $PY ] || want+=(python3)
+  ls /usr/lib/x86_64-linux-gnu/libseccomp.so.2* >/dev/null 2>&1 || want+=(libseccomp2)
+  command -v unshare >/dev/null || want+=(util-linux)
+  for p in "$@"; do
+    case $p in
+      python3-matplotlib) $PY -c 'import matplotlib' 2>/dev/null || want+=("$p") ;;
+      *) dpkg -s "$p" >/dev/null 2>&1 || want+=("$p") ;;
+    esac
+  done
+  [ ${#want[@]} = 0 ] && return 0
+  log "apt-get install -y ${want[*]}"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${want[@]}" >"$WORK/apt.log" 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$WORK/apt.log" 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${want[@]}" >>"$WORK/apt.log" 2>&1 ||
+      die "apt-get install ${want[*]} failed; see $WORK/apt.log"
+  fi
+}
+
+# A private copy of guise-oci: other people rebuild build/ while we measure.  If the build is
+# missing (a rebuild in progress), wait for it.
+copy_guise() {
+  local src=${GUISE_OCI:-$REPO/build/guise-oci} tries=0
+  mkdir -p "$WORK/bin"
+  until [ -x "$src" ] && "$src" --version >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ $tries -le 60 ] || die "$src missing or broken for 10 minutes"
+    log "waiting for $src (being rebuilt?)"
+    sleep 10
+  done
+  cp "$src" "$WORK/bin/guise-oci.tmp.$$"
+  mv -f "$WORK/bin/guise-oci.tmp.$$" "$WORK/bin/guise-oci"
+}
+
+build_floor() {
+  mkdir -p "$WORK/bin"
+  local prog
+  for prog in floor maxrss; do
+    if [ ! -x "$WORK/bin/$prog" ] || [ "$BENCH/$prog.c" -nt "$WORK/bin/$prog" ]; then
+      gcc -O2 -static -Wall -o "$WORK/bin/$prog.tmp" "$BENCH/$prog.c" 2>"$WORK/gcc-$prog.log" ||
+        { cat "$WORK/gcc-$prog.log" >&2; die "building $prog.c failed"; }
+      mv -f "$WORK/bin/$prog.tmp" "$WORK/bin/$prog"
+    fi
+  done
+  $PY "$BENCH/lib/seccomp_bpf.py" "$BENCH/profiles/seccomp-default.json" "$WORK/seccomp-default.bpf" ||
+    die "compiling the seccomp profile to BPF failed"
+}
+
+# Runs "$@" in a private mount namespace without the cgroup2 mount at /sys/fs/cgroup/unified:
+# crun refuses a hybrid host (v1 controllers + that mount).  Every runtime and the floor run
+# in this same namespace, so the change is the same for all of them.
+in_bench_ns() {
+  unshare -m --propagation private sh -c '
+    if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then umount /sys/fs/cgroup/unified || exit 97; fi
+    exec "$@"' sh "$@"
+}
+
+# Bundles (rootfs per variant and runtime; configs every time) and the cgroup parents.
+prepare() { # VARIANTS SLOTS
+  $PY - "$1" "$2" <<'EOF' || die "preparing bundles/cgroups failed"
+import os, sys
+sys.path.insert(0, os.environ["BENCH"] + "/lib")
+import benchlib as B
+variants = sys.argv[1].split(",")
+base = B.cgroup_base()
+B.ensure_cgroup_parents(base)
+B.make_bundles(base, int(sys.argv[2]), variants=variants)
+EOF
+}
+
+# Deletes every container left in the state roots, removes the roots and every cgroup the
+# benchmark made.  Safe to run any number of times.
+cleanup_all() {
+  in_bench_ns $PY - <<'EOF' || true
+import os, shutil, subprocess, sys
+sys.path.insert(0, os.environ["BENCH"] + "/lib")
+import benchlib as B
+for rt in B.RUNTIMES:
+    root = B.state_root(rt)
+    if not os.path.isdir(root):
+        continue
+    for cid in os.listdir(root):
+        if os.path.isdir(os.path.join(root, cid)):
+            subprocess.run([B.runtime_binary(rt), "--root", root, "delete", "--force", cid],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(root, ignore_errors=True)
+B.remove_cgroups(B.cgroup_base())
+EOF
+}
