@@ -13,6 +13,7 @@ import argparse
 import ctypes
 import json
 import os
+import signal
 import sys
 import time
 
@@ -32,6 +33,9 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.base = B.cgroup_base()
+        # Normally done by run.sh already; here too so that the runtimes never mkdir -p the
+        # parents themselves (cleanup removes only what is recorded as ours).
+        B.ensure_cgroup_parents(self.base)
         self.devnull = os.open("/dev/null", os.O_RDWR)
         os.makedirs(B.LOGS, exist_ok=True)
         self.logs = {}
@@ -181,27 +185,93 @@ class Bench:
 
     # ------------------------------------------------------------ measurements
 
-    def m_run(self, variant, rts, n, warm):
-        """a / h: `run` of /bin/true, sequential."""
-        mode = "run" if variant == "default" else f"run-{variant}"
-        print(f"[{mode}] {n} alternated runs of {', '.join(rts)}", flush=True)
-        rts = self.probe(mode, rts, lambda rt: self.one_run(rt, variant))
+    def m_run(self, variants, rts, n, warm):
+        """a and h: `run` of /bin/true, sequential, for every (variant, runtime) pair at once:
+        the variants are alternated with each other too, so that "cost of a user namespace"
+        (a difference between two variants' medians) is measured under the same conditions."""
+        combos = [(v, rt) for v in variants for rt in rts]
+        print(f"[run] {n} alternated runs of each of {len(combos)} (config, runtime) pairs: "
+              f"{', '.join(variants)} x {', '.join(rts)}", flush=True)
+
+        def mode(v):
+            return "run" if v == "default" else f"run-{v}"
+        ok = []
+        for v in variants:
+            good = self.probe(mode(v), rts, lambda rt: self.one_run(rt, v))
+            ok += [(v, rt) for rt in good]
         for _ in range(warm):
-            for rt in rts:
+            for v, rt in ok:
                 try:
-                    self.one_run(rt, variant)
+                    self.one_run(rt, v)
                 except Failure as e:
-                    self.fail(f"{mode}/{rt}", e)
-        lat = {rt: [] for rt in rts}
+                    self.fail(f"{mode(v)}/{rt}", e)
+        lat = {(v, rt): [] for v, rt in ok}
         for i in range(n):
-            for rt in self.rotations(rts, i):
+            for v, rt in self.rotations(ok, i):
                 try:
-                    secs, _ = self.one_run(rt, variant)
+                    secs, _ = self.one_run(rt, v)
                 except Failure as e:
-                    self.fail(f"{mode}/{rt}", e)
+                    self.fail(f"{mode(v)}/{rt}", e)
                     continue
-                lat[rt].append(secs)
-        return {"latency_s": lat}
+                lat[(v, rt)].append(secs)
+        return {mode(v): {"latency_s": {rt: lat[(vv, rt)] for vv, rt in ok if vv == v}}
+                for v in variants}
+
+    def m_verify(self, rts):
+        """Each runtime once per variant with a shell that prints what the container got, so
+        the results can show that the variants are what they claim, for every runtime."""
+        print(f"[verify] what each variant's container sees, {', '.join(rts)}", flush=True)
+        script = ("echo uid_map: $(cat /proc/self/uid_map); "
+                  "grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status | tr -s '\\t\\n' '  '; "
+                  "echo; echo mounts: $(wc -l < /proc/self/mounts); "
+                  "echo pidns-pid: $$; echo hostname: $(hostname)")
+        out = {}
+        for variant in B.VARIANTS:
+            for rt in rts:
+                key = f"{variant}/{rt}"
+                if rt == "floor":
+                    argv = [B.floor_binary()] + (["-U"] if variant == "userns" else []) + \
+                        (["-S", B.PROFILE_BPF] if variant == "seccomp" else []) + \
+                        ["-c", B.cgroup_path(self.base, variant, "floor", "verify"),
+                         B.rootfs(variant, "floor"), "/bin/sh", "-c", script]
+                    cid = None
+                else:
+                    d = os.path.join(B.bundle_dir(variant, rt), "verify")
+                    with open(os.path.join(B.slot_bundle(variant, rt, 0), "config.json")) as f:
+                        cfg = json.load(f)
+                    cfg["process"]["args"] = ["/bin/sh", "-c", script]
+                    cfg["linux"]["cgroupsPath"] = B.cgroup_path(self.base, variant, rt, "verify")
+                    os.makedirs(d, exist_ok=True)
+                    with open(os.path.join(d, "config.json"), "w") as f:
+                        json.dump(cfg, f)
+                    cid = self.new_id(rt, "verify")
+                    argv = self.rt_cmd(rt, "run", "--bundle", d, cid)
+                tmp = os.path.join(B.WORK, "verify.out")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                err = self.log_fd(rt)
+                off = os.lseek(err, 0, os.SEEK_END)
+                pid = os.posix_spawn(argv[0], argv, ENV, file_actions=[
+                    (os.POSIX_SPAWN_DUP2, self.devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1),
+                    (os.POSIX_SPAWN_DUP2, err, 2)])
+                os.close(fd)
+                _, status, _ = self.wait(pid)
+                with open(tmp) as f:
+                    text = " ".join(f.read().split())
+                if status != 0:
+                    text = f"FAILED (status {status}): {self.error_text(rt, off)} {text}"
+                if cid:
+                    self.force_delete(rt, cid)
+                out[key] = text
+                print(f"  {key}: {text}", flush=True)
+        return out
+
+    def m_spawn(self, n):
+        """What the method itself costs: posix_spawn + wait4 of a static busybox `true`."""
+        out = []
+        for _ in range(n):
+            secs, _ = self.call("true", ["/bin/busybox", "true"])
+            out.append(secs)
+        return {"latency_s": out}
 
     def m_maxrss(self, rts, n):
         """f: ru_maxrss of `run`, through bench/maxrss.c (see there why not from here)."""
@@ -396,10 +466,13 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--n", type=int)
-    ap.add_argument("--only", default="run,maxrss,lifecycle,serial,throughput,exec,userns,seccomp")
+    ap.add_argument("--only", default="verify,run,maxrss,lifecycle,serial,throughput,exec,userns,seccomp")
     ap.add_argument("--runtimes", default="guise,runc,crun,floor")
     args = ap.parse_args()
 
+    # run.sh stops us with SIGTERM: unwind through the finally below, which deletes what
+    # we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     PR_SET_CHILD_SUBREAPER = 36
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
@@ -416,8 +489,12 @@ def main():
            "nproc": par, "runtimes": all_rts, "modes": {}}
     t_start = time.time()
     try:
+        if "verify" in modes:
+            res["verify"] = b.m_verify(all_rts)
         if "run" in modes:
-            res["modes"]["run"] = b.m_run("default", all_rts, n, warm)
+            res["modes"]["spawn"] = b.m_spawn(max(20, n // 4))
+            variants = ["default"] + [v for v in ("userns", "seccomp") if v in modes]
+            res["modes"].update(b.m_run(variants, all_rts, n, warm))
         if "maxrss" in modes:
             res["modes"]["maxrss"] = b.m_maxrss(all_rts, max(10, n // 5))
         if "lifecycle" in modes:
@@ -429,15 +506,13 @@ def main():
                 all_rts, 1 if args.quick else 4, 2.0 if args.quick else 5.0, par)
         if "exec" in modes:
             res["modes"]["exec"] = b.m_exec(oci, n, warm)
-        if "userns" in modes:
-            res["modes"]["run-userns"] = b.m_run("userns", all_rts, n, warm)
-        if "seccomp" in modes:
-            res["modes"]["run-seccomp"] = b.m_run("seccomp", all_rts, n, warm)
     finally:
         b.cleanup()
         res["failures"] = b.failures
         res["unsupported"] = b.unsupported
         res["wall_s"] = time.time() - t_start
+        with open("/proc/loadavg") as f:
+            res["loadavg_after"] = f.read().split()[:3]
         with open(args.out, "w") as f:
             json.dump(res, f)
         for k, v in b.failures.items():

@@ -12,15 +12,16 @@
  *           NEWUTS|NEWNS [|NEWUSER]) -> uid/gid maps (-U) -> child pid into every cgroup ->
  *           one byte to the child -> waitpid -> rmdir the cgroups -> exit with its status
  *   child:  setresuid/gid(0) in the user ns (-U) -> make / private -> bind the rootfs ->
- *           proc, /dev tmpfs, devpts, /dev/shm, mqueue, sysfs (ro) -> six device nodes (mknod,
- *           or bind mounts of the host's in a user ns) and the /dev symlinks -> pivot_root ->
+ *           proc, /dev tmpfs, devpts, /dev/shm, mqueue, sysfs (ro) -> /sys/fs/cgroup as runc
+ *           builds it on cgroup v1 (a tmpfs, and in it a read-only bind of the container's own
+ *           cgroup of each hierarchy) -> six device nodes (mknod, or bind mounts of the host's
+ *           in a user ns) and the /dev symlinks -> pivot_root ->
  *           maskedPaths and readonlyPaths -> remount / read-only -> sethostname ->
  *           RLIMIT_NOFILE -> drop to the three default capabilities (bounding, ambient) ->
  *           no_new_privs -> seccomp filter (-S, a precompiled BPF program: compiling a
  *           profile is runtime logic) -> execve
  *
- * The /sys/fs/cgroup mount of the default config is skipped (runtimes build it from several
- * bind mounts on cgroup v1; it is the one piece of the config left out).
+ * Left out: the devices cgroup's deny-all rule, and everything that is runtime logic.
  *
  * CGROUP: absolute (the same path in every hierarchy, as an OCI cgroupsPath) or relative to
  * this process's own cgroup in each hierarchy (from /proc/self/cgroup).  Either way it must
@@ -192,6 +193,23 @@ static const char *masked[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/pr
 static const char *readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                  "/proc/sysrq-trigger", NULL};
 
+/* runc's v1 /sys/fs/cgroup: tmpfs, one read-only bind per hierarchy of the container's own
+ * cgroup directory, then the tmpfs read-only too. */
+static void mount_cgroupfs(void) {
+  const unsigned long ro = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+  xmount("tmpfs", "sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+  for (int i = 0; i < cg_n; i++) {
+    /* cg_dirs[i] = /sys/fs/cgroup/NAME/...; NAME is the mount point inside too */
+    const char *name = cg_dirs[i] + strlen("/sys/fs/cgroup/");
+    char dst[512];
+    snprintf(dst, sizeof dst, "sys/fs/cgroup/%.*s", (int)strcspn(name, "/"), name);
+    if (mkdir(dst, 0755) < 0 && errno != EEXIST) die("mkdir %s", dst);
+    xmount(cg_dirs[i], dst, NULL, MS_BIND | MS_REC, NULL);
+    xmount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | ro, NULL);
+  }
+  xmount(NULL, "sys/fs/cgroup", NULL, MS_REMOUNT | ro, "mode=755");
+}
+
 static void make_devices(int userns) {
   static const struct { const char *name; unsigned maj, min; } devs[] = {
       {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
@@ -291,6 +309,7 @@ static int child_main(struct child_args *a) {
   mkdir("dev/mqueue", 0755);
   xmount("mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
   xmount("sysfs", "sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL);
+  if (cg_n) mount_cgroupfs();
   make_devices(a->userns);
 
   if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root");

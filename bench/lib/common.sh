@@ -9,10 +9,11 @@ log() { printf '%s\n' "bench: $*" >&2; }
 die() { log "$*"; exit 2; }
 
 require_root() {
-  [ "$(id -u)" = 0 ] || die "run as root: sudo bash $0 $*"
+  [ "$(id -u)" = 0 ] || die "run as root: sudo bash $0"
 }
 
 # apt-get install whatever is missing; `apt-get update` only when an install fails.
+# shellcheck disable=SC2120 # the extra packages are optional
 ensure_packages() { # [extra packages...]
   local want=() p
   command -v runc >/dev/null || want+=(runc)
@@ -50,6 +51,8 @@ copy_guise() {
     sleep 10
   done
   cp "$src" "$WORK/bin/guise-oci.tmp.$$"
+  # A copy taken while a link was writing the file would not run: take it again.
+  "$WORK/bin/guise-oci.tmp.$$" --version >/dev/null 2>&1 || { sleep 10; copy_guise; return; }
   mv -f "$WORK/bin/guise-oci.tmp.$$" "$WORK/bin/guise-oci"
 }
 
@@ -70,10 +73,33 @@ build_floor() {
 # Runs "$@" in a private mount namespace without the cgroup2 mount at /sys/fs/cgroup/unified:
 # crun refuses a hybrid host (v1 controllers + that mount).  Every runtime and the floor run
 # in this same namespace, so the change is the same for all of them.
+NS_PRELUDE='if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then umount /sys/fs/cgroup/unified || exit 97; fi'
 in_bench_ns() {
-  unshare -m --propagation private sh -c '
-    if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then umount /sys/fs/cgroup/unified || exit 97; fi
-    exec "$@"' sh "$@"
+  unshare -m --propagation private sh -c "$NS_PRELUDE"'; exec "$@"' sh "$@"
+}
+
+# The driver runs in the background so that a signal to this script is handled at once:
+# on INT/TERM the trap asks the driver (by its pid: unshare and sh exec into it) to stop;
+# it deletes its containers on the way out.
+driver_pid=
+run_driver() { # driver args...
+  # A simple command in the background: bash forks and execs unshare, which execs sh, which
+  # execs python, so $! is the driver itself.
+  unshare -m --propagation private sh -c "$NS_PRELUDE"'; exec "$@"' sh $PY "$BENCH/driver.py" "$@" &
+  driver_pid=$!
+  local rc=0
+  wait "$driver_pid" || rc=$?
+  driver_pid=
+  return $rc
+}
+
+on_signal() {
+  log "interrupted: stopping the driver and cleaning up"
+  if [ -n "$driver_pid" ]; then
+    kill -TERM "$driver_pid" 2>/dev/null || true
+    wait "$driver_pid" 2>/dev/null || true
+  fi
+  exit 130
 }
 
 # Bundles (rootfs per variant and runtime; configs every time) and the cgroup parents.

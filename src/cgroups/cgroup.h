@@ -15,6 +15,19 @@
 
 namespace guise::cgroups {
 
+// Notices OOM events in a cgroup: an eventfd registered on memory.oom_control (v1), an
+// inotify watch on memory.events (v2).
+class OomWatch {
+ public:
+  virtual ~OomWatch() = default;
+  // Readable (POLLIN) when the kernel may have recorded an OOM.
+  virtual int fd() const = 0;
+  // How many OOM events happened since the last call (or since the watch began): drains
+  // fd() and reads the kernel's counters, so a kill whose notification has not arrived
+  // yet is counted too. 0 after a spurious wake-up or once the cgroup is gone.
+  virtual Result<uint64_t> take() = 0;
+};
+
 class Cgroup {
  public:
   virtual ~Cgroup() = default;
@@ -42,6 +55,11 @@ class Cgroup {
 
   // Usage counters for `events --stats` (added with the drivers; see stats.h).
   virtual Result<Stats> stats() const = 0;
+
+  // For `events`: OOM notification (a memory controller is needed).
+  virtual Result<std::unique_ptr<OomWatch>> watch_oom() const {
+    return sys::user_error("this cgroup cannot report OOM events");
+  }
 };
 
 // Makes the container's cgroup. cgroups_path: linux.cgroupsPath ("" for the default,

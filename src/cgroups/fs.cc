@@ -131,6 +131,16 @@ void remove_made(const std::vector<std::string>& made) {
   for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(it->c_str());
 }
 
+Result<std::vector<std::string>> file_names(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return sys::sys_error("opendir", dir);
+  while (struct dirent* e = ::readdir(d))
+    if (e->d_type == DT_REG) out.emplace_back(e->d_name);
+  ::closedir(d);
+  return out;
+}
+
 Result<std::vector<pid_t>> procs_below(const std::string& dir) {
   std::vector<pid_t> pids;
   std::string text = GUISE_TRY(read(dir, "cgroup.procs"));

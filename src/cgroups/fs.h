@@ -35,6 +35,9 @@ Result<void> remove_tree(const std::string& dir, std::chrono::milliseconds patie
 // Best-effort rmdir of directories made by make_dirs, innermost first (rollback).
 void remove_made(const std::vector<std::string>& made);
 
+// The names of the plain files in dir (hugetlb.<size>.* for the page sizes a cgroup offers).
+Result<std::vector<std::string>> file_names(const std::string& dir);
+
 // Pids in dir/cgroup.procs and in every child cgroup below it.
 Result<std::vector<pid_t>> procs_below(const std::string& dir);
 Result<void> add_proc(const std::string& dir, pid_t pid);

@@ -19,9 +19,15 @@ struct CpuStats {
   uint64_t usage_user_ns = 0;              // v1 cpuacct.usage_user (or .stat ticks); v2 user_usec
   uint64_t usage_kernel_ns = 0;            // v1 cpuacct.usage_sys (or .stat ticks); v2 system_usec
   std::vector<uint64_t> usage_per_cpu_ns;  // v1 cpuacct.usage_percpu; empty on v2
+  std::vector<uint64_t> usage_per_cpu_kernel_ns, usage_per_cpu_user_ns;  // v1 cpuacct.usage_percpu_sys/_user
   uint64_t periods = 0;                    // cpu.stat nr_periods
   uint64_t throttled_periods = 0;          // cpu.stat nr_throttled
   uint64_t throttled_time_ns = 0;          // v1 throttled_time; v2 throttled_usec
+};
+
+// One of runc's memory entries: usage, its peak, the limit and how often it was hit.
+struct MemoryEntry {
+  uint64_t usage = 0, max_usage = 0, limit = 0, failcnt = 0;
 };
 
 struct MemoryStats {
@@ -32,6 +38,11 @@ struct MemoryStats {
   uint64_t swap_usage = 0;              // v1 memsw.usage - usage; v2 memory.swap.current
   uint64_t oom_events = 0;              // v2 memory.events "oom"; v1 memory.oom_control under_oom (0/1)
   uint64_t oom_kill = 0;                // processes killed by the OOM killer (memory.oom_control / memory.events)
+  uint64_t cache = 0;                   // page cache: v1 memory.stat "cache", v2 "file"
+  // runc's "swap" entry: memory+swap, as v1 counts it (v2: memory.current + memory.swap.current,
+  // limit memory.max + memory.swap.max), as runc reports both.
+  MemoryEntry memory_and_swap;
+  MemoryEntry kernel, kernel_tcp;       // v1 memory.kmem.* and memory.kmem.tcp.*; 0 on v2
   std::map<std::string, uint64_t> raw;  // memory.stat as the kernel gives it
 };
 
@@ -40,10 +51,33 @@ struct PidsStats {
   uint64_t limit = 0;  // 0: no limit ("max"), as runc reports it
 };
 
+// A blkio line: "8:0 Read 4096" (v1) or one key of an io.stat line (v2, op "Read"/"Write").
+struct BlkioEntry {
+  uint64_t major = 0, minor = 0;
+  std::string op;
+  uint64_t value = 0;
+};
+
+struct BlkioStats {
+  std::vector<BlkioEntry> service_bytes;  // bytes moved, per device and op
+  std::vector<BlkioEntry> serviced;       // I/Os done, per device and op
+};
+
+struct HugetlbStats {
+  uint64_t usage = 0, max_usage = 0, failcnt = 0;
+};
+
+struct CpusetStats {
+  std::vector<uint16_t> cpus, mems;  // effective lists, expanded
+};
+
 struct Stats {
   std::optional<CpuStats> cpu;
   std::optional<MemoryStats> memory;
   std::optional<PidsStats> pids;
+  std::optional<BlkioStats> blkio;
+  std::map<std::string, HugetlbStats> hugetlb;  // by page size: "2MB"
+  std::optional<CpusetStats> cpuset;
 };
 
 }  // namespace guise::cgroups

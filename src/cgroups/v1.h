@@ -54,6 +54,9 @@ Result<bool> frozen(const std::string& freezer_dir);
 
 Result<Stats> read_stats(const Dirs& dirs);
 
+// An eventfd on memory_dir/memory.oom_control (v1_oom.cc).
+Result<std::unique_ptr<OomWatch>> watch_oom(const std::string& memory_dir);
+
 class V1Cgroup final : public Cgroup {
  public:
   explicit V1Cgroup(Dirs dirs) : dirs_(std::move(dirs)) {}
@@ -69,6 +72,7 @@ class V1Cgroup final : public Cgroup {
   Result<bool> frozen() const override;
   Result<void> destroy() override;
   Result<Stats> stats() const override;
+  Result<std::unique_ptr<OomWatch>> watch_oom() const override;
 
  private:
   Dirs dirs_;

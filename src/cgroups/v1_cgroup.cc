@@ -116,4 +116,8 @@ Result<void> V1Cgroup::destroy() {
 
 Result<Stats> V1Cgroup::stats() const { return read_stats(dirs_); }
 
+Result<std::unique_ptr<OomWatch>> V1Cgroup::watch_oom() const {
+  return v1::watch_oom(GUISE_TRY(dirs_.need("memory", "OOM notification")));
+}
+
 }  // namespace guise::cgroups::v1

@@ -1,22 +1,35 @@
-// v1 devices controller: deny everything, then replay the rules in order.
+// v1 devices controller: the rules are emulated into the set they amount to, and the
+// cgroup is moved from what devices.list shows to that set with the fewest writes, so
+// an update never passes through "deny all" while the container runs (runc's way).
+#include "cgroups/devices.h"
 #include "cgroups/fs.h"
 #include "cgroups/v1.h"
-#include "cgroups/values.h"
 
 namespace guise::cgroups::v1 {
 
+namespace {
+
+constexpr const char* kField = "linux.resources.devices";
+
+Result<DeviceSet> current_set(const std::string& dir) {
+  return parse_devices_list(GUISE_TRY(fs::read(dir, "devices.list"), kField));
+}
+
+}  // namespace
+
 Result<void> apply_devices(const Dirs& dirs, const oci::Resources& r) {
   if (r.devices.empty()) return Ok();
-  constexpr const char* kField = "linux.resources.devices";
   std::string dir = GUISE_TRY(dirs.need("devices", kField));
-  // Rules are validated before the first write so a bad one cannot leave "deny all" behind.
-  std::vector<std::string> lines;
-  for (size_t i = 0; i < r.devices.size(); ++i)
-    lines.push_back(GUISE_TRY(device_rule_line(r.devices[i]), std::string(kField) + "[" + std::to_string(i) + "]"));
-  GUISE_TRY(fs::write(dir, "devices.deny", "a", kField));
-  for (size_t i = 0; i < lines.size(); ++i)
-    GUISE_TRY(fs::write(dir, r.devices[i].allow ? "devices.allow" : "devices.deny", lines[i],
-                        std::string(kField) + "[" + std::to_string(i) + "]"));
+  // Everything is checked before the first write, so a bad rule changes nothing.
+  DeviceSet target = GUISE_TRY(emulate_device_rules(r.devices), kField);
+  DeviceSet from = GUISE_TRY(current_set(dir));
+  for (const auto& w : device_transition(from, target))
+    GUISE_TRY(fs::write(dir, w.allow ? "devices.allow" : "devices.deny", w.line, kField));
+  // The kernel refuses silently what the parent does not allow: check what it took.
+  DeviceSet now = GUISE_TRY(current_set(dir));
+  if (now.default_allow != target.default_allow || (!target.default_allow && now != target))
+    return sys::user_error(std::string(kField) + ": " + dir +
+                           "/devices.list does not show the rules written (does the parent cgroup allow them?)");
   return Ok();
 }
 

@@ -23,6 +23,8 @@ Result<void> apply_io(const std::string& dir, const oci::Resources& r);
 Result<void> apply_hugetlb(const std::string& dir, const oci::Resources& r);
 Result<void> apply_rdma(const std::string& dir, const oci::Resources& r);
 Result<void> apply_unified(const std::string& dir, const oci::Resources& r);
+// linux.resources.devices as a BPF_CGROUP_DEVICE program attached to cgroup_fd (v2_devices.cc).
+Result<void> apply_devices(int cgroup_fd, const std::string& dir, const oci::Resources& r);
 
 // cgroup.freeze, confirmed through cgroup.events; ETIMEDOUT after ~5 s.
 Result<void> freeze(const std::string& dir);
@@ -30,6 +32,9 @@ Result<void> thaw(const std::string& dir);
 Result<bool> frozen(const std::string& dir);
 
 Result<Stats> read_stats(const std::string& dir);
+
+// inotify on dir/memory.events (v2_oom.cc).
+Result<std::unique_ptr<OomWatch>> watch_oom(const std::string& dir);
 
 class V2Cgroup final : public Cgroup {
  public:
@@ -46,6 +51,7 @@ class V2Cgroup final : public Cgroup {
   Result<bool> frozen() const override { return v2::frozen(dir_); }
   Result<void> destroy() override;
   Result<Stats> stats() const override { return read_stats(dir_); }
+  Result<std::unique_ptr<OomWatch>> watch_oom() const override { return v2::watch_oom(dir_); }
 
  private:
   std::string dir_;

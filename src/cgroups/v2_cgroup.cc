@@ -113,7 +113,7 @@ Result<void> V2Cgroup::apply(const oci::Resources& r) {
   GUISE_TRY(apply_rdma(dir_, r));
   if (r.network && (r.network->class_id || !r.network->priorities.empty()))
     return sys::user_error("linux.resources.network: net_cls and net_prio do not exist on cgroup v2");
-  // linux.resources.devices needs a BPF_CGROUP_DEVICE program on v2: not done yet.
+  GUISE_TRY(apply_devices(dir_fd_.get(), dir_, r));
   return apply_unified(dir_, r);  // last: it may override any file written above
 }
 

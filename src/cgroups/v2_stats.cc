@@ -1,6 +1,10 @@
-// v2 usage counters: cpu.stat, memory.* and pids.*; a controller not enabled for the
-// cgroup leaves its group out (cpu.stat's usage lines are always there).
+// v2 usage counters: cpu.stat, memory.*, pids.*, io.stat, hugetlb.* and cpuset.*; a
+// controller not enabled for the cgroup leaves its group out (cpu.stat's usage lines
+// are always there).
+#include <set>
+
 #include "cgroups/fs.h"
+#include "cgroups/stats_parse.h"
 #include "cgroups/v2.h"
 
 namespace guise::cgroups::v2 {
@@ -19,17 +23,30 @@ Result<CpuStats> cpu_stats(const std::string& dir) {
   return s;
 }
 
+Result<uint64_t> optional_u64(const std::string& dir, const char* file) {
+  if (!fs::exists(dir, file)) return uint64_t{0};
+  return fs::read_u64(dir, file);
+}
+
 Result<MemoryStats> memory_stats(const std::string& dir) {
   MemoryStats s;
   s.usage = GUISE_TRY(fs::read_u64(dir, "memory.current"));
-  if (fs::exists(dir, "memory.peak")) s.max_usage = GUISE_TRY(fs::read_u64(dir, "memory.peak"));
+  s.max_usage = GUISE_TRY(optional_u64(dir, "memory.peak"));
   s.limit = GUISE_TRY(fs::read_u64(dir, "memory.max"));
   auto events = GUISE_TRY(fs::read_flat_keyed(dir, "memory.events"));
   s.failcnt = events["max"];
   s.oom_events = events["oom"];
   s.oom_kill = events["oom_kill"];
-  if (fs::exists(dir, "memory.swap.current")) s.swap_usage = GUISE_TRY(fs::read_u64(dir, "memory.swap.current"));
+  s.swap_usage = GUISE_TRY(optional_u64(dir, "memory.swap.current"));
+  // runc reports v1's memory+swap here, so v2's swap is added to memory.
+  s.memory_and_swap.usage = s.usage + s.swap_usage;
+  s.memory_and_swap.max_usage = GUISE_TRY(optional_u64(dir, "memory.swap.peak"));
+  uint64_t swap_max = fs::exists(dir, "memory.swap.max") ? GUISE_TRY(fs::read_u64(dir, "memory.swap.max")) : 0;
+  s.memory_and_swap.limit = swap_max == kUnlimited || s.limit == kUnlimited ? kUnlimited : s.limit + swap_max;
+  if (fs::exists(dir, "memory.swap.events"))
+    s.memory_and_swap.failcnt = GUISE_TRY(fs::read_flat_keyed(dir, "memory.swap.events"))["fail"];
   s.raw = GUISE_TRY(fs::read_flat_keyed(dir, "memory.stat"));
+  s.cache = s.raw["file"];
   return s;
 }
 
@@ -41,6 +58,28 @@ Result<PidsStats> pids_stats(const std::string& dir) {
   return s;
 }
 
+Result<std::map<std::string, HugetlbStats>> hugetlb_stats(const std::string& dir) {
+  std::set<std::string> sizes;
+  for (const auto& name : GUISE_TRY(fs::file_names(dir)))
+    if (auto size = hugetlb_size_of(name); !size.empty()) sizes.insert(size);
+  std::map<std::string, HugetlbStats> out;
+  for (const auto& size : sizes) {
+    std::string p = "hugetlb." + size + ".";
+    HugetlbStats h;
+    h.usage = GUISE_TRY(fs::read_u64(dir, p + "current"));
+    if (fs::exists(dir, p + "events")) h.failcnt = GUISE_TRY(fs::read_flat_keyed(dir, p + "events"))["max"];
+    out[size] = h;
+  }
+  return out;
+}
+
+Result<CpusetStats> cpuset_stats(const std::string& dir) {
+  CpusetStats s;
+  s.cpus = parse_id_list(GUISE_TRY(fs::read(dir, "cpuset.cpus.effective")));
+  s.mems = parse_id_list(GUISE_TRY(fs::read(dir, "cpuset.mems.effective")));
+  return s;
+}
+
 }  // namespace
 
 Result<Stats> read_stats(const std::string& dir) {
@@ -48,6 +87,9 @@ Result<Stats> read_stats(const std::string& dir) {
   stats.cpu = GUISE_TRY(cpu_stats(dir), "reading cpu stats");
   if (fs::exists(dir, "memory.current")) stats.memory = GUISE_TRY(memory_stats(dir), "reading memory stats");
   if (fs::exists(dir, "pids.current")) stats.pids = GUISE_TRY(pids_stats(dir), "reading pids stats");
+  if (fs::exists(dir, "io.stat")) stats.blkio = parse_io_stat(GUISE_TRY(fs::read(dir, "io.stat"), "reading io stats"));
+  stats.hugetlb = GUISE_TRY(hugetlb_stats(dir), "reading hugetlb stats");  // empty without the controller
+  if (fs::exists(dir, "cpuset.cpus.effective")) stats.cpuset = GUISE_TRY(cpuset_stats(dir), "reading cpuset stats");
   return stats;
 }
 

@@ -14,6 +14,7 @@
 #include "cli/log.h"
 #include "oci/parse.h"
 #include "runtime/exec.h"
+#include "runtime/rootless.h"
 #include "runtime/run.h"
 #include "sys/syscalls.h"
 
@@ -249,11 +250,17 @@ void register_queries(CLI::App& app, Options& opt) {
 
 bool prepare(Options& opt) {
   configure_log(opt.log_path, opt.log_format, opt.debug);
-  if (opt.systemd_cgroup && ::access("/run/systemd/system", F_OK) != 0) {
-    opt.exit_code = report(sys::user_error("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system)"));
+  opt.globals.rootless = runtime::rootless_mode(opt.rootless);
+  if (opt.globals.root.empty()) opt.globals.root = runtime::default_state_root();
+  if (opt.systemd_cgroup) {
+    bool running = ::access("/run/systemd/system", F_OK) == 0;
+    opt.exit_code = report(sys::user_error(
+        running ? "--systemd-cgroup: the systemd cgroup driver is not in this build; configure the engine "
+                  "for the cgroupfs driver"
+                : "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "
+                  "use the cgroupfs driver"));
     return false;
   }
-  if (opt.rootless == "true" && ::geteuid() == 0) log_debug("--rootless=true as root");
   return true;
 }
 
@@ -261,6 +268,7 @@ void register_commands(CLI::App& app, Options& opt) {
   register_lifecycle(app, opt);
   register_queries(app, opt);
   register_exec(app, opt);
+  register_cgroup_commands(app, opt);
 }
 
 }  // namespace guise::cli

@@ -19,6 +19,7 @@ struct Options {
 
 void register_commands(CLI::App& app, Options& opt);
 void register_exec(CLI::App& app, Options& opt);
+void register_cgroup_commands(CLI::App& app, Options& opt);
 
 // Runs before every command: log set-up and the checks on global flags.
 bool prepare(Options& opt);

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   CLI::App app{"guise-oci: an OCI container runtime, drop-in for runc", "guise-oci"};
   app.require_subcommand(1);
   cli::Options opt;
-  app.add_option("--root", opt.globals.root, "root directory for container state")->capture_default_str();
+  opt.globals.root.clear();
+  app.add_option("--root", opt.globals.root, "root directory for container state (default /run/guise; $XDG_RUNTIME_DIR/guise when not root)");
   app.add_option("--log", opt.log_path, "log file (default: stderr only)");
   app.add_option("--log-format", opt.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", opt.debug, "enable debug output");

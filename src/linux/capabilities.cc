@@ -69,6 +69,14 @@ Result<CapSets> plan_capabilities(const oci::Capabilities& caps, const std::stri
   return out;
 }
 
+CapSets holding_for_seccomp(const CapSets& final_sets) {
+  CapSets held = final_sets;
+  held.permitted |= uint64_t{1} << CAP_SYS_ADMIN;
+  held.effective |= uint64_t{1} << CAP_SYS_ADMIN;
+  held.ambient = 0;
+  return held;
+}
+
 Result<void> apply_bounding(const CapSets& sets) {
   for (int cap = 0; cap <= last_capability(); ++cap) {
     if (sets.bounding & (uint64_t{1} << cap)) continue;

@@ -26,6 +26,11 @@ struct CapSets {
 // this kernel does not have are dropped from the sets, as runc does.
 Result<CapSets> plan_capabilities(const oci::Capabilities& caps, const std::string& where);
 
+// The sets to hold between the user switch and a seccomp filter loaded without
+// no_new_privileges: the configured ones plus CAP_SYS_ADMIN (which loading needs),
+// no ambient yet. apply_capabilities(final) after the filter drops the extra.
+CapSets holding_for_seccomp(const CapSets& final_sets);
+
 // Drops from the bounding set; call while still privileged, before changing user.
 Result<void> apply_bounding(const CapSets& sets);
 // Sets effective/permitted/inheritable, then raises ambient; call after changing user.

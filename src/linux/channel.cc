@@ -70,7 +70,8 @@ static Result<void> send_frame(int sock, Msg type, const Error* err, const std::
   put_string(buf, err ? err->path : std::string());
   put_string(buf, context);
   put_string(buf, text);
-  if (buf.size() > kMaxFrame) buf.resize(kMaxFrame);
+  if (buf.size() > kMaxFrame || fds.size() > kMaxFds)
+    return sys::user_error(std::string("protocol: ") + msg_name(type) + " frame too large");
 
   struct iovec iov {buf.data(), buf.size()};
   struct msghdr msg {};

@@ -10,13 +10,20 @@
 
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "linux/capabilities.h"
+#include "linux/console.h"
 #include "linux/devices.h"
+#include "linux/exec_trampoline.h"
 #include "linux/hooks.h"
+#include "linux/keyring.h"
+#include "linux/lsm_labels.h"
 #include "linux/masks.h"
 #include "linux/mounts.h"
 #include "linux/process.h"
-#include "linux/seccomp_filter.h"
+#include "linux/procfs.h"
+#include "linux/seccomp_setup.h"
 #include "linux/terminal.h"
 
 namespace guise::linux {
@@ -29,10 +36,57 @@ struct Init {
   const oci::Process& proc;
   Channel& parent;
   std::string state_json;  // the state the createContainer/startContainer hooks read
+  ProcFs procfs;           // the runtime's own procfs: every write to /proc goes through it
+  PreparedSeccomp seccomp;
+  ExecLabel label;
+  ExecTrampoline trampoline;  // CVE-2019-5736: the user's program is exec'd through it
+  CapSets caps;            // the process's, as configured
+  bool caps_deferred = false;  // CAP_SYS_ADMIN held until the filter is loaded
 };
 
-Result<void> enter_namespaces(Init& in) {
+std::string state_field(const std::string& state_json, const char* key) {
+  auto j = nlohmann::json::parse(state_json, nullptr, false);
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return {};
+  return j[key].get<std::string>();
+}
+
+// Done before any namespace is entered, with the host's filesystem and the
+// runtime's credentials: nothing here is reachable from the container.
+Result<void> prepare_confinement(Init& in) {
+  const auto& linux = *in.spec.linux;
+  if (in.proc.capabilities)
+    in.caps = GUISE_TRY(plan_capabilities(*in.proc.capabilities, "process.capabilities"));
+  GUISE_TRY(check_lsm(in.proc, linux.mount_label));
+  in.seccomp = GUISE_TRY(PreparedSeccomp::prepare(linux.seccomp, in.c.seccomp_cache_dir));
+  return Ok();
+}
+
+// A private procfs is made while the host's /proc is still fully visible (a user
+// namespace may not make one later); where refused, the container's /proc is
+// used once it is entered, checked to be procfs of this pid namespace.
+Result<void> open_runtime_procfs(Init& in, bool entered) {
+  if (!in.procfs.valid()) {
+    if (!entered) {
+      auto priv = ProcFs::open_private();
+      if (priv.ok()) in.procfs = std::move(priv).take();
+      return Ok();
+    }
+    bool needed = !in.spec.linux->sysctl.empty() || in.proc.oom_score_adj || ExecLabel::wanted(in.proc);
+    if (!needed) return Ok();
+    in.procfs = GUISE_TRY(ProcFs::open_mounted("/proc"));
+  }
+  if (entered) in.label = GUISE_TRY(ExecLabel::prepare(in.proc, in.procfs));
+  return Ok();
+}
+
+// The runtime's go-ahead: the init is in its cgroup (and mapped, for a user
+// namespace made by the clone); it carries the container's state.
+Result<void> wait_for_runtime(Init& in) {
   in.state_json = GUISE_TRY(in.parent.expect(Msg::kIdsMapped)).text;
+  return Ok();
+}
+
+Result<void> enter_namespaces(Init& in) {
   const NamespacePlan& ns = in.c.ns;
   GUISE_TRY(join_namespaces(ns.child_joins));
   if (ns.late_user) {
@@ -53,6 +107,15 @@ Result<void> enter_namespaces(Init& in) {
   return Ok();
 }
 
+// linux.mountLabel: the SELinux context of the filesystems the runtime makes (as
+// runc labels them); check_lsm has refused it unless SELinux is enabled.
+MountStep with_mount_label(MountStep step, const std::string& label) {
+  if (label.empty() || step.bind) return step;
+  if (step.fstype == "tmpfs" || step.fstype == "devpts" || step.fstype == "mqueue")
+    step.fs_params.emplace_back("context", "\"" + label + "\"");
+  return step;
+}
+
 Result<sys::Fd> prepare_rootfs(Init& in) {
   const auto& linux = *in.spec.linux;
   GUISE_TRY(isolate_mount_propagation(linux.rootfs_propagation));
@@ -61,7 +124,8 @@ Result<sys::Fd> prepare_rootfs(Init& in) {
   MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty()};
   bool dev_is_bind = false, has_devpts = false;
   for (size_t i = 0; i < steps.size(); ++i) {
-    GUISE_TRY(apply_mount(root.get(), steps[i], ctx), "mounts[" + std::to_string(i) + "] " + steps[i].destination);
+    MountStep step = with_mount_label(steps[i], linux.mount_label);
+    GUISE_TRY(apply_mount(root.get(), step, ctx), "mounts[" + std::to_string(i) + "] " + steps[i].destination);
     if (steps[i].destination == "/dev" && steps[i].bind) dev_is_bind = true;
     if (steps[i].destination == "/dev/pts" && steps[i].fstype == "devpts") has_devpts = true;
   }
@@ -84,7 +148,7 @@ Result<void> configure_system(Init& in) {
   const auto& linux = *in.spec.linux;
   // Sysctls go in before /proc/sys is made read-only, as runc orders it.
   GUISE_TRY(set_hostname(in.spec.hostname, in.spec.domainname));
-  GUISE_TRY(apply_sysctl(linux.sysctl));
+  if (!linux.sysctl.empty()) GUISE_TRY(apply_sysctl(in.procfs, linux.sysctl));
   GUISE_TRY(mask_paths(linux.masked_paths), "linux.maskedPaths");
   GUISE_TRY(make_paths_readonly(linux.readonly_paths), "linux.readonlyPaths");
   GUISE_TRY(finish_root(linux.rootfs_propagation, in.spec.root->readonly));
@@ -94,28 +158,41 @@ Result<void> configure_system(Init& in) {
 Result<void> configure_process(Init& in) {
   const auto& p = in.proc;
   GUISE_TRY(apply_rlimits(p.rlimits));
-  if (p.oom_score_adj) GUISE_TRY(apply_oom_score_adj(*p.oom_score_adj), "process.oomScoreAdj");
+  if (p.oom_score_adj) GUISE_TRY(apply_oom_score_adj(in.procfs, *p.oom_score_adj), "process.oomScoreAdj");
   if (in.spec.linux->personality) GUISE_TRY(apply_personality(*in.spec.linux->personality), "linux.personality");
   if (p.io_priority) GUISE_TRY(apply_io_priority(*p.io_priority));
   if (p.scheduler) GUISE_TRY(apply_scheduler(*p.scheduler));
   if (p.terminal) {
     Pty pty = GUISE_TRY(open_pty(p.console_size), "process.terminal");
+    GUISE_TRY(mount_console(pty.peer.get()), "process.terminal");
     GUISE_TRY(in.parent.send(Msg::kPtyMaster, {}, {pty.master.get()}));
     GUISE_TRY(become_terminal_owner(pty.peer.get()), "process.terminal");
   }
-  if (!in.c.no_new_keyring) {
-    // A session keyring of its own: the container must not share the host's keys.
-    if (::syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, nullptr) < 0 && errno != ENOSYS)
-      return sys::sys_error("join a new session keyring");
-  }
+  if (!in.c.no_new_keyring) GUISE_TRY(join_container_keyring(state_field(in.state_json, "id")));
   return Ok();
 }
 
+// Without no_new_privileges, loading the filter needs CAP_SYS_ADMIN, which the
+// configured sets may not keep: it is held past the user switch and dropped right
+// after the filter, so the filter still comes last.
 Result<void> become_container_user(Init& in) {
   const auto& p = in.proc;
-  CapSets caps = p.capabilities ? GUISE_TRY(plan_capabilities(*p.capabilities, "process.capabilities")) : CapSets{};
-  GUISE_TRY(become_user(p.user, caps), "process.user");
-  if (::chdir(p.cwd.c_str()) < 0) return sys::sys_error("chdir to process.cwd", p.cwd);
+  in.caps_deferred = in.seccomp.active() && !p.no_new_privileges;
+  GUISE_TRY(become_user(p.user, in.caps_deferred ? holding_for_seccomp(in.caps) : in.caps), "process.user");
+  GUISE_TRY(enter_cwd(p.cwd));
+  return Ok();
+}
+
+// The last steps before exec, in this order: the label applies at exec; the filter
+// comes after everything the runtime itself still does.
+Result<void> confine(Init& in) {
+  if (in.proc.no_new_privileges) GUISE_TRY(set_no_new_privileges());
+  GUISE_TRY(close_fds_on_exec(in.c.preserve_fds));
+  // An LSM label takes effect at the next exec and must land on the program itself.
+  if (!ExecLabel::wanted(in.proc)) in.trampoline = ExecTrampoline::make();
+  GUISE_TRY(in.label.apply());
+  GUISE_TRY(in.seccomp.install(in.proc.no_new_privileges, in.state_json, 0));
+  if (in.caps_deferred) GUISE_TRY(apply_capabilities(in.caps), "process.capabilities");
   return Ok();
 }
 
@@ -165,20 +242,17 @@ Result<void> build_container(Init& in) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a runtime killed mid-create takes its half-made child along
   ::prctl(PR_SET_DUMPABLE, 0);         // nothing in the container may open this process's /proc/PID/exe
   if (::chdir(in.c.bundle.c_str()) < 0) return sys::sys_error("chdir to bundle", in.c.bundle);
+  GUISE_TRY(wait_for_runtime(in));
+  GUISE_TRY(prepare_confinement(in), "preparing confinement");
   GUISE_TRY(enter_namespaces(in), "entering namespaces");
+  GUISE_TRY(open_runtime_procfs(in, false), "opening procfs");
   sys::Fd root = GUISE_TRY(prepare_rootfs(in), "preparing rootfs");
   GUISE_TRY(run_creation_hooks(in));
   GUISE_TRY(enter_rootfs(root.get(), in.c.no_pivot), "entering rootfs");
   root.reset();
+  GUISE_TRY(open_runtime_procfs(in, true), "opening procfs");
   GUISE_TRY(configure_system(in), "configuring the container");
   GUISE_TRY(configure_process(in), "configuring the process");
-  auto filter = in.spec.linux->seccomp ? GUISE_TRY(compile_seccomp(*in.spec.linux->seccomp), "linux.seccomp")
-                                       : SeccompProgram{};
-  // Without no_new_privileges, loading a filter needs CAP_SYS_ADMIN, which the user
-  // switch may drop: load it first (as runc does). With it, the filter comes last, so
-  // the runtime's own remaining setup is never filtered.
-  bool filter_early = !in.proc.no_new_privileges;
-  if (filter_early) GUISE_TRY(install_seccomp(filter, false), "linux.seccomp");
   GUISE_TRY(become_container_user(in));
   GUISE_TRY(check_executable(in.proc), "process.args");
   ::prctl(PR_SET_PDEATHSIG, 0);  // set up: from here the container outlives `create`
@@ -187,10 +261,8 @@ Result<void> build_container(Init& in) {
   GUISE_TRY(wait_for_start(in.c.start_fifo));
   ::close(in.c.start_fifo);
   if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
-  if (in.proc.no_new_privileges) GUISE_TRY(set_no_new_privileges());
-  GUISE_TRY(close_fds_on_exec(in.c.preserve_fds));
-  if (!filter_early) GUISE_TRY(install_seccomp(filter, true), "linux.seccomp");
-  return exec_process(in.proc.args, with_home(in.proc.env, in.proc.user.uid));
+  GUISE_TRY(confine(in));
+  return exec_process(in.proc.args, with_home(in.proc.env, in.proc.user.uid), in.trampoline.fd());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "linux/channel.h"
 #include "linux/mount_plan.h"
 #include "linux/namespaces.h"
+#include "linux/seccomp_cache.h"
 #include "oci/spec.h"
 
 namespace guise::linux {
@@ -27,7 +28,9 @@ struct InitConfig {
   std::map<std::string, std::string> cgroup_paths;
   bool cgroup_v2 = false;
   bool run_parent_hooks = false;
-  std::vector<int> close_in_child;  // the runtime's fds the container must not hold (state lock)  // prestart/createRuntime: the parent runs them on kRunHooks
+  std::vector<int> close_in_child;  // the runtime's fds the container must not hold (state lock)
+  // Compiled seccomp programs by content (seccomp_cache.h); "" turns the cache off.
+  std::string seccomp_cache_dir = kSeccompCacheDir;
 };
 
 // Never returns: execs the user's process, or reports the error to the parent and exits.

@@ -1,6 +1,11 @@
-// maskedPaths and readonlyPaths, applied after entering the rootfs. Each target is
-// opened first and the mount lands on that inode; the /dev/null used to mask is
-// checked to be the real null device (a planted /dev/null must not unmask).
+// maskedPaths and readonlyPaths, applied after entering the rootfs. A path is
+// resolved inside the rootfs (a symlink the image planted is followed there, so
+// the file it names is what gets masked), the mount lands on the inode that was
+// opened, and the path is checked afterwards to show the mask: a racing swap
+// cannot leave the real file exposed. Files are masked with the container's
+// /dev/null, opened without following and checked to be the null device (1:3),
+// so a /dev/null replaced by a symlink to a procfs file cannot unmask or expose
+// it (CVE-2025-31133).
 #pragma once
 
 #include <string>

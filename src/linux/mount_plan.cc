@@ -100,6 +100,7 @@ Result<MountStep> plan_mount(const oci::Mount& m, size_t index) {
   s.gid_mappings = m.gid_mappings;
   bool has_bind = false;
   for (const auto& o : m.options) {
+    if (o.empty()) continue;
     if (o == "bind" || o == "rbind") {
       has_bind = true;
       s.recursive = s.recursive || o == "rbind";

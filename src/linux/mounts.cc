@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux/mount_checks.h"
 #include "linux/paths.h"
 #include "sys/syscalls.h"
 
@@ -95,6 +96,7 @@ Result<void> mount_bind(int root, const MountStep& s) {
   GUISE_TRY(set_attrs(tree.get(), s.attr_set, s.attr_clr, false, s.destination));
   GUISE_TRY(set_attrs(tree.get(), s.rattr_set, s.rattr_clr, true, s.destination));
   sys::Fd target = GUISE_TRY(make_mount_target(root, s.destination, !S_ISDIR(st.st_mode)));
+  GUISE_TRY(check_mount_target(target.get(), s));
   GUISE_TRY(attach(tree.get(), target.get(), s.destination));
   return set_propagation(tree.get(), s.propagation, s.propagation_recursive, s.destination);
 }
@@ -120,6 +122,7 @@ Result<void> mount_cgroup(int root, const MountStep& s, const MountContext& ctx)
   tmpfs.fs_params = {{"mode", "755"}};
   sys::Fd mnt = GUISE_TRY(make_filesystem(tmpfs));
   sys::Fd target = GUISE_TRY(make_mount_target(root, s.destination, false));
+  GUISE_TRY(check_mount_target(target.get(), tmpfs));
   GUISE_TRY(attach(mnt.get(), target.get(), s.destination));
   for (const auto& [name, dir] : ctx.cgroup_paths) {
     // The subdirectory is named as the host names the hierarchy's mount (cpu, memory, systemd, unified).
@@ -155,6 +158,7 @@ Result<sys::Fd> mount_rootfs(const std::string& rootfs) {
 }
 
 Result<void> apply_mount(int root, const MountStep& s, const MountContext& ctx) {
+  GUISE_TRY(check_mount_destination(root, s));
   if (s.fstype == "cgroup" || s.fstype == "cgroup2") return mount_cgroup(root, s, ctx);
   if (s.bind) return mount_bind(root, s);
   auto mnt = make_filesystem(s);
@@ -171,8 +175,10 @@ Result<void> apply_mount(int root, const MountStep& s, const MountContext& ctx) 
   }
   if (!mnt.ok()) return std::move(mnt.error());
   sys::Fd target = GUISE_TRY(make_mount_target(root, s.destination, false));
+  GUISE_TRY(check_mount_target(target.get(), s));
   GUISE_TRY(set_attrs(mnt.value().get(), s.rattr_set, s.rattr_clr, true, s.destination));
   GUISE_TRY(attach(mnt.value().get(), target.get(), s.destination));
+  GUISE_TRY(check_mounted(root, s));
   return set_propagation(mnt.value().get(), s.propagation, s.propagation_recursive, s.destination);
 }
 

@@ -28,6 +28,16 @@ uint64_t clone_flag(NamespaceType t) {
   return 0;
 }
 
+Result<void> check_namespace_plan(const NamespacePlan& plan, const oci::Spec& spec) {
+  bool joins_user = !plan.new_user && spec.find_namespace(NamespaceType::kUser) != nullptr;
+  if ((joins_user || plan.late_user) && (plan.clone_flags & CLONE_NEWPID))
+    return sys::user_error(
+        "config.json: linux.namespaces: a new pid namespace together with a joined user namespace, or with a "
+        "new user namespace and a joined namespace, is not supported: the pid namespace would belong to the "
+        "host's user namespace and /proc could not be mounted");
+  return Ok();
+}
+
 NamespacePlan plan_namespaces(const oci::Spec& spec) {
   NamespacePlan plan;
   if (!spec.linux) return plan;
@@ -60,7 +70,11 @@ NamespacePlan plan_namespaces(const oci::Spec& spec) {
         }
     }
   }
-  if (plan.new_user && joins_other) {
+  bool joins_user = !plan.new_user && spec.find_namespace(NamespaceType::kUser) != nullptr;
+  if (joins_user) {
+    // The joined user namespace must own every namespace made for the container, so
+    // the child joins it first and only then unshares the rest.
+  } else if (plan.new_user && joins_other) {
     plan.late_user = true;  // join first, then unshare user, then the rest
   } else {
     // Everything new is made by clone3 at once, owned by the new user namespace.

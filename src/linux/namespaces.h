@@ -37,6 +37,9 @@ struct NamespacePlan {
 // a new user namespace is wanted, so joined namespaces are entered while still privileged.
 NamespacePlan plan_namespaces(const oci::Spec& spec);
 
+// Refuses the combinations the plan cannot give the right owner to (see .cc).
+Result<void> check_namespace_plan(const NamespacePlan& plan, const oci::Spec& spec);
+
 // Parent side, around clone3: points the parent's pid/time_for_children at joined or
 // new namespaces (writing timeOffsets), and restores them after the clone.
 class ChildNamespaceScope {

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 
 #include "linux/paths.h"
@@ -64,23 +65,14 @@ Result<void> check_sysctl_namespaces(const oci::Spec& spec) {
   return Ok();
 }
 
-Result<void> apply_sysctl(const std::map<std::string, std::string>& sysctl) {
-  if (sysctl.empty()) return Ok();
-  // An image may ship a fake /proc; only a real procfs gets written to.
-  sys::Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!proc.valid()) return sys::sys_error("open", "/proc");
-  struct statfs fs {};
-  if (::fstatfs(proc.get(), &fs) < 0) return sys::sys_error("statfs", "/proc");
-  if (fs.f_type != PROC_SUPER_MAGIC) return sys::user_error("linux.sysctl: /proc in the container is not procfs");
+Result<void> apply_sysctl(const ProcFs& proc, const std::map<std::string, std::string>& sysctl) {
   for (const auto& [name, value] : sysctl) {
+    if (name.empty() || name.find("..") != std::string::npos || name.find('/') != std::string::npos)
+      return sys::user_error("linux.sysctl: invalid name \"" + name + "\"");
     std::string rel = "sys/" + name;
     for (size_t i = 4; i < rel.size(); ++i)
       if (rel[i] == '.') rel[i] = '/';
-    if (name.find("..") != std::string::npos || name.find('/') != std::string::npos)
-      return sys::user_error("linux.sysctl: invalid name \"" + name + "\"");
-    auto fd = sys::openat2(proc.get(), rel, O_WRONLY | O_NOFOLLOW, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
-    if (!fd.ok()) return std::move(fd.error()).with_context("linux.sysctl." + name);
-    GUISE_TRY(sys::write_all(fd.value().get(), value, ("/proc/" + rel).c_str()), "linux.sysctl." + name);
+    GUISE_TRY(proc.write(rel, value), "linux.sysctl." + name);
   }
   return Ok();
 }
@@ -112,8 +104,8 @@ Result<void> apply_rlimits(const std::vector<oci::Rlimit>& rlimits) {
   return Ok();
 }
 
-Result<void> apply_oom_score_adj(int adj) {
-  return sys::write_file("/proc/self/oom_score_adj", std::to_string(adj));
+Result<void> apply_oom_score_adj(const ProcFs& proc, int adj) {
+  return proc.write(proc.self() + "/oom_score_adj", std::to_string(adj));
 }
 
 Result<void> apply_personality(const oci::Personality& p) {
@@ -169,6 +161,19 @@ Result<void> set_no_new_privileges() {
   return Ok();
 }
 
+Result<void> enter_cwd(const std::string& cwd) {
+  sys::Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return sys::sys_error("open", "/");
+  auto dir = open_in_root(root.get(), cwd, O_DIRECTORY);
+  if (!dir.ok()) return std::move(dir.error()).with_context("chdir to process.cwd " + cwd);
+  if (::fchdir(dir.value().get()) < 0) return sys::sys_error("chdir to process.cwd", cwd);
+  char here[PATH_MAX];
+  // Outside the root the kernel's getcwd answers "(unreachable)/..." and glibc ENOENT.
+  if (!::getcwd(here, sizeof here) || here[0] != '/')
+    return sys::user_error("process.cwd " + cwd + " resolves outside the container's root; refusing it");
+  return Ok();
+}
+
 Result<void> close_fds_on_exec(int preserve_fds) {
   unsigned first = 3 + static_cast<unsigned>(preserve_fds);
   if (::close_range(first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return sys::sys_error("close_range");
@@ -213,7 +218,24 @@ std::vector<std::string> with_home(std::vector<std::string> env, uint32_t uid) {
   return env;
 }
 
-Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+namespace {
+
+// execve, or through the trampoline (exec_trampoline.h) when there is one: it is
+// given the path first and execs it with the rest.
+void exec_one(const std::string& path, std::vector<char*>& argv, std::vector<char*>& envp, int trampoline) {
+  if (trampoline >= 0) {
+    std::vector<char*> with_path;
+    with_path.push_back(const_cast<char*>(path.c_str()));
+    with_path.insert(with_path.end(), argv.begin(), argv.end());
+    ::syscall(SYS_execveat, trampoline, "", with_path.data(), envp.data(), AT_EMPTY_PATH);
+    // Refused (a filter without execveat, a kernel that will not exec memfds): direct.
+  }
+  ::execve(path.c_str(), argv.data(), envp.data());
+}
+
+}  // namespace
+
+Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env, int trampoline) {
   std::vector<char*> argv, envp;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -221,7 +243,7 @@ Error exec_process(const std::vector<std::string>& args, const std::vector<std::
   envp.push_back(nullptr);
   const std::string& file = args.front();
   if (file.find('/') != std::string::npos) {
-    ::execve(file.c_str(), argv.data(), envp.data());
+    exec_one(file, argv, envp, trampoline);
     return sys::sys_error("exec", file);
   }
   std::string path = env_value(env, "PATH");
@@ -234,7 +256,12 @@ Error exec_process(const std::vector<std::string>& args, const std::vector<std::
     std::string dir = path.substr(start, colon - start);
     start = colon + 1;
     std::string candidate = (dir.empty() ? "." : dir) + "/" + file;
-    ::execve(candidate.c_str(), argv.data(), envp.data());
+    // The trampoline cannot report a failed exec: only an executable candidate is tried.
+    if (trampoline >= 0 && ::access(candidate.c_str(), X_OK) < 0) {
+      if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) first_error = errno;
+      continue;
+    }
+    exec_one(candidate, argv, envp, trampoline);
     if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) first_error = errno;
   }
   return sys::sys_error_n(first_error, "exec", file + " (not found in $PATH " + path + ")");

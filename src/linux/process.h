@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "linux/capabilities.h"
+#include "linux/procfs.h"
 #include "oci/spec.h"
 #include "sys/result.h"
 
@@ -18,10 +19,10 @@ namespace guise::linux {
 Result<void> check_sysctl_namespaces(const oci::Spec& spec);
 
 Result<void> set_hostname(const std::string& hostname, const std::string& domainname);
-// Writes /proc/sys/<name with dots as slashes>, after checking /proc is procfs.
-Result<void> apply_sysctl(const std::map<std::string, std::string>& sysctl);
+// Writes /proc/sys/<name with dots as slashes> through the runtime's own procfs.
+Result<void> apply_sysctl(const ProcFs& proc, const std::map<std::string, std::string>& sysctl);
 Result<void> apply_rlimits(const std::vector<oci::Rlimit>& rlimits);
-Result<void> apply_oom_score_adj(int adj);
+Result<void> apply_oom_score_adj(const ProcFs& proc, int adj);
 Result<void> apply_personality(const oci::Personality& p);
 Result<void> apply_io_priority(const oci::IoPriority& p);
 Result<void> apply_scheduler(const oci::Scheduler& s);
@@ -32,6 +33,11 @@ Result<void> become_user(const oci::User& user, const CapSets& caps);
 
 Result<void> set_no_new_privileges();
 
+// chdir to process.cwd resolved inside the root (no magic links: a cwd such as
+// /proc/self/fd/N cannot reach a directory fd the runtime still holds), then checks
+// that the kernel places the cwd under the root (CVE-2024-21626).
+Result<void> enter_cwd(const std::string& cwd);
+
 // Keeps fds 0..2+preserve, marks all others close-on-exec so exec drops them.
 Result<void> close_fds_on_exec(int preserve_fds);
 
@@ -39,9 +45,9 @@ Result<void> close_fds_on_exec(int preserve_fds);
 // env sets HOME already: what runc gives a process.
 std::vector<std::string> with_home(std::vector<std::string> env, uint32_t uid);
 
-// Resolves args[0] with the process's PATH (as seen in the container) and execs.
-// Only returns on failure.
-Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env);
+// Resolves args[0] with the process's PATH (as seen in the container) and execs,
+// through `trampoline` (an ExecTrampoline fd) when >= 0. Only returns on failure.
+Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env, int trampoline = -1);
 
 // rlimit "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown.
 int rlimit_resource(const std::string& name);

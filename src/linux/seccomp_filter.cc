@@ -16,6 +16,8 @@ namespace guise::linux {
 
 namespace {
 
+constexpr unsigned kWaitKillableRecv = 1u << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19)
+
 struct CtxDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
 };
@@ -60,7 +62,7 @@ Result<unsigned> filter_flag(const std::string& name, const std::string& where) 
   if (name == "SECCOMP_FILTER_FLAG_TSYNC") return SECCOMP_FILTER_FLAG_TSYNC;
   if (name == "SECCOMP_FILTER_FLAG_LOG") return SECCOMP_FILTER_FLAG_LOG;
   if (name == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") return SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-  if (name == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") return 1u << 5;
+  if (name == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") return kWaitKillableRecv;
   return sys::user_error(where + ": unknown flag \"" + name + "\"");
 }
 
@@ -81,6 +83,9 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config) {
   SeccompProgram program;
   uint32_t default_action = GUISE_TRY(
       action_value(config.default_action, config.default_errno_ret, "defaultAction", &program.notify));
+  if (default_action == SCMP_ACT_NOTIFY)
+    return sys::user_error("defaultAction: SCMP_ACT_NOTIFY would stop the runtime's own last syscalls before the "
+                           "listener has its fd; name the syscalls to notify instead (as runc requires)");
   Ctx ctx(seccomp_init(default_action));
   if (!ctx) return sys::user_error("seccomp_init failed for defaultAction " + config.default_action);
   for (size_t i = 0; i < config.architectures.size(); ++i) {
@@ -99,18 +104,38 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config) {
     uint32_t action = GUISE_TRY(action_value(rule.action, rule.errno_ret, where + ".action", &program.notify));
     if (action == default_action) continue;
     std::vector<scmp_arg_cmp> args;
+    unsigned per_index[6] = {};
+    bool repeated_index = false;
     for (size_t a = 0; a < rule.args.size(); ++a) {
       const auto& arg = rule.args[a];
       scmp_compare op = GUISE_TRY(compare_op(arg.op, where + ".args[" + std::to_string(a) + "].op"));
       args.push_back(scmp_arg_cmp{arg.index, op, arg.value, arg.value_two});
+      if (arg.index < 6 && ++per_index[arg.index] > 1) repeated_index = true;
     }
     for (const auto& name : rule.names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp or arch: skipped, as runc does
+      if (action == SCMP_ACT_NOTIFY && name == "sendmsg")
+        return sys::user_error(where + ": SCMP_ACT_NOTIFY on sendmsg would stop the runtime before it can hand "
+                               "the listener its notify fd (with sendmsg)");
+      // libseccomp refuses two comparisons of one argument in a rule; runc then adds
+      // each comparison as a rule of its own (any one matching applies the action).
+      if (repeated_index) {
+        for (const auto& one : args) {
+          int rc = seccomp_rule_add_array(ctx.get(), action, nr, 1, &one);
+          if (rc < 0) return sys::sys_error_n(-rc, where + ": add rule for syscall", name);
+        }
+        continue;
+      }
       int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(args.size()), args.data());
       if (rc < 0) return sys::sys_error_n(-rc, where + ": add rule for syscall", name);
     }
   }
+  // The init and the exec child are single-threaded when they install: TSYNC has
+  // nothing to synchronise, and the kernel refuses it beside a notify listener.
+  if (program.notify) program.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_TSYNC);
+  // Only a filter with a listener has receives to make killable.
+  if (!program.notify) program.flags &= ~kWaitKillableRecv;
   program.bpf = GUISE_TRY(export_bpf(ctx.get()));
   return program;
 }

@@ -16,6 +16,7 @@ namespace guise::runtime {
 
 struct Globals {
   std::string root = "/run/guise";
+  bool rootless = false;  // --rootless, resolved: cgroups are optional, maps may need newuidmap
 };
 
 struct CreateOptions {

@@ -21,6 +21,7 @@
 #include "linux/terminal.h"
 #include "oci/parse.h"
 #include "runtime/container.h"
+#include "runtime/rootless.h"
 #include "sys/rollback.h"
 #include "sys/syscalls.h"
 
@@ -92,7 +93,7 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
     linux::Frame f = GUISE_TRY(ch.recv());
     switch (f.type) {
       case linux::Msg::kMapIds:
-        GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
+        GUISE_TRY(write_id_mappings(pid, *spec.linux));
         GUISE_TRY(ch.send(linux::Msg::kIdsMapped));
         break;
       case linux::Msg::kRunHooks:
@@ -148,7 +149,15 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   sys::Fd exec_done(::open(dir.exec_done_path().c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (!exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
 
-  cgroup = GUISE_TRY(cgroups::create(spec.linux->cgroups_path, o.id), "creating cgroup");
+  auto made = cgroups::create(spec.linux->cgroups_path, o.id);
+  if (made.ok()) {
+    cgroup = std::move(made).take();
+  } else if (g.rootless && (made.error().errnum == EACCES || made.error().errnum == EPERM ||
+                            made.error().errnum == EROFS)) {
+    cgroup = no_cgroup(0);  // as runc: an unprivileged user without a delegated cgroup runs without one
+  } else {
+    return std::move(made.error());
+  }
   undo.add([&] { (void)cgroup->destroy(); });
   oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
   resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
@@ -167,6 +176,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     m.premade_tree = idmapped.back().get();
   }
   ic.ns = linux::plan_namespaces(spec);
+  GUISE_TRY(linux::check_namespace_plan(ic.ns, spec));
   ic.rootfs = rootfs;
   ic.start_fifo = fifo.get();
   ic.exec_done = exec_done.get();
@@ -202,7 +212,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   fifo.reset();
   exec_done.reset();
   if (cgroup->clone_into_fd() < 0) GUISE_TRY(cgroup->add_process(pid), "joining cgroup");
-  if (ic.ns.new_user && !ic.ns.late_user) GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
+  if (ic.ns.new_user && !ic.ns.late_user) GUISE_TRY(write_id_mappings(pid, *spec.linux));
 
   ContainerState st;
   st.id = o.id;

@@ -10,12 +10,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdlib>
+
 #include "cgroups/cgroup.h"
 #include "linux/capabilities.h"
 #include "linux/channel.h"
+#include "linux/exec_trampoline.h"
+#include "linux/keyring.h"
+#include "linux/lsm_labels.h"
 #include "linux/namespaces.h"
 #include "linux/process.h"
-#include "linux/seccomp_filter.h"
+#include "linux/procfs.h"
+#include "linux/seccomp_setup.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
 #include "runtime/run.h"
@@ -61,7 +68,12 @@ Result<oci::Process> build_process(const oci::Spec& spec, const ExecOptions& o) 
     if (!p.capabilities) p.capabilities.emplace();
     for (const auto& c : o.caps) {
       std::string name = c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
-      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+      for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      if (!linux::capability_number(name)) return sys::user_error("--cap: unknown capability \"" + c + "\"");
+      // As runc 1.1.5 adds them: not to inheritable (CVE-2022-29162), so ambient
+      // only takes where the process's inheritable set already has the capability.
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted,
+                        &p.capabilities->ambient})
         set->push_back(name);
     }
   }
@@ -87,22 +99,37 @@ uint64_t namespaces_to_join(pid_t pid) {
 
 struct ExecChild {
   const oci::Process& proc;
-  const oci::Spec& spec;
   int pidfd;
   uint64_t join_flags;
   int preserve_fds;
+  const std::string& container_id;
+  const std::string& state_json;  // the container's, for a seccomp listener
+  linux::PreparedSeccomp& seccomp;
+  const linux::CapSets& caps;
 };
+
+// Done before joining anything, through the host's view: the process's own
+// limits and the attr file its label goes to.
+Result<linux::ExecLabel> prepare_own_attributes(const oci::Process& p) {
+  GUISE_TRY(linux::apply_rlimits(p.rlimits));
+  if (!p.oom_score_adj && !linux::ExecLabel::wanted(p)) return linux::ExecLabel();
+  linux::ProcFs procfs = GUISE_TRY(linux::ProcFs::open_private(), "opening procfs");
+  if (p.oom_score_adj) GUISE_TRY(linux::apply_oom_score_adj(procfs, *p.oom_score_adj), "process.oomScoreAdj");
+  return linux::ExecLabel::prepare(p, procfs);
+}
 
 Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   ::prctl(PR_SET_DUMPABLE, 0);  // the container must not reach the runtime binary via /proc/PID/exe
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  GUISE_TRY(parent.expect(linux::Msg::kIdsMapped));
+  linux::Frame go = GUISE_TRY(parent.expect(linux::Msg::kIdsMapped));
+  pid_t host_pid = static_cast<pid_t>(std::atol(go.text.c_str()));
+  const auto& p = c.proc;
+  linux::ExecLabel label = GUISE_TRY(prepare_own_attributes(p));
   uint64_t flags = c.join_flags & ~static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWTIME);
   if (flags && ::setns(c.pidfd, static_cast<int>(flags)) < 0) return sys::sys_error("join the container's namespaces");
   ::close(c.pidfd);
-  const auto& p = c.proc;
-  GUISE_TRY(linux::apply_rlimits(p.rlimits));
-  if (p.oom_score_adj) GUISE_TRY(linux::apply_oom_score_adj(*p.oom_score_adj));
+  // Not the caller's session keyring: the container's (runc's "_ses.<id>").
+  GUISE_TRY(linux::join_container_keyring(c.container_id));
   if (p.terminal) {
     linux::Pty pty = GUISE_TRY(linux::open_pty(p.console_size), "process.terminal");
     GUISE_TRY(parent.send(linux::Msg::kPtyMaster, {}, {pty.master.get()}));
@@ -110,20 +137,19 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   } else if (::setsid() < 0) {
     // Not a session leader is fine; the process just shares the caller's session.
   }
-  linux::SeccompProgram filter;
-  if (c.spec.linux && c.spec.linux->seccomp) filter = GUISE_TRY(linux::compile_seccomp(*c.spec.linux->seccomp), "linux.seccomp");
-  if (!p.no_new_privileges) GUISE_TRY(linux::install_seccomp(filter, false), "linux.seccomp");
-  linux::CapSets caps = p.capabilities ? GUISE_TRY(linux::plan_capabilities(*p.capabilities, "process.capabilities"))
-                                       : linux::CapSets{};
-  GUISE_TRY(linux::become_user(p.user, caps), "process.user");
-  if (::chdir(p.cwd.c_str()) < 0) return sys::sys_error("chdir to cwd", p.cwd);
-  if (p.no_new_privileges) {
-    GUISE_TRY(linux::set_no_new_privileges());
-    GUISE_TRY(linux::install_seccomp(filter, true), "linux.seccomp");
-  }
-  GUISE_TRY(linux::close_fds_on_exec(c.preserve_fds));
+  // Without no_new_privileges, CAP_SYS_ADMIN is held to load the filter, then dropped.
+  bool deferred = c.seccomp.active() && !p.no_new_privileges;
+  GUISE_TRY(linux::become_user(p.user, deferred ? linux::holding_for_seccomp(c.caps) : c.caps), "process.user");
+  GUISE_TRY(linux::enter_cwd(p.cwd));
   ::prctl(PR_SET_PDEATHSIG, 0);
-  return linux::exec_process(p.args, linux::with_home(p.env, p.user.uid));
+  if (p.no_new_privileges) GUISE_TRY(linux::set_no_new_privileges());
+  GUISE_TRY(linux::close_fds_on_exec(c.preserve_fds));
+  // CVE-2019-5736: never exec the program while /proc/self/exe is the runtime binary.
+  linux::ExecTrampoline trampoline = linux::ExecLabel::wanted(p) ? linux::ExecTrampoline() : linux::ExecTrampoline::make();
+  GUISE_TRY(label.apply());
+  GUISE_TRY(c.seccomp.install(p.no_new_privileges, c.state_json, host_pid));
+  if (deferred) GUISE_TRY(linux::apply_capabilities(c.caps), "process.capabilities");
+  return linux::exec_process(p.args, linux::with_home(p.env, p.user.uid), trampoline.fd());
 }
 
 // Restores the caller's pid/time namespace for children once the clone is made.
@@ -163,6 +189,13 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
   oci::Process proc = GUISE_TRY(build_process(spec, o));
   if (proc.terminal && o.console_socket.empty() && o.detach)
     return sys::user_error("exec --tty --detach needs --console-socket to receive the terminal");
+  // Everything that can be checked or read from the host is, before the clone.
+  linux::CapSets caps = proc.capabilities ? GUISE_TRY(linux::plan_capabilities(*proc.capabilities, "process.capabilities"))
+                                          : linux::CapSets{};
+  GUISE_TRY(linux::check_lsm(proc, ""));
+  linux::PreparedSeccomp seccomp = GUISE_TRY(linux::PreparedSeccomp::prepare(
+      spec.linux ? spec.linux->seccomp : std::nullopt, linux::kSeccompCacheDir));
+  std::string state_text = state_json(st, Status::kRunning, false);
   sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid));
   uint64_t join = namespaces_to_join(st.pid);
   auto cgroup = GUISE_TRY(cgroups::open(st.cgroup_paths));
@@ -183,12 +216,13 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
     pid = GUISE_TRY(sys::clone3(args), "starting exec process");
     if (pid == 0) {
       parent_end.close();
-      ExecChild c{proc, spec, pidfd.get(), join, o.preserve_fds};
+      ExecChild c{proc, pidfd.get(), join, o.preserve_fds, st.id, state_text, seccomp, caps};
       Error e = exec_child(c, child_end).error();
       (void)child_end.send_error(e);
       ::_exit(127);
     }
   }
+  seccomp = linux::PreparedSeccomp();  // the listener's socket is the child's alone now
   Created created;
   created.pid = pid;
   created.pidfd.reset(child_pidfd);
@@ -202,7 +236,7 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
     auto r = cgroup->add_process(pid);
     if (!r.ok()) return fail(std::move(r.error()).with_context("joining the container's cgroup"));
   }
-  if (auto r = parent_end.send(linux::Msg::kIdsMapped); !r.ok()) return fail(std::move(r.error()));
+  if (auto r = parent_end.send(linux::Msg::kIdsMapped, std::to_string(pid)); !r.ok()) return fail(std::move(r.error()));
   // Until exec succeeds the child may send its terminal or an error; a clean end of
   // stream (its end is close-on-exec) means it has exec'd.
   for (;;) {

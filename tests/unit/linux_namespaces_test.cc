@@ -142,18 +142,31 @@ TEST(LinuxNamespaces, JoinedUserComesFirstInChildJoins) {
   EXPECT_FALSE(p.late_user);
 }
 
-// BUG (src/linux/namespaces.cc plan_namespaces): with a joined user namespace, the
-// new mount/uts/ipc/net namespaces go into clone_flags, so clone3 makes them in the
-// runtime's (host) user namespace before the child setns()es into the configured
-// one. They are then owned by the host user ns, and the container's root (privileged
-// only in the joined user ns) cannot mount in its own mount namespace (EPERM), set
-// its hostname, etc. runc joins the user ns first and unshares the rest after, so
-// they belong to the joined user ns. Expected: they wait in late_flags.
-TEST(LinuxNamespaces, DISABLED_JoinedUserOwnsTheNewNamespaces) {
+// A joined user namespace must own the container's new namespaces: they wait in
+// late_flags and are unshared after the child has joined it (as runc orders it);
+// made by clone3 they would belong to the host's and the container's root could
+// not mount or set its hostname.
+TEST(LinuxNamespaces, JoinedUserOwnsTheNewNamespaces) {
   auto p = plan_namespaces(spec_with({{T::kUser, "/proc/9/ns/user"}, {T::kMount, ""}, {T::kUts, ""}, {T::kIpc, ""}}));
   EXPECT_EQ(joins(p), (std::vector<std::string>{"user=/proc/9/ns/user"}));
   EXPECT_EQ(p.clone_flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC), 0u);
   EXPECT_EQ(p.late_flags, uint64_t{CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC});
+}
+
+// A new pid namespace cannot be given to a user namespace made (or joined) after the
+// clone without one more fork; rather than make a pid namespace whose /proc cannot be
+// mounted, the plan is refused with a message that names the combination.
+TEST(LinuxNamespaces, StagedUserWithNewPidNamespaceIsRefused) {
+  auto staged = spec_with({{T::kPid, ""}, {T::kNetwork, "/run/netns/a"}, {T::kMount, ""}, {T::kUser, ""}});
+  auto p = plan_namespaces(staged);
+  ASSERT_TRUE(p.late_user);
+  auto r = check_namespace_plan(p, staged);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("a new pid namespace together with"), std::string::npos);
+  auto joined = spec_with({{T::kPid, ""}, {T::kUser, "/proc/9/ns/user"}, {T::kMount, ""}});
+  EXPECT_FALSE(check_namespace_plan(plan_namespaces(joined), joined).ok());
+  auto plain = spec_with({{T::kPid, ""}, {T::kUser, ""}, {T::kMount, ""}});
+  EXPECT_TRUE(check_namespace_plan(plan_namespaces(plain), plain).ok());
 }
 
 }  // namespace

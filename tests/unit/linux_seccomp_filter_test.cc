@@ -153,10 +153,11 @@ TEST(LinuxSeccompFilter, UnknownArchitectureIsNamed) {
   EXPECT_EQ(compile_error(c), "architectures[1]: unknown architecture \"SCMP_ARCH_VAX\"");
 }
 
-TEST(LinuxSeccompFilter, ForeignArchitecturesAreAccepted) {
+TEST(LinuxSeccompFilter, ForeignArchitecturesOfTheSameByteOrderAreAccepted) {
+  // (libseccomp refuses to mix byte orders in one filter: SCMP_ARCH_S390X on a
+  // little-endian host is an error, as it is in runc.)
   auto c = allow_by_default();
-  c.architectures = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390X",
-                     "SCMP_ARCH_RISCV64"};
+  c.architectures = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64"};
   c.syscalls = {rule({"mount"}, "SCMP_ACT_ERRNO")};
   EXPECT_TRUE(compile_seccomp(c).ok()) << compile_error(c);
 }

@@ -16,9 +16,9 @@ TEST(RuntimeErrorMessage, OpPathAndErrno) {
 }
 
 TEST(RuntimeErrorMessage, ContextIsPrintedOutermostFirst) {
-  Error e = sys::sys_error_n(EPERM, "mount proc on", "/x/proc");
-  e = std::move(e).with_context("preparing rootfs");
-  e = std::move(e).with_context("creating container abc");
+  Error e = sys::sys_error_n(EPERM, "mount proc on", "/x/proc")
+                .with_context("preparing rootfs")
+                .with_context("creating container abc");
   EXPECT_EQ(e.context, (std::vector<std::string>{"preparing rootfs", "creating container abc"}));
   EXPECT_EQ(e.message(),
             "creating container abc: preparing rootfs: mount proc on /x/proc: " + std::string(std::strerror(EPERM)));
@@ -39,9 +39,7 @@ TEST(RuntimeErrorMessage, NoPathNoErrno) {
 }
 
 TEST(RuntimeErrorMessage, EmptyContextStepIsNotPushed) {
-  Error e = sys::user_error("x");
-  e = std::move(e).with_context("");
-  e = std::move(e).with_context();
+  Error e = sys::user_error("x").with_context("").with_context();
   EXPECT_TRUE(e.context.empty());
   EXPECT_EQ(e.message(), "x");
 }

@@ -70,11 +70,8 @@ TEST(RuntimeSignal, RealTimeNamesAreNotKnown) {
   EXPECT_EQ(signal_error("RTMIN+1"), "invalid signal \"RTMIN+1\"");
 }
 
-// BUG (src/runtime/lifecycle.cc parse_signal): the "SIG" prefix is stripped before
-// upper-casing, so a lower-case prefix stays: "sigterm" -> "SIGTERM" is compared
-// with sigabbrev_np's "TERM" and rejected, although "term" and "SIGTERM" are
-// accepted. runc upper-cases first (`kill ctr sigterm` works there).
-TEST(RuntimeSignal, DISABLED_LowerCaseSigPrefixIsAccepted) {
+// runc upper-cases before taking the prefix off: `kill ctr sigterm` works there.
+TEST(RuntimeSignal, LowerCaseSigPrefixIsAccepted) {
   EXPECT_EQ(signal_error("sigterm"), "(signal 15)");
   EXPECT_EQ(signal_error("sigkill"), "(signal 9)");
   EXPECT_EQ(signal_error("SigHup"), "(signal 1)");

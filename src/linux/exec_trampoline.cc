@@ -1,0 +1,79 @@
+#include "linux/exec_trampoline.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+namespace guise::linux {
+
+namespace {
+
+// _start: execve(argv[0], &argv[1], envp); exit(127) if that fails.
+//   mov 8(%rsp),%rdi; lea 16(%rsp),%rsi; mov (%rsp),%rax; lea 16(%rsp,%rax,8),%rdx
+//   mov $59,%eax; syscall; mov $127,%edi; mov $60,%eax; syscall
+constexpr unsigned char kCodeX86_64[] = {0x48, 0x8b, 0x7c, 0x24, 0x08, 0x48, 0x8d, 0x74, 0x24, 0x10,
+                                         0x48, 0x8b, 0x04, 0x24, 0x48, 0x8d, 0x54, 0xc4, 0x10, 0xb8,
+                                         0x3b, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xbf, 0x7f, 0x00, 0x00,
+                                         0x00, 0xb8, 0x3c, 0x00, 0x00, 0x00, 0x0f, 0x05};
+
+template <class T>
+void put(std::vector<unsigned char>& out, size_t at, T value) {
+  std::memcpy(out.data() + at, &value, sizeof value);
+}
+
+}  // namespace
+
+std::vector<unsigned char> ExecTrampoline::image() {
+#if defined(__x86_64__)
+  constexpr uint64_t kBase = 0x400000;
+  constexpr size_t kEhdr = 64, kPhdr = 56, kCode = kEhdr + kPhdr;
+  std::vector<unsigned char> out(kCode + sizeof kCodeX86_64, 0);
+  const unsigned char ident[] = {0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* LE */, 1 /* version */, 0 /* SysV */};
+  std::memcpy(out.data(), ident, sizeof ident);
+  put<uint16_t>(out, 16, 2);                // ET_EXEC
+  put<uint16_t>(out, 18, 62);               // EM_X86_64
+  put<uint32_t>(out, 20, 1);                // EV_CURRENT
+  put<uint64_t>(out, 24, kBase + kCode);    // e_entry
+  put<uint64_t>(out, 32, kEhdr);            // e_phoff
+  put<uint16_t>(out, 52, kEhdr);            // e_ehsize
+  put<uint16_t>(out, 54, kPhdr);            // e_phentsize
+  put<uint16_t>(out, 56, 1);                // e_phnum
+  put<uint32_t>(out, kEhdr + 0, 1);         // PT_LOAD
+  put<uint32_t>(out, kEhdr + 4, 5);         // PF_R | PF_X
+  put<uint64_t>(out, kEhdr + 8, 0);         // p_offset
+  put<uint64_t>(out, kEhdr + 16, kBase);    // p_vaddr
+  put<uint64_t>(out, kEhdr + 24, kBase);    // p_paddr
+  put<uint64_t>(out, kEhdr + 32, out.size());  // p_filesz
+  put<uint64_t>(out, kEhdr + 40, out.size());  // p_memsz
+  put<uint64_t>(out, kEhdr + 48, 0x1000);   // p_align
+  std::memcpy(out.data() + kCode, kCodeX86_64, sizeof kCodeX86_64);
+  return out;
+#else
+  return {};
+#endif
+}
+
+ExecTrampoline ExecTrampoline::make() {
+  ExecTrampoline t;
+  std::vector<unsigned char> elf = image();
+  if (elf.empty()) return t;
+  unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+  sys::Fd fd(static_cast<int>(::syscall(SYS_memfd_create, "guise-exec", flags | MFD_EXEC)));
+  if (!fd.valid() && errno == EINVAL) fd.reset(static_cast<int>(::syscall(SYS_memfd_create, "guise-exec", flags)));
+  if (!fd.valid()) return t;
+  if (::write(fd.get(), elf.data(), elf.size()) != static_cast<ssize_t>(elf.size())) return t;
+  if (::fchmod(fd.get(), 0555) < 0) return t;
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) return t;
+  t.memfd_ = std::move(fd);
+  return t;
+}
+
+}  // namespace guise::linux

@@ -1,0 +1,23 @@
+// The container's linux.resources as last applied, kept beside state.json so that
+// `update` builds on what the cgroup holds: resources.json, written by each update;
+// before the first one, the resources of the config.json copy.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "oci/spec.h"
+#include "runtime/state.h"
+#include "sys/result.h"
+
+namespace guise::runtime {
+
+// linux.resources JSON, with the runtime spec's field names.
+std::string resources_json(const oci::Resources& r);
+// Parses a linux.resources object; errors name `origin` and the field's JSON path.
+Result<oci::Resources> parse_resources(std::string_view json_text, const std::string& origin);
+
+Result<oci::Resources> load_resources(const StateDir& dir);
+Result<void> save_resources(const StateDir& dir, const oci::Resources& r);  // atomically, by rename
+
+}  // namespace guise::runtime
