@@ -15,8 +15,10 @@ if ((${#missing[@]})); then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Paths relative to the checkout, so every clone (CI's included) shares one cache.
+export CCACHE_BASEDIR="$PWD"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build -j"${JOBS:-2}"
+ninja -C build -j"${JOBS:-2}" --quiet
 
 [[ "${1:-}" == --build-only ]] && exit 0
 

@@ -73,7 +73,6 @@ CapSets holding_for_seccomp(const CapSets& final_sets) {
   CapSets held = final_sets;
   held.permitted |= uint64_t{1} << CAP_SYS_ADMIN;
   held.effective |= uint64_t{1} << CAP_SYS_ADMIN;
-  held.ambient = 0;
   return held;
 }
 

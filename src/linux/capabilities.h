@@ -26,9 +26,11 @@ struct CapSets {
 // this kernel does not have are dropped from the sets, as runc does.
 Result<CapSets> plan_capabilities(const oci::Capabilities& caps, const std::string& where);
 
-// The sets to hold between the user switch and a seccomp filter loaded without
-// no_new_privileges: the configured ones plus CAP_SYS_ADMIN (which loading needs),
-// no ambient yet. apply_capabilities(final) after the filter drops the extra.
+// The sets to hold from the user switch to exec when a seccomp filter is loaded
+// without no_new_privileges: the configured ones plus CAP_SYS_ADMIN in effective
+// and permitted, which loading needs. No capset follows the filter (the profile may
+// deny it): the exec drops CAP_SYS_ADMIN itself, since it recomputes permitted
+// from inheritable, bounding and ambient, which are already the configured ones.
 CapSets holding_for_seccomp(const CapSets& final_sets);
 
 // Drops from the bounding set; call while still privileged, before changing user.

@@ -41,7 +41,6 @@ struct Init {
   ExecLabel label;
   ExecTrampoline trampoline;  // CVE-2019-5736: the user's program is exec'd through it
   CapSets caps;            // the process's, as configured
-  bool caps_deferred = false;  // CAP_SYS_ADMIN held until the filter is loaded
 };
 
 std::string state_field(const std::string& state_json, const char* key) {
@@ -94,6 +93,10 @@ Result<void> enter_namespaces(Init& in) {
     GUISE_TRY(in.parent.send(Msg::kMapIds));
     GUISE_TRY(in.parent.expect(Msg::kIdsMapped));
   }
+  // Nothing in the container may open this process's /proc/PID/exe. Set only now:
+  // a non-dumpable process's /proc files belong to root, and an unprivileged parent
+  // must still write uid_map/gid_map above. No other process is in the container yet.
+  ::prctl(PR_SET_DUMPABLE, 0);
   if (ns.new_user) {
     // Root inside the new namespace (the host uid is unmapped there): files made
     // from here on are owned by the container's root.
@@ -173,12 +176,12 @@ Result<void> configure_process(Init& in) {
 }
 
 // Without no_new_privileges, loading the filter needs CAP_SYS_ADMIN, which the
-// configured sets may not keep: it is held past the user switch and dropped right
-// after the filter, so the filter still comes last.
+// configured sets may not keep: it is held past the user switch, and the exec drops
+// it (holding_for_seccomp), so the filter still comes last.
 Result<void> become_container_user(Init& in) {
   const auto& p = in.proc;
-  in.caps_deferred = in.seccomp.active() && !p.no_new_privileges;
-  GUISE_TRY(become_user(p.user, in.caps_deferred ? holding_for_seccomp(in.caps) : in.caps), "process.user");
+  bool hold = in.seccomp.active() && !p.no_new_privileges;
+  GUISE_TRY(become_user(p.user, hold ? holding_for_seccomp(in.caps) : in.caps), "process.user");
   GUISE_TRY(enter_cwd(p.cwd));
   return Ok();
 }
@@ -192,7 +195,6 @@ Result<void> confine(Init& in) {
   if (!ExecLabel::wanted(in.proc)) in.trampoline = ExecTrampoline::make();
   GUISE_TRY(in.label.apply());
   GUISE_TRY(in.seccomp.install(in.proc.no_new_privileges, in.state_json, 0));
-  if (in.caps_deferred) GUISE_TRY(apply_capabilities(in.caps), "process.capabilities");
   return Ok();
 }
 
@@ -240,7 +242,6 @@ Result<void> check_executable(const oci::Process& p) {
 Result<void> build_container(Init& in) {
   for (int fd : in.c.close_in_child) ::close(fd);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a runtime killed mid-create takes its half-made child along
-  ::prctl(PR_SET_DUMPABLE, 0);         // nothing in the container may open this process's /proc/PID/exe
   if (::chdir(in.c.bundle.c_str()) < 0) return sys::sys_error("chdir to bundle", in.c.bundle);
   GUISE_TRY(wait_for_runtime(in));
   GUISE_TRY(prepare_confinement(in), "preparing confinement");

@@ -137,9 +137,9 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   } else if (::setsid() < 0) {
     // Not a session leader is fine; the process just shares the caller's session.
   }
-  // Without no_new_privileges, CAP_SYS_ADMIN is held to load the filter, then dropped.
-  bool deferred = c.seccomp.active() && !p.no_new_privileges;
-  GUISE_TRY(linux::become_user(p.user, deferred ? linux::holding_for_seccomp(c.caps) : c.caps), "process.user");
+  // Without no_new_privileges, CAP_SYS_ADMIN is held to load the filter; exec drops it.
+  bool hold = c.seccomp.active() && !p.no_new_privileges;
+  GUISE_TRY(linux::become_user(p.user, hold ? linux::holding_for_seccomp(c.caps) : c.caps), "process.user");
   GUISE_TRY(linux::enter_cwd(p.cwd));
   ::prctl(PR_SET_PDEATHSIG, 0);
   if (p.no_new_privileges) GUISE_TRY(linux::set_no_new_privileges());
@@ -148,7 +148,6 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   linux::ExecTrampoline trampoline = linux::ExecLabel::wanted(p) ? linux::ExecTrampoline() : linux::ExecTrampoline::make();
   GUISE_TRY(label.apply());
   GUISE_TRY(c.seccomp.install(p.no_new_privileges, c.state_json, host_pid));
-  if (deferred) GUISE_TRY(linux::apply_capabilities(c.caps), "process.capabilities");
   return linux::exec_process(p.args, linux::with_home(p.env, p.user.uid), trampoline.fd());
 }
 

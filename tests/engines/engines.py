@@ -147,8 +147,6 @@ class Ctr(Engine):
         self.containerd = containerd
         self.fifo_dir = os.path.join(work, "fifo")
         self.ids = []
-        for r in ("guise", "runc"):  # XXX-TEMP
-            os.makedirs(os.path.join(containerd.dir, "ctr-%s-root" % r, "default"), exist_ok=True)
 
     def ctr(self, *args, **kw):
         return self.containerd.ctr(*args, **kw)
@@ -366,7 +364,6 @@ class Dockerd:
             base_env(), os.path.join(d, "dockerd.log"),
             lambda: os.path.exists(self.sock) and self.docker("version", timeout=20).rc == 0,
             timeout=120)
-        os.makedirs(os.path.join(d, "exec", "runtime-runc", "moby"), exist_ok=True)  # XXX-TEMP
 
     def docker(self, *args, **kw):
         return run([DOCKER, "-H", "unix://" + self.sock, *args],
@@ -421,7 +418,7 @@ class DockerLike(Engine):
 
     def run_tty(self, runtime, cid, cmd, timeout=120):
         return run_pty(self.argv(*self._run_args(runtime, cid, ["-t"], {}), self.image, *cmd),
-                       env=self.env(), timeout=timeout)
+                       env=self.env(), timeout=timeout, cwd=self.work)
 
     def run_detached(self, runtime, cid, cmd, opts=(), **limits):
         ok(self.cli(*self._run_args(runtime, cid, ["-d", *opts], limits), self.image, *cmd),
@@ -432,7 +429,7 @@ class DockerLike(Engine):
         return self.cli("exec", cid, *cmd)
 
     def exec_tty(self, cid, cmd):
-        return run_pty(self.argv("exec", "-t", cid, *cmd), env=self.env())
+        return run_pty(self.argv("exec", "-t", cid, *cmd), env=self.env(), cwd=self.work)
 
     def top(self, cid):
         return self.cli("top", cid)
@@ -601,8 +598,17 @@ class PodmanEnv:
                 # state in /run/runc, guise-oci in /run/guise
                 "--runtime-flag", "root=" + os.path.join(d, "oci-root"), *args]
 
-    def podman(self, *args, **kw):
-        return run(self.argv(*args), env=self.env(), **kw)
+    def podman(self, *args, cwd=None, **kw):
+        return run(self.argv(*args), env=self.env(), cwd=cwd or self.cwd(), **kw)
+
+    def cwd(self, name="default"):
+        """podman's working directory.  conmon 2.1.6, started by podman 4.3
+        without --persist-dir, writes its OOM marker "oom" into its working
+        directory, which is podman's (podman looks for it in the bundle and
+        never finds it): each container gets its own."""
+        d = os.path.join(self.dir, "cwd", name)
+        os.makedirs(d, exist_ok=True)
+        return d
 
     def stop(self):
         # no daemon; containers are removed by Podman.cleanup, then:
@@ -628,6 +634,20 @@ class Podman(DockerLike):
 
     def extra_run_opts(self, cid):
         return ["--cgroup-parent", self.cgroup_parent]
+
+    def run(self, runtime, cid, cmd, opts=(), timeout=120, **limits):
+        return self.penv.podman(*self._run_args(runtime, cid, opts, limits), self.image, *cmd,
+                                timeout=timeout, cwd=self.penv.cwd(cid))
+
+    def run_detached(self, runtime, cid, cmd, opts=(), **limits):
+        ok(self.penv.podman(*self._run_args(runtime, cid, ["-d", *opts], limits), self.image,
+                            *cmd, cwd=self.penv.cwd(cid)), "podman run -d")
+        return cid
+
+    def oom_killed(self, cid):
+        """podman's own OOMKilled, or conmon's OOM marker (see PodmanEnv.cwd)."""
+        return (super().oom_killed(cid)
+                or os.path.exists(os.path.join(self.penv.cwd(cid), "oom")))
 
     def load(self, archive):
         ok(self.cli("load", "-i", archive), "podman load")

