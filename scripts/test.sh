@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests (no root needed) and integration tests that start
-# real containers on this kernel (root). Builds first, installing packages if needed.
+# The whole test suite, as root: unit tests; integration tests that start real
+# containers on this kernel (including the attack suite); containerd, docker and
+# podman driving guise-oci; and the cgroup checks in a cgroup-v2 VM.
+# Builds first, installing packages as needed. Extra arguments go to the integration pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --build-only
 
 echo "== unit tests"
-ctest --test-dir build --output-on-failure -j2 | tail -n 3
+if ! ctest --test-dir build --output-on-failure -j2 > build/ctest.log 2>&1; then
+  cat build/ctest.log
+  exit 1
+fi
+tail -n 3 build/ctest.log
 
 echo "== integration tests (runtime: build/guise-oci)"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider "$@"
+
+echo "== engines: containerd, docker and podman driving guise-oci (and runc as the reference)"
+bash scripts/engine-test.sh
+
+bash scripts/vm-test.sh

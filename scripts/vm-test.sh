@@ -33,7 +33,7 @@ fi
 if [[ ! -f "$BUILD/build.ninja" ]]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-ninja -C "$BUILD" -j"${JOBS:-2}" guise-oci guise-testbin >/dev/null
+ninja -C "$BUILD" -j"${JOBS:-2}" guise-oci guise-testbin cgroup-smoke >/dev/null
 
 log=$(mktemp /tmp/vm-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
@@ -41,7 +41,8 @@ echo "== cgroup $VM_CGROUP tests in a VM (kernel from $VMTEST)"
 rc=0
 VM_MODULES=${VM_MODULES:-"overlay loop"} VM_TIMEOUT=${VM_TIMEOUT:-240} \
   "$VMTEST/run-in-vm.sh" 'sh ./cgroup-tests.sh ./guise-oci ./guise-testbin' \
-  tests/cgroups-vm/cgroup-tests.sh "$BUILD/guise-oci" "$BUILD/guise-testbin" 2>&1 | tee "$log" || rc=$?
+  tests/cgroups-vm/cgroup-tests.sh "$BUILD/guise-oci" "$BUILD/guise-testbin" "$BUILD/tests/cgroups-vm/cgroup-smoke" \
+  2>&1 | tee "$log" || rc=$?
 summary=$(grep -E "^cgroup-[a-z0-9]+: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -1 || true)
 if [[ -z "$summary" ]]; then
   echo "vm-test: the VM ended without a summary (exit $rc)" >&2

@@ -74,6 +74,24 @@ static void json_string(const char *json, const char *key, char *out, size_t siz
   out[n] = '\0';
 }
 
+/* Whether buf holds one whole JSON object: runtimes need not close the connection
+ * after sending (runc keeps it open), so the end of the object ends the message. */
+static int json_complete(const char *buf, size_t len) {
+  int depth = 0, in_string = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = buf[i];
+    if (in_string) {
+      if (c == '\\') i++;
+      else if (c == '"') in_string = 0;
+      continue;
+    }
+    if (c == '"') in_string = 1;
+    else if (c == '{') depth++;
+    else if (c == '}' && --depth == 0) return 1;
+  }
+  return 0;
+}
+
 /* Receives the state and the notify fd from one runtime connection. */
 static void accept_container(int server) {
   int conn = accept4(server, NULL, NULL, SOCK_CLOEXEC);
@@ -98,7 +116,7 @@ static void accept_container(int server) {
       }
     }
     len += (size_t)n;
-    if (len >= sizeof buf - 1) break;
+    if (len >= sizeof buf - 1 || json_complete(buf, len)) break;
   }
   close(conn);
   buf[len] = '\0';

@@ -1,5 +1,7 @@
 // v1 memory controller: limit and memory+swap (ordered so the kernel's memsw >= limit
 // rule holds while both move), soft limit, kernel memory, swappiness, OOM killer.
+#include <unistd.h>
+
 #include "cgroups/fs.h"
 #include "cgroups/v1.h"
 
@@ -36,13 +38,29 @@ Result<void> set_limit_and_swap(const std::string& dir, const oci::MemoryResourc
   return Ok();
 }
 
-// Kernel memory limits went away in newer kernels: written only where the file exists.
+// Kernel memory limits went away: the file is missing on kernels built without them,
+// and from Linux 6.1 memory.kmem.limit_in_bytes takes a write and ignores it. Either way
+// a limit asked for (other than 0, "unset") is refused rather than silently not enforced.
+Result<void> set_kernel_limit(const std::string& dir, const char* file, int64_t value, const char* field) {
+  if (value == 0) return Ok();
+  if (!fs::exists(dir, file))
+    return sys::user_error(std::string(field) + ": this kernel has no " + dir + "/" + file);
+  GUISE_TRY(fs::write(dir, file, std::to_string(value), field));
+  if (value < 0) return Ok();
+  uint64_t got = GUISE_TRY(fs::read_u64(dir, file), field);
+  uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (got != static_cast<uint64_t>(value) / page * page)
+    return sys::user_error(std::string(field) + ": the kernel does not enforce " + dir + "/" + file + " (wrote " +
+                           std::to_string(value) + ", it reads " + std::to_string(got) + ")");
+  return Ok();
+}
+
 Result<void> set_kernel_memory(const std::string& dir, const oci::MemoryResources& m) {
-  if (m.kernel && fs::exists(dir, "memory.kmem.limit_in_bytes"))
-    GUISE_TRY(fs::write(dir, "memory.kmem.limit_in_bytes", std::to_string(*m.kernel), "linux.resources.memory.kernel"));
-  if (m.kernel_tcp && fs::exists(dir, "memory.kmem.tcp.limit_in_bytes"))
-    GUISE_TRY(fs::write(dir, "memory.kmem.tcp.limit_in_bytes", std::to_string(*m.kernel_tcp),
-                        "linux.resources.memory.kernelTCP"));
+  if (m.kernel)
+    GUISE_TRY(set_kernel_limit(dir, "memory.kmem.limit_in_bytes", *m.kernel, "linux.resources.memory.kernel"));
+  if (m.kernel_tcp)
+    GUISE_TRY(
+        set_kernel_limit(dir, "memory.kmem.tcp.limit_in_bytes", *m.kernel_tcp, "linux.resources.memory.kernelTCP"));
   return Ok();
 }
 

@@ -1,6 +1,7 @@
 // v2 memory controller: memory.max, memory.swap.max (swap alone, converted from OCI's
-// memory+swap total as runc does), memory.low. The v1-only knobs (swappiness, kernel,
-// kernelTCP, useHierarchy) have no v2 file and are ignored, as runc ignores them.
+// memory+swap total as runc does), memory.low. swappiness and useHierarchy have no v2
+// file and are ignored, as runc ignores them; a kernel memory limit, which v2 cannot
+// enforce at all, is refused (as Docker refuses it on v2).
 #include <cerrno>
 
 #include "cgroups/fs.h"
@@ -41,6 +42,10 @@ Result<void> apply_memory(const std::string& dir, const oci::Resources& r) {
   const auto& m = *r.memory;
   if (m.disable_oom_killer.value_or(false))
     return sys::user_error("linux.resources.memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off");
+  if (m.kernel.value_or(0) != 0)
+    return sys::user_error("linux.resources.memory.kernel: cgroup v2 has no kernel memory limit");
+  if (m.kernel_tcp.value_or(0) != 0)
+    return sys::user_error("linux.resources.memory.kernelTCP: cgroup v2 has no kernel TCP memory limit");
   if (!m.limit && !m.swap && !m.reservation) return Ok();
   GUISE_TRY(check_usage(dir, m));
   GUISE_TRY(set_swap(dir, m));

@@ -18,11 +18,11 @@ void register_exec(CLI::App& app, Options& opt) {
   sub->add_option("--console-socket", o.console_socket, "AF_UNIX socket that receives the pty master");
   sub->add_flag("-d,--detach", o.detach, "detach from the process");
   sub->add_option("--pid-file", o.pid_file, "file to write the process's pid to");
-  sub->add_option("-e,--env", o.env, "set an environment variable (KEY=VALUE)")->take_all()->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("-e,--env", o.env, "set an environment variable (KEY=VALUE)")->allow_extra_args(false);
   sub->add_option("--cwd", o.cwd, "working directory in the container");
   sub->add_option("-u,--user", o.user, "UID[:GID]");
-  sub->add_option("-g,--additional-gids", gids, "additional gids")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("-c,--cap", o.caps, "add a capability")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("-g,--additional-gids", gids, "additional gids")->allow_extra_args(false);
+  sub->add_option("-c,--cap", o.caps, "add a capability")->allow_extra_args(false);
   sub->add_flag("--no-new-privs", o.no_new_privs, "set no_new_privs for the process");
   sub->add_option("--preserve-fds", o.preserve_fds, "pass N extra fds (3..3+N-1)");
   sub->add_option("--apparmor", "apparmor profile (unused: AppArmor is not enabled on this host)");

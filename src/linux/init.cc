@@ -49,8 +49,8 @@ std::string state_field(const std::string& state_json, const char* key) {
   return j[key].get<std::string>();
 }
 
-// Done before any namespace is entered, with the host's filesystem and the
-// runtime's credentials: nothing here is reachable from the container.
+// Done while the host's filesystem is still in view (before any namespace is
+// joined or the rootfs entered): nothing here is reachable from the container.
 Result<void> prepare_confinement(Init& in) {
   const auto& linux = *in.spec.linux;
   if (in.proc.capabilities)
@@ -60,21 +60,22 @@ Result<void> prepare_confinement(Init& in) {
   return Ok();
 }
 
-// A private procfs is made while the host's /proc is still fully visible (a user
-// namespace may not make one later); where refused, the container's /proc is
-// used once it is entered, checked to be procfs of this pid namespace.
-Result<void> open_runtime_procfs(Init& in, bool entered) {
+// A private procfs, made while the host's /proc is still fully visible (a user
+// namespace may not make one once /proc is masked). Best effort: see below.
+void open_private_procfs(Init& in) {
+  auto priv = ProcFs::open_private();
+  if (priv.ok()) in.procfs = std::move(priv).take();
+}
+
+// Where a private one was refused, the container's /proc, checked to be a procfs
+// root of this pid namespace, and only when something is to be written.
+Result<void> open_process_procfs(Init& in) {
   if (!in.procfs.valid()) {
-    if (!entered) {
-      auto priv = ProcFs::open_private();
-      if (priv.ok()) in.procfs = std::move(priv).take();
-      return Ok();
-    }
     bool needed = !in.spec.linux->sysctl.empty() || in.proc.oom_score_adj || ExecLabel::wanted(in.proc);
     if (!needed) return Ok();
     in.procfs = GUISE_TRY(ProcFs::open_mounted("/proc"));
   }
-  if (entered) in.label = GUISE_TRY(ExecLabel::prepare(in.proc, in.procfs));
+  in.label = GUISE_TRY(ExecLabel::prepare(in.proc, in.procfs));
   return Ok();
 }
 
@@ -246,12 +247,12 @@ Result<void> build_container(Init& in) {
   GUISE_TRY(wait_for_runtime(in));
   GUISE_TRY(prepare_confinement(in), "preparing confinement");
   GUISE_TRY(enter_namespaces(in), "entering namespaces");
-  GUISE_TRY(open_runtime_procfs(in, false), "opening procfs");
+  open_private_procfs(in);
   sys::Fd root = GUISE_TRY(prepare_rootfs(in), "preparing rootfs");
   GUISE_TRY(run_creation_hooks(in));
   GUISE_TRY(enter_rootfs(root.get(), in.c.no_pivot), "entering rootfs");
   root.reset();
-  GUISE_TRY(open_runtime_procfs(in, true), "opening procfs");
+  GUISE_TRY(open_process_procfs(in), "opening procfs");
   GUISE_TRY(configure_system(in), "configuring the container");
   GUISE_TRY(configure_process(in), "configuring the process");
   GUISE_TRY(become_container_user(in));

@@ -113,9 +113,17 @@ struct ExecChild {
 Result<linux::ExecLabel> prepare_own_attributes(const oci::Process& p) {
   GUISE_TRY(linux::apply_rlimits(p.rlimits));
   if (!p.oom_score_adj && !linux::ExecLabel::wanted(p)) return linux::ExecLabel();
-  linux::ProcFs procfs = GUISE_TRY(linux::ProcFs::open_private(), "opening procfs");
-  if (p.oom_score_adj) GUISE_TRY(linux::apply_oom_score_adj(procfs, *p.oom_score_adj), "process.oomScoreAdj");
-  return linux::ExecLabel::prepare(p, procfs);
+  auto procfs = linux::ProcFs::open_private();
+  if (p.oom_score_adj) {
+    // Without a private procfs (an unprivileged runtime), the host's /proc: this
+    // process has not joined the container's mount namespace yet.
+    auto r = procfs.ok() ? linux::apply_oom_score_adj(procfs.value(), *p.oom_score_adj)
+                         : sys::write_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
+    if (!r.ok()) return std::move(r.error()).with_context("process.oomScoreAdj");
+  }
+  if (!linux::ExecLabel::wanted(p)) return linux::ExecLabel();
+  if (!procfs.ok()) return std::move(procfs.error()).with_context("opening procfs");
+  return linux::ExecLabel::prepare(p, procfs.value());
 }
 
 Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {

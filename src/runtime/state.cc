@@ -52,10 +52,11 @@ static Result<sys::Fd> lock_dir(const std::string& path) {
 
 Result<StateDir> StateDir::create(const std::string& root, const std::string& id) {
   GUISE_TRY(validate_id(id));
-  // mkdir -p: a rootless default such as $XDG_RUNTIME_DIR/guise may need its parent too.
+  // mkdir -p with runc's mode: engines pass roots whose parents may not exist yet
+  // (containerd's /run/containerd/runc/NAMESPACE), as may $XDG_RUNTIME_DIR/guise.
   for (size_t slash = root.find('/', 1); slash != std::string::npos; slash = root.find('/', slash + 1))
-    ::mkdir(root.substr(0, slash).c_str(), 0711);
-  if (::mkdir(root.c_str(), 0711) < 0 && errno != EEXIST) return sys::sys_error("create state root", root);
+    ::mkdir(root.substr(0, slash).c_str(), 0700);
+  if (::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST) return sys::sys_error("create state root", root);
   std::string path = root + "/" + id;
   if (::mkdir(path.c_str(), 0711) < 0) {
     if (errno == EEXIST) return sys::user_error("container with id " + id + " already exists");

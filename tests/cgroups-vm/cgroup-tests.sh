@@ -8,6 +8,10 @@
 #
 #   cgroup-tests.sh [GUISE_OCI] [TESTBIN]      (default: next to this script)
 #
+# A cgroup-smoke binary (tests/cgroups-vm/cgroup_smoke.cc) next to the script runs as
+# one more check. Containers whose CPU is measured get the most cpu.shares there are,
+# so other work on the machine cannot starve them below their quota.
+#
 # Everything is made below this shell's own cgroup (relative cgroupsPath guise-vm/ID),
 # and every container, cgroup and file is removed on exit, on failure too.
 set -u
@@ -37,7 +41,7 @@ rt() { "$G" --root "$ROOT" "$@"; }
 
 cleanup() {
   for id in $ids; do rt delete --force "$id" >/dev/null 2>&1; done
-  for d in $(cgroup_mounts); do rmdir "$d/$PARENT" 2>/dev/null; done
+  for d in $(own_dirs); do [ -n "$d" ] && rmdir "$d/$PARENT" 2>/dev/null; done
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -45,9 +49,13 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- the cgroup side
 
-# Every cgroup mount's directory for this shell's own cgroup.
-cgroup_mounts() {
-  awk '$0 ~ / - cgroup2? / { print $5 }' /proc/self/mountinfo
+# This shell's own cgroup directory in every mounted hierarchy.
+own_dirs() {
+  local c
+  for c in $(awk -F: '{ split($2, cs, ","); print ($2 == "" ? "-" : cs[1]) }' /proc/$$/cgroup); do
+    [ "$c" = - ] && c=""
+    cg_dir "$c" $$
+  done | sort -u
 }
 
 mode() {
@@ -377,12 +385,126 @@ t_delete() {
   check "delete: the cgroup is gone in every hierarchy" [ -z "$left" ]
 }
 
+# have CONTROLLER: the host offers it (v2: in the root's cgroup.controllers; v1: mounted)
+have() {
+  if [ "$MODE" = v2 ]; then grep -qw "$1" /sys/fs/cgroup/cgroup.controllers
+  else [ -n "$(cg_dir "$1" $$)" ]; fi
+}
+
+# own_has CONTROLLER FILE: the containers' parent cgroup (else this shell's own, as a
+# root cgroup lacks the weight files) has FILE (v1: in CONTROLLER's hierarchy)
+own_has() {
+  local d
+  if [ "$MODE" = v2 ]; then d=$(cg_dir "" $$); else d=$(cg_dir "$1" $$); fi
+  [ -d "$d/$PARENT" ] && d=$d/$PARENT
+  [ -e "$d/$2" ]
+}
+
+# file_at ID CONTROLLER FILE WANT: FILE in ID's cgroup (v1: CONTROLLER's hierarchy) reads WANT
+file_at() {
+  local f
+  f=$(ctl_dir "$1" "$2")/$3
+  if [ ! -e "$f" ]; then echo "# ($f absent: not checked)"; return 0; fi
+  check "fields: $3 = $4" file_is "$f" "$4"
+}
+
+# blkio/io weights need a scheduler that has them (CFQ, BFQ, or v2's io.weight)
+has_weight() {
+  if [ "$MODE" = v2 ]; then own_has io io.weight || own_has io io.bfq.weight
+  else own_has blkio blkio.weight || own_has blkio blkio.bfq.weight; fi
+}
+weight_json() { has_weight && echo ', "blockIO": {"weight": 500}'; }
+
+t_fields() {
+  id=fields
+  config $id '["/bin/guise-testbin", "sleep", "60"]' "{
+    \"memory\": {\"limit\": $((64 * MiB)), \"reservation\": $((32 * MiB)), \"swap\": $((96 * MiB))},
+    \"cpu\": {\"shares\": 512, \"quota\": 50000, \"period\": 100000, \"burst\": 10000, \"cpus\": \"0\", \"mems\": \"0\", \"idle\": 0},
+    \"pids\": {\"limit\": 33}$(weight_json)$(
+      have hugetlb && echo ", \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": $((4 * MiB))}]")$(
+      [ "$MODE" = v2 ] && echo ", \"unified\": {\"memory.high\": \"$((100 * MiB))\"}")}"
+  run_d $id || { not_ok "fields: run ($(cat "$W/$id.err"))"; return; }
+  if [ "$MODE" = v2 ]; then
+    file_at $id "" memory.max $((64 * MiB))
+    file_at $id "" memory.low $((32 * MiB))
+    file_at $id "" memory.swap.max $((32 * MiB))
+    file_at $id "" memory.high $((100 * MiB))
+    file_at $id "" cpu.weight 20
+    file_at $id "" cpu.max "50000 100000"
+    file_at $id "" cpu.max.burst 10000
+    file_at $id "" cpu.idle 0
+    file_at $id "" cpuset.cpus 0
+    file_at $id "" cpuset.mems 0
+    file_at $id "" pids.max 33
+    have hugetlb && file_at $id "" hugetlb.2MB.max $((4 * MiB))
+    f=$(ctl_dir $id "")/io.bfq.weight; [ -e "$f" ] || f=$(ctl_dir $id "")/io.weight
+    has_weight && check "fields: $(basename "$f") default is 4950 (blkio 500, or 500 on bfq)" \
+      sh -c "head -1 '$f' | grep -qxE 'default (4950|500)'"
+  else
+    file_at $id memory memory.limit_in_bytes $((64 * MiB))
+    file_at $id memory memory.soft_limit_in_bytes $((32 * MiB))
+    file_at $id memory memory.memsw.limit_in_bytes $((96 * MiB))
+    file_at $id cpu cpu.shares 512
+    file_at $id cpu cpu.cfs_quota_us 50000
+    file_at $id cpu cpu.cfs_period_us 100000
+    file_at $id cpu cpu.cfs_burst_us 10000
+    file_at $id cpuset cpuset.cpus 0
+    file_at $id cpuset cpuset.mems 0
+    file_at $id pids pids.max 33
+    have hugetlb && file_at $id hugetlb hugetlb.2MB.limit_in_bytes $((4 * MiB))
+    f=$(ctl_dir $id blkio)/blkio.bfq.weight; [ -e "$f" ] || f=$(ctl_dir $id blkio)/blkio.weight
+    has_weight && check "fields: $(basename "$f") = 500" sh -c "head -1 '$f' | grep -qxE '(default )?500'"
+  fi
+  rt delete --force $id
+}
+
+t_v1_fields() {
+  [ "$MODE" = v2 ] && return
+  id=v1fields
+  config $id '["/bin/guise-testbin", "sleep", "60"]' "{
+    \"memory\": {\"limit\": $((64 * MiB)), \"swappiness\": 30, \"disableOOMKiller\": true, \"kernelTCP\": $((16 * MiB))},
+    \"cpu\": {\"shares\": 1024$(own_has cpu cpu.rt_period_us && echo ', "realtimePeriod": 500000')}$(have net_cls && echo ", \"network\": {\"classID\": 1048577}")}"
+  run_d $id || { not_ok "fields: run ($(cat "$W/$id.err"))"; return; }
+  file_at $id memory memory.swappiness 30
+  check "fields: memory.oom_control oom_kill_disable 1" [ "$(key "$(ctl_dir $id memory)/memory.oom_control" oom_kill_disable)" = 1 ]
+  file_at $id memory memory.kmem.tcp.limit_in_bytes $((16 * MiB))
+  own_has cpu cpu.rt_period_us && file_at $id cpu cpu.rt_period_us 500000
+  have net_cls && file_at $id net_cls net_cls.classid 1048577
+  rt delete --force $id
+}
+
+# refused ID RESOURCES FIELD: a value the host cannot honour fails `run`, naming the field
+refused() {
+  config "$1" '["/bin/guise-testbin", "sleep", "60"]' "$2"
+  if run_d "$1"; then
+    echo "# $3: honoured by this host, not checked"; rt delete --force "$1"; return
+  fi
+  check "refused: $3 ($(cat "$W/$1.err"))" contains "$W/$1.err" "$3"
+}
+
+t_refused() {
+  # (the period is written first: a kernel without RT group scheduling refuses that one)
+  refused rt1 '{"cpu": {"realtimeRuntime": 1000, "realtimePeriod": 500000}}' linux.resources.cpu.realtime
+  has_weight || refused bw1 '{"blockIO": {"weight": 500}}' linux.resources.blockIO.weight
+  refused lw1 '{"blockIO": {"leafWeight": 500}}' linux.resources.blockIO.leafWeight
+  refused km1 "{\"memory\": {\"kernel\": $((64 * MiB))}}" linux.resources.memory.kernel
+  if [ "$MODE" = v2 ]; then
+    refused nc1 '{"network": {"classID": 1048577}}' linux.resources.network
+    refused oom1 '{"memory": {"disableOOMKiller": true}}' linux.resources.memory.disableOOMKiller
+    refused un1 '{"unified": {"../memory.max": "1"}}' 'linux.resources.unified["../memory.max"]'
+  else
+    refused un1 '{"unified": {"memory.high": "1"}}' linux.resources.unified
+    have hugetlb || refused hp1 '{"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}' linux.resources.hugepageLimits
+    have net_cls || refused nc1 '{"network": {"classID": 1048577}}' linux.resources.network.classID
+  fi
+}
+
 t_leftovers() {
   left=""
-  for m in $(cgroup_mounts); do
+  for m in $(own_dirs); do
     for id in $ids; do [ -e "$m/$PARENT/$id" ] && left="$left $m/$PARENT/$id"; done
   done
-  check "no container cgroup is left behind" [ -z "$left" ]
+  check "no container cgroup is left behind (looked in $(own_dirs | wc -l) hierarchies)" [ -z "$left" ]
 }
 
 # ---------------------------------------------------------------- main
@@ -393,10 +515,14 @@ for f in "$G" "$TB" "$BB"; do [ -x "$f" ] || { echo "cgroup-tests: $f is not exe
 mkdir -p "$ROOT"
 make_rootfs || { echo "cgroup-tests: cannot build the rootfs" >&2; exit 2; }
 
-for t in t_memory t_cpu t_pids t_io t_devices t_update t_pause t_delete; do
+for t in t_memory t_cpu t_pids t_io t_devices t_update t_pause t_delete t_fields t_v1_fields t_refused; do
   $t
 done
 for id in $ids; do rt delete --force "$id" >/dev/null 2>&1; done
+if [ -x "$here/cgroup-smoke" ]; then  # the driver's own smoke test, when shipped alongside
+  if "$here/cgroup-smoke" > "$W/smoke.out" 2>&1; then ok "cgroup-smoke: the driver smoke test passes"
+  else sed 's/^/# /' "$W/smoke.out"; not_ok "cgroup-smoke: the driver smoke test passes"; fi
+fi
 t_leftovers
 echo "cgroup-$MODE: $passed passed, $failed failed"
 [ "$failed" = 0 ]

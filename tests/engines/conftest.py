@@ -16,6 +16,7 @@ directory killed, mounts under it unmounted, it and the cgroups the
 containers had are removed.
 """
 
+import io
 import os
 import shutil
 import subprocess
@@ -175,15 +176,16 @@ def host_rootfs(work):
     for bundles run by the runtimes directly."""
     d = os.path.join(work, "rootfs")
     os.makedirs(d)
-    with tarfile.open(fileobj=__import__("io").BytesIO(image.rootfs_tar_bytes())) as t:
+    with tarfile.open(fileobj=io.BytesIO(image.rootfs_tar_bytes())) as t:
         t.extractall(d)
     return d
 
 
 @pytest.fixture(scope="session")
 def containerd(work, runtimes, packages):
-    if "ctr" in packages or ("docker" in packages and "ctr" not in ENGINES):
-        pytest.skip(packages.get("ctr") or packages.get("docker"))
+    miss = _missing(NEEDS["ctr"][0])
+    if miss:
+        pytest.skip("apt-get could not provide containerd (%s)" % ", ".join(miss))
     c = engines.Containerd(os.path.join(work, "containerd"), runtimes)
     yield c
     c.stop()

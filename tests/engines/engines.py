@@ -9,7 +9,6 @@ test's own cgroup, under CGROUP_PARENT (a relative path).
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 
@@ -107,6 +106,7 @@ class Containerd:
         os.makedirs(d, exist_ok=True)
         self.sock = os.path.join(d, "containerd.sock")
         self.config = os.path.join(d, "config.toml")
+        self.guise_binary = runtimes["guise"].path
         with open(self.config, "w") as f:
             f.write(CONTAINERD_CONFIG.format(d=d, runc=runtimes["runc"].path,
                                              guise=runtimes["guise"].path))
@@ -593,10 +593,7 @@ class PodmanEnv:
         d = self.dir
         return [PODMAN, "--root", os.path.join(d, "root"), "--runroot", os.path.join(d, "runroot"),
                 "--tmpdir", os.path.join(d, "tmp"), "--cgroup-manager", "cgroupfs",
-                "--events-backend", "file", "--storage-driver", "overlay",
-                # podman gives root's runtimes no --root: runc would keep its
-                # state in /run/runc, guise-oci in /run/guise
-                "--runtime-flag", "root=" + os.path.join(d, "oci-root"), *args]
+                "--events-backend", "file", "--storage-driver", "overlay", *args]
 
     def podman(self, *args, cwd=None, **kw):
         return run(self.argv(*args), env=self.env(), cwd=cwd or self.cwd(), **kw)

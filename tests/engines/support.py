@@ -5,6 +5,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import shutil
 import signal
 import struct
@@ -323,6 +324,13 @@ real=%(real)s
 dir=%(dir)s
 id=$(date +%%s%%N)-$$
 printf '%%s\0' "$@" > "$dir/$id.argv"
+# podman gives root's runtimes no --root (runc would keep its state in
+# /run/runc, guise-oci in /run/guise), and `--runtime-flag root=` does not
+# reach its `delete`: a call without --root gets this session's.
+case " $* " in
+  *" --root "*|*" --root="*) ;;
+  *) printf '%%s' %(default_root)s > "$dir/$id.root"; set -- --root %(default_root)s "$@" ;;
+esac
 cmd= ; skip=
 for a in "$@"; do
   if [ -n "$skip" ]; then skip=; continue; fi
@@ -374,7 +382,9 @@ class Runtime:
         self.calls_dir = calls
         self.path = os.path.join(bindir, self.name)
         with open(self.path, "w") as f:
-            f.write(WRAPPER % {"real": real, "dir": calls})
+            f.write(WRAPPER % {"real": real, "dir": calls,
+                               "default_root": shlex.quote(os.path.normpath(os.path.join(
+                                   calls, "..", "..", "default-root", key)))})
         os.chmod(self.path, 0o755)
 
     def calls(self, since_ns=0):
@@ -387,7 +397,7 @@ class Runtime:
             if int(stem.split("-")[0]) < since_ns:
                 continue
             call = {}
-            for ext in ("argv", "rc", "out", "err", "stdin", "log"):
+            for ext in ("argv", "rc", "out", "err", "stdin", "log", "root"):
                 try:
                     with open(os.path.join(self.calls_dir, stem + "." + ext), "rb") as f:
                         call[ext] = f.read()
@@ -395,7 +405,7 @@ class Runtime:
                     call[ext] = None
             call["argv"] = [a.decode(errors="replace") for a in call["argv"].split(b"\0")[:-1]]
             call["rc"] = int(call["rc"]) if call["rc"] else None
-            for ext in ("out", "err", "stdin", "log"):
+            for ext in ("out", "err", "stdin", "log", "root"):
                 if call[ext] is not None:
                     call[ext] = call[ext].decode(errors="replace")
             out.append(call)
@@ -406,7 +416,8 @@ class Runtime:
         for c in self.calls(since_ns):
             if only_failed and c["rc"] == 0:
                 continue
-            lines.append("%s => rc %s" % (" ".join(c["argv"]), c["rc"]))
+            lines.append("%s => rc %s%s" % (" ".join(c["argv"]), c["rc"],
+                                            "  (run with --root %s)" % c["root"] if c["root"] else ""))
             for ext in ("stdin", "err", "log"):
                 if c.get(ext):
                     lines.append("    %s: %s" % (ext, c[ext].strip().replace("\n", "\n        ")))

@@ -428,3 +428,101 @@ def test_events_refuses_a_stopped_container(ct):
     assert r.rc != 0, r
     r = ct.rt("events", "--interval", "0s", ct.id)
     assert r.rc != 0, r
+
+
+# --------------------------------------------------------------- every field
+
+
+def v1_file(dirs, ctrl, name):
+    return read(dirs[ctrl], name).strip()
+
+
+def test_resource_fields_land_in_their_files(ct):
+    res = resources(ct)
+    res["memory"] = {"limit": 64 * MiB, "reservation": 32 * MiB, "swap": 96 * MiB}
+    res["cpu"] = {"shares": 512, "quota": 50000, "period": 100000, "burst": 10000, "cpus": "0", "mems": "0"}
+    res["pids"] = {"limit": 33}
+    res["blockIO"] = {"weight": 500}
+    _, dirs = start_detached(ct, "sleep", "60")
+    if is_v2(dirs):
+        d = dirs[""]
+        want = {"memory.max": str(64 * MiB), "memory.low": str(32 * MiB), "cpu.weight": "20",
+                "cpu.max": "50000 100000", "cpu.max.burst": "10000", "cpuset.cpus": "0",
+                "cpuset.mems": "0", "pids.max": "33"}
+        if os.path.exists(os.path.join(d, "memory.swap.max")):
+            want["memory.swap.max"] = str(32 * MiB)
+        got = {k: read(d, k).strip() for k in want}
+        assert got == want
+        weight = read(d, "io.bfq.weight") if os.path.exists(os.path.join(d, "io.bfq.weight")) else read(d, "io.weight")
+        assert weight.split("\n")[0] in ("default 4950", "default 500"), weight
+        return
+    got = {
+        "memory.limit_in_bytes": v1_file(dirs, "memory", "memory.limit_in_bytes"),
+        "memory.soft_limit_in_bytes": v1_file(dirs, "memory", "memory.soft_limit_in_bytes"),
+        "cpu.shares": v1_file(dirs, "cpu", "cpu.shares"),
+        "cpu.cfs_quota_us": v1_file(dirs, "cpu", "cpu.cfs_quota_us"),
+        "cpu.cfs_period_us": v1_file(dirs, "cpu", "cpu.cfs_period_us"),
+        "cpuset.cpus": v1_file(dirs, "cpuset", "cpuset.cpus"),
+        "cpuset.mems": v1_file(dirs, "cpuset", "cpuset.mems"),
+        "pids.max": v1_file(dirs, "pids", "pids.max"),
+    }
+    assert got == {"memory.limit_in_bytes": str(64 * MiB), "memory.soft_limit_in_bytes": str(32 * MiB),
+                   "cpu.shares": "512", "cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000",
+                   "cpuset.cpus": "0", "cpuset.mems": "0", "pids.max": "33"}
+    if os.path.exists(os.path.join(dirs["memory"], "memory.memsw.limit_in_bytes")):
+        assert v1_file(dirs, "memory", "memory.memsw.limit_in_bytes") == str(96 * MiB)
+    if os.path.exists(os.path.join(dirs["cpu"], "cpu.cfs_burst_us")) and not IS_RUNC:  # runc 1.1 has no burst
+        assert v1_file(dirs, "cpu", "cpu.cfs_burst_us") == "10000"
+    bfq = os.path.exists(os.path.join(dirs["blkio"], "blkio.bfq.weight"))
+    assert v1_file(dirs, "blkio", "blkio.bfq.weight" if bfq else "blkio.weight") == "500"
+
+
+def test_v1_only_fields_land_in_their_files(ct):
+    res = resources(ct)
+    res["memory"] = {"limit": 64 * MiB, "swappiness": 30, "disableOOMKiller": True, "kernelTCP": 16 * MiB}
+    res["cpu"] = {"realtimePeriod": 500000, "idle": 0}
+    _, dirs = start_detached(ct, "sleep", "60")
+    if is_v2(dirs):
+        pytest.skip("swappiness, the OOM killer switch, kernel TCP memory and realtime are v1 files")
+    assert v1_file(dirs, "memory", "memory.swappiness") == "30"
+    assert keyed(dirs["memory"], "memory.oom_control")["oom_kill_disable"] == 1
+    if os.path.exists(os.path.join(dirs["memory"], "memory.kmem.tcp.limit_in_bytes")) and not IS_RUNC:
+        # runc 1.1 ignores kernel memory settings
+        assert v1_file(dirs, "memory", "memory.kmem.tcp.limit_in_bytes") == str(16 * MiB)
+    if os.path.exists(os.path.join(dirs["cpu"], "cpu.rt_period_us")):
+        assert v1_file(dirs, "cpu", "cpu.rt_period_us") == "500000"
+
+
+def test_device_rules_are_exactly_the_allow_list(ct):
+    _, dirs = start_detached(ct, "sleep", "60")
+    if is_v2(dirs):
+        pytest.skip("v2 has no devices.list; the BPF program is checked by opening devices")
+    listed = sorted(read(dirs["devices"], "devices.list").split("\n")[:-1])
+    # runc 1.1 also allows /dev/net/tun; guise allows /dev/console instead (linux/devices.cc)
+    extra = ["c 10:200 rwm"] if IS_RUNC else ["c 5:1 rwm"]
+    assert listed == sorted(["b *:* m", "c *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+                             "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"] + extra), listed
+
+
+UNHONOURABLE = [
+    # (resources, field named in the error, when the host lacks it)
+    ({"cpu": {"realtimeRuntime": 1000, "realtimePeriod": 500000}}, "linux.resources.cpu.realtimeRuntime"),
+    ({"blockIO": {"leafWeight": 500}}, "linux.resources.blockIO.leafWeight"),
+    ({"memory": {"kernel": 64 * MiB}}, "linux.resources.memory.kernel"),
+    ({"hugepageLimits": [{"pageSize": "2MB", "limit": 4 * MiB}]}, "linux.resources.hugepageLimits"),
+    ({"network": {"classID": 1048577}}, "linux.resources.network.classID"),
+    ({"unified": {"memory.high": "100000000"}}, "linux.resources.unified"),
+]
+
+
+@pytest.mark.skipif(IS_RUNC, reason="runc skips what the host cannot do; guise names the field")
+@pytest.mark.parametrize("res,field", UNHONOURABLE, ids=[f for _, f in UNHONOURABLE])
+def test_a_value_the_host_cannot_honour_is_an_error_naming_the_field(ct, res, field):
+    resources(ct).update(res)
+    ct.probe_args("sleep", "10")
+    r = ct.run("-d")
+    if r.rc == 0:
+        ct.delete(force=True)
+        pytest.skip("this host honours %s" % field)
+    assert field in r.err, r
+    assert r.err.count("\n") == 1, r  # one line: the field, the file and why

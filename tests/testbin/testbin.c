@@ -853,9 +853,13 @@ static int cmd_exe_hijack(int argc, char **argv) {
         native = stat(target, &here) == 0 && fstat(fd, &st) == 0 && here.st_dev == st.st_dev &&
                  here.st_ino == st.st_ino;
       }
-      if (!native && nfds < 64) {
+      int slot = -1;
+      for (int i = 0; !native && i < nfds && slot < 0; i++)
+        if (fds[i] < 0) slot = i;
+      if (!native && slot < 0 && nfds < 64) slot = nfds++;
+      if (slot >= 0) {
         opened++;
-        fds[nfds++] = fd;
+        fds[slot] = fd;
       } else {
         close(fd);
       }
