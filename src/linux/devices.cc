@@ -8,6 +8,7 @@
 
 #include <set>
 
+#include "cgroups/devices.h"
 #include "linux/paths.h"
 #include "sys/syscalls.h"
 
@@ -41,22 +42,8 @@ std::vector<oci::Device> plan_devices(const std::vector<oci::Device>& configured
 
 std::vector<oci::DeviceRule> effective_device_rules(const std::vector<oci::DeviceRule>& configured,
                                                     const std::vector<oci::Device>& devices) {
-  auto rule = [](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor, const char* access) {
-    oci::DeviceRule r;
-    r.allow = true;
-    r.type = type;
-    r.major = major;
-    r.minor = minor;
-    r.access = access;
-    return r;
-  };
   std::vector<oci::DeviceRule> out = configured;
-  out.push_back(rule("c", std::nullopt, std::nullopt, "m"));
-  out.push_back(rule("b", std::nullopt, std::nullopt, "m"));
-  for (const auto& d : default_devices()) out.push_back(rule("c", d.major, d.minor, "rwm"));
-  out.push_back(rule("c", 5, 1, "rwm"));             // /dev/console
-  out.push_back(rule("c", 5, 2, "rwm"));             // /dev/ptmx
-  out.push_back(rule("c", 136, std::nullopt, "rwm"));  // /dev/pts/*
+  for (auto& r : cgroups::default_device_rules()) out.push_back(std::move(r));
   (void)devices;  // as in runc, a node in linux.devices is made but not implicitly allowed
   return out;
 }

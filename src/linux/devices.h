@@ -17,8 +17,9 @@ std::vector<oci::Device> default_devices();
 // host /dev) the defaults are already there and are not made.
 std::vector<oci::Device> plan_devices(const std::vector<oci::Device>& configured, bool dev_is_bind);
 
-// The device cgroup rules a container really gets: the config's rules, then (as
-// runc does) access to the default devices, the pty devices and mknod of any node.
+// The device cgroup rules a container really gets: the config's rules, then runc's
+// implicit ones (cgroups::default_device_rules: mknod of any node, the default
+// devices, ptmx and the pty peers).
 // A node listed in linux.devices is made but needs its own allow rule, as in runc.
 std::vector<oci::DeviceRule> effective_device_rules(const std::vector<oci::DeviceRule>& configured,
                                                     const std::vector<oci::Device>& devices);

@@ -106,12 +106,12 @@ TEST(LinuxDevices, BoundDevYieldsOnlyTheConfiguredDevices) {
 TEST(LinuxDevices, EffectiveRulesWithNothingConfigured) {
   EXPECT_EQ(show(effective_device_rules({}, {})),
             (std::vector<std::string>{
-                "allow c *:* m", "allow b *:* m",                                    // mknod of any node
-                "allow c 1:3 rwm", "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm",  // defaults
-                "allow c 1:9 rwm", "allow c 5:0 rwm",
-                "allow c 5:1 rwm",    // /dev/console
-                "allow c 5:2 rwm",    // /dev/ptmx
+                "allow c *:* m", "allow b *:* m",  // mknod of any node
+                // null, random, full, tty, zero, urandom: runc 1.1's AllowedDevices order
+                "allow c 1:3 rwm", "allow c 1:8 rwm", "allow c 1:7 rwm", "allow c 5:0 rwm",
+                "allow c 1:5 rwm", "allow c 1:9 rwm",
                 "allow c 136:* rwm",  // /dev/pts/*
+                "allow c 5:2 rwm",    // /dev/ptmx
             }));
 }
 
