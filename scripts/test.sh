@@ -21,3 +21,6 @@ echo "== engines: containerd, docker and podman driving guise-oci (and runc as t
 bash scripts/engine-test.sh
 
 bash scripts/vm-test.sh
+
+echo "== speed regression check: guise-oci vs crun (fails only past 2x the recorded ratio)"
+bash bench/check.sh

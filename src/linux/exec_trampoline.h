@@ -5,11 +5,13 @@
 // leave a process of its own running it, and then open it for writing through
 // /proc/PID/exe once the runtime exits.
 //
-// So the program is exec'd by a trampoline: a 38-byte static ELF, written into a
+// So the program is exec'd by a trampoline: a 63-byte static ELF, written into a
 // sealed memfd, exec'd first (from here /proc/self/exe is the memfd, which no one
-// can write), which then execs the program. Creds, no_new_privs, the seccomp filter
-// and the capability sets carry over both execs unchanged (each exec recomputes the
-// sets the same way, and the memfd has no file capabilities and no setuid bit).
+// can write), which then execs the program. Run as [kMarker, path, argv...]; run any
+// other way (as the interpreter of a "#!/proc/self/exe" script) it exits 127 at once.
+// Creds, no_new_privs, the seccomp filter and the capability sets carry over both
+// execs unchanged (each exec recomputes the sets the same way, and the memfd has no
+// file capabilities and no setuid bit).
 #pragma once
 
 #include <string>
@@ -22,6 +24,8 @@ namespace guise::linux {
 
 class ExecTrampoline {
  public:
+  static constexpr const char* kMarker = "guise-trampoline";  // its first 8 bytes are checked
+
   ExecTrampoline() = default;
   // Made before the seccomp filter (it needs memfd_create, write and fcntl); empty
   // when the kernel refuses to exec memfds (vm.memfd_noexec=2): the exec then goes

@@ -220,26 +220,6 @@ Result<void> wait_for_start(int fifo) {
   }
 }
 
-Result<void> check_executable(const oci::Process& p) {
-  const std::string& file = p.args.front();
-  if (file.find('/') != std::string::npos) {
-    if (::access(file.c_str(), X_OK) < 0) return sys::sys_error("exec", file);
-    return Ok();
-  }
-  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (const auto& e : p.env)
-    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t colon = path.find(':', start);
-    if (colon == std::string::npos) colon = path.size();
-    std::string candidate = path.substr(start, colon - start) + "/" + file;
-    if (::access(candidate.c_str(), X_OK) == 0) return Ok();
-    start = colon + 1;
-  }
-  return sys::user_error("exec: \"" + file + "\": executable file not found in $PATH");
-}
-
 Result<void> build_container(Init& in) {
   for (int fd : in.c.close_in_child) ::close(fd);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a runtime killed mid-create takes its half-made child along
@@ -256,7 +236,8 @@ Result<void> build_container(Init& in) {
   GUISE_TRY(configure_system(in), "configuring the container");
   GUISE_TRY(configure_process(in), "configuring the process");
   GUISE_TRY(become_container_user(in));
-  GUISE_TRY(check_executable(in.proc), "process.args");
+  auto env = with_home(in.proc.env, in.proc.user.uid);
+  std::string program = GUISE_TRY(resolve_executable(in.proc.args.front(), env), "process.args");
   ::prctl(PR_SET_PDEATHSIG, 0);  // set up: from here the container outlives `create`
   GUISE_TRY(in.parent.send(Msg::kReady));
   in.parent.close();
@@ -264,7 +245,7 @@ Result<void> build_container(Init& in) {
   ::close(in.c.start_fifo);
   if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
   GUISE_TRY(confine(in));
-  return exec_process(in.proc.args, with_home(in.proc.env, in.proc.user.uid), in.trampoline.fd());
+  return exec_process(program, in.proc.args, env, in.trampoline.fd());
 }
 
 }  // namespace

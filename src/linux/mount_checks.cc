@@ -31,11 +31,17 @@ std::string normalized(const std::string& path) {
 bool is_proc(const MountStep& s) { return !s.bind && s.fstype == "proc"; }
 bool is_sysfs(const MountStep& s) { return !s.bind && s.fstype == "sysfs"; }
 
+// A bind of a host procfs (runc allows it on /proc too).
+bool binds_procfs(const MountStep& s) {
+  struct statfs fs {};
+  return s.bind && !s.source.empty() && ::statfs(s.source.c_str(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
 }  // namespace
 
 Result<void> check_mount_destination(int root, const MountStep& step) {
   std::string dest = normalized(step.destination);
-  if (dest == "/proc" && !is_proc(step))
+  if (dest == "/proc" && !is_proc(step) && !binds_procfs(step))
     return sys::user_error(step.destination + ": only a procfs may be mounted on /proc (this is " +
                            (step.bind ? std::string("a bind mount of ") + step.source : step.fstype) + ")");
   if (!is_proc(step) && !is_sysfs(step)) return Ok();
@@ -50,7 +56,7 @@ Result<void> check_mount_destination(int root, const MountStep& step) {
 }
 
 Result<void> check_mount_target(int target, const MountStep& step) {
-  if (is_proc(step)) return Ok();
+  if (is_proc(step) || binds_procfs(step)) return Ok();
   struct statfs fs {};
   if (::fstatfs(target, &fs) < 0) return sys::sys_error("statfs mount target", step.destination);
   if (fs.f_type != PROC_SUPER_MAGIC) return Ok();

@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstring>
 
+#include "linux/exec_trampoline.h"
 #include "linux/paths.h"
 #include "sys/syscalls.h"
 
@@ -218,40 +219,13 @@ std::vector<std::string> with_home(std::vector<std::string> env, uint32_t uid) {
   return env;
 }
 
-namespace {
-
-// execve, or through the trampoline (exec_trampoline.h) when there is one: it is
-// given the path first and execs it with the rest. The trampoline is exec'd with
-// execve by its /proc/self/fd path, not with execveat: the seccomp filter is in
-// place by now, and a profile must allow execve but may not allow execveat.
-void exec_one(const std::string& path, std::vector<char*>& argv, std::vector<char*>& envp, int trampoline) {
-  if (trampoline >= 0) {
-    std::vector<char*> with_path;
-    with_path.push_back(const_cast<char*>(path.c_str()));
-    with_path.insert(with_path.end(), argv.begin(), argv.end());
-    std::string self = "/proc/self/fd/" + std::to_string(trampoline);
-    ::execve(self.c_str(), with_path.data(), envp.data());
-    // Refused (no /proc in the container, a kernel that will not exec memfds): direct.
-  }
-  ::execve(path.c_str(), argv.data(), envp.data());
-}
-
-}  // namespace
-
-Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env, int trampoline) {
-  std::vector<char*> argv, envp;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  const std::string& file = args.front();
+Result<std::string> resolve_executable(const std::string& file, const std::vector<std::string>& env) {
   if (file.find('/') != std::string::npos) {
-    exec_one(file, argv, envp, trampoline);
-    return sys::sys_error("exec", file);
+    if (::access(file.c_str(), X_OK) < 0) return sys::sys_error("exec", file);
+    return file;
   }
   std::string path = env_value(env, "PATH");
   if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  int first_error = ENOENT;
   size_t start = 0;
   while (start <= path.size()) {
     size_t colon = path.find(':', start);
@@ -259,15 +233,33 @@ Error exec_process(const std::vector<std::string>& args, const std::vector<std::
     std::string dir = path.substr(start, colon - start);
     start = colon + 1;
     std::string candidate = (dir.empty() ? "." : dir) + "/" + file;
-    // The trampoline cannot report a failed exec: only an executable candidate is tried.
-    if (trampoline >= 0 && ::access(candidate.c_str(), X_OK) < 0) {
-      if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) first_error = errno;
-      continue;
-    }
-    exec_one(candidate, argv, envp, trampoline);
-    if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT) first_error = errno;
+    struct stat st {};
+    if (::access(candidate.c_str(), X_OK) == 0 && ::stat(candidate.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+      return candidate;
   }
-  return sys::sys_error_n(first_error, "exec", file + " (not found in $PATH " + path + ")");
+  return sys::user_error("exec: \"" + file + "\": executable file not found in $PATH");
+}
+
+Error exec_process(const std::string& path, const std::vector<std::string>& args,
+                   const std::vector<std::string>& env, int trampoline) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  if (trampoline >= 0) {
+    // [marker, path, argv...]; by its /proc/self/fd path with execve, not execveat:
+    // the filter is in place, and a profile must allow execve but may not execveat.
+    std::vector<char*> through;
+    through.push_back(const_cast<char*>(ExecTrampoline::kMarker));
+    through.push_back(const_cast<char*>(path.c_str()));
+    through.insert(through.end(), argv.begin(), argv.end());
+    std::string self = "/proc/self/fd/" + std::to_string(trampoline);
+    ::execve(self.c_str(), through.data(), envp.data());
+    // Refused (no /proc in the container, a kernel that will not exec memfds): direct.
+  }
+  ::execve(path.c_str(), argv.data(), envp.data());
+  return sys::sys_error("exec", path);
 }
 
 }  // namespace guise::linux

@@ -45,9 +45,15 @@ Result<void> close_fds_on_exec(int preserve_fds);
 // env sets HOME already: what runc gives a process.
 std::vector<std::string> with_home(std::vector<std::string> env, uint32_t uid);
 
-// Resolves args[0] with the process's PATH (as seen in the container) and execs,
-// through `trampoline` (an ExecTrampoline fd) when >= 0. Only returns on failure.
-Error exec_process(const std::vector<std::string>& args, const std::vector<std::string>& env, int trampoline = -1);
+// args[0] as exec will run it: itself when it names a path, else the first
+// executable along the process's PATH (as the container sees it). Resolved before
+// the seccomp filter, which may deny access(2); an error names what is missing.
+Result<std::string> resolve_executable(const std::string& file, const std::vector<std::string>& env);
+
+// Execs `path` with args and env, through `trampoline` (an ExecTrampoline fd, see
+// exec_trampoline.h) when >= 0. Only returns on failure.
+Error exec_process(const std::string& path, const std::vector<std::string>& args,
+                   const std::vector<std::string>& env, int trampoline = -1);
 
 // rlimit "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown.
 int rlimit_resource(const std::string& name);

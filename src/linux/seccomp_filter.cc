@@ -79,6 +79,49 @@ Result<std::vector<uint8_t>> export_bpf(void* ctx) {
 
 }  // namespace
 
+namespace {
+
+Result<void> add_architectures(void* ctx, const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string where = "architectures[" + std::to_string(i) + "]";
+    uint32_t arch = GUISE_TRY(arch_value(names[i], where));
+    int rc = seccomp_arch_add(ctx, arch);
+    if (rc < 0 && rc != -EEXIST) return sys::sys_error_n(-rc, where + ": add architectures", names[i]);
+  }
+  return Ok();
+}
+
+// One syscalls[] entry. Names libseccomp does not know are skipped, as runc does.
+Result<void> add_rule(void* ctx, const oci::SeccompSyscall& rule, uint32_t action, const std::string& where) {
+  std::vector<scmp_arg_cmp> args;
+  unsigned per_index[6] = {};
+  bool repeated_index = false;
+  for (size_t a = 0; a < rule.args.size(); ++a) {
+    const auto& arg = rule.args[a];
+    scmp_compare op = GUISE_TRY(compare_op(arg.op, where + ".args[" + std::to_string(a) + "].op"));
+    args.push_back(scmp_arg_cmp{arg.index, op, arg.value, arg.value_two});
+    if (arg.index < 6 && ++per_index[arg.index] > 1) repeated_index = true;
+  }
+  for (const auto& name : rule.names) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) continue;
+    if (action == SCMP_ACT_NOTIFY && name == "sendmsg")
+      return sys::user_error(where + ": SCMP_ACT_NOTIFY on sendmsg would stop the runtime before it can hand "
+                             "the listener its notify fd (with sendmsg)");
+    // libseccomp refuses two comparisons of one argument in a rule; runc then adds
+    // each comparison as a rule of its own (any one matching applies the action).
+    size_t rules = repeated_index ? args.size() : 1;
+    for (size_t r = 0; r < rules; ++r) {
+      unsigned count = repeated_index ? 1 : static_cast<unsigned>(args.size());
+      int rc = seccomp_rule_add_array(ctx, action, nr, count, args.data() + (repeated_index ? r : 0));
+      if (rc < 0) return sys::sys_error_n(-rc, where + ": add rule for syscall", name);
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config) {
   SeccompProgram program;
   uint32_t default_action = GUISE_TRY(
@@ -88,48 +131,18 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config) {
                            "listener has its fd; name the syscalls to notify instead (as runc requires)");
   Ctx ctx(seccomp_init(default_action));
   if (!ctx) return sys::user_error("seccomp_init failed for defaultAction " + config.default_action);
-  for (size_t i = 0; i < config.architectures.size(); ++i) {
-    std::string where = "architectures[" + std::to_string(i) + "]";
-    uint32_t arch = GUISE_TRY(arch_value(config.architectures[i], where));
-    int rc = seccomp_arch_add(ctx.get(), arch);
-    if (rc < 0 && rc != -EEXIST) return sys::sys_error_n(-rc, where + ": add architectures", config.architectures[i]);
-  }
+  GUISE_TRY(add_architectures(ctx.get(), config.architectures));
   for (size_t i = 0; i < config.flags.size(); ++i)
     program.flags |= GUISE_TRY(filter_flag(config.flags[i], "flags[" + std::to_string(i) + "]"));
-  // Rules the kernel would reject for matching the default are dropped, as runc does.
+  // no_new_privs is the runtime's to set (process.noNewPrivileges), not libseccomp's.
   seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
   for (size_t i = 0; i < config.syscalls.size(); ++i) {
     const auto& rule = config.syscalls[i];
     std::string where = "syscalls[" + std::to_string(i) + "]";
     uint32_t action = GUISE_TRY(action_value(rule.action, rule.errno_ret, where + ".action", &program.notify));
+    // libseccomp refuses a rule that repeats the default action; runc drops it.
     if (action == default_action) continue;
-    std::vector<scmp_arg_cmp> args;
-    unsigned per_index[6] = {};
-    bool repeated_index = false;
-    for (size_t a = 0; a < rule.args.size(); ++a) {
-      const auto& arg = rule.args[a];
-      scmp_compare op = GUISE_TRY(compare_op(arg.op, where + ".args[" + std::to_string(a) + "].op"));
-      args.push_back(scmp_arg_cmp{arg.index, op, arg.value, arg.value_two});
-      if (arg.index < 6 && ++per_index[arg.index] > 1) repeated_index = true;
-    }
-    for (const auto& name : rule.names) {
-      int nr = seccomp_syscall_resolve_name(name.c_str());
-      if (nr == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp or arch: skipped, as runc does
-      if (action == SCMP_ACT_NOTIFY && name == "sendmsg")
-        return sys::user_error(where + ": SCMP_ACT_NOTIFY on sendmsg would stop the runtime before it can hand "
-                               "the listener its notify fd (with sendmsg)");
-      // libseccomp refuses two comparisons of one argument in a rule; runc then adds
-      // each comparison as a rule of its own (any one matching applies the action).
-      if (repeated_index) {
-        for (const auto& one : args) {
-          int rc = seccomp_rule_add_array(ctx.get(), action, nr, 1, &one);
-          if (rc < 0) return sys::sys_error_n(-rc, where + ": add rule for syscall", name);
-        }
-        continue;
-      }
-      int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(args.size()), args.data());
-      if (rc < 0) return sys::sys_error_n(-rc, where + ": add rule for syscall", name);
-    }
+    GUISE_TRY(add_rule(ctx.get(), rule, action, where));
   }
   // The init and the exec child are single-threaded when they install: TSYNC has
   // nothing to synchronise, and the kernel refuses it beside a notify listener.

@@ -149,6 +149,8 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   bool hold = c.seccomp.active() && !p.no_new_privileges;
   GUISE_TRY(linux::become_user(p.user, hold ? linux::holding_for_seccomp(c.caps) : c.caps), "process.user");
   GUISE_TRY(linux::enter_cwd(p.cwd));
+  auto env = linux::with_home(p.env, p.user.uid);
+  std::string program = GUISE_TRY(linux::resolve_executable(p.args.front(), env));
   ::prctl(PR_SET_PDEATHSIG, 0);
   if (p.no_new_privileges) GUISE_TRY(linux::set_no_new_privileges());
   GUISE_TRY(linux::close_fds_on_exec(c.preserve_fds));
@@ -156,7 +158,7 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   linux::ExecTrampoline trampoline = linux::ExecLabel::wanted(p) ? linux::ExecTrampoline() : linux::ExecTrampoline::make();
   GUISE_TRY(label.apply());
   GUISE_TRY(c.seccomp.install(p.no_new_privileges, c.state_json, host_pid));
-  return linux::exec_process(p.args, linux::with_home(p.env, p.user.uid), trampoline.fd());
+  return linux::exec_process(program, p.args, env, trampoline.fd());
 }
 
 // Restores the caller's pid/time namespace for children once the clone is made.

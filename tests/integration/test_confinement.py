@@ -130,6 +130,13 @@ def test_seccomp_killing_actions(ct, action):
     assert "ppid" not in r.out
 
 
+def test_seccomp_trace_without_tracer_is_enosys(ct):
+    ct.cfg["linux"]["seccomp"] = allow_all(rule(["keyctl"], "SCMP_ACT_TRACE", 1))
+    r = ct.probe("syscall", "keyctl")
+    assert r.rc == 0, r
+    assert r.facts["keyctl"] == "ENOSYS"
+
+
 def test_seccomp_log_allows(ct):
     ct.cfg["linux"]["seccomp"] = allow_all(rule(["getppid"], "SCMP_ACT_LOG"))
     r = ct.probe("pid")
@@ -289,6 +296,16 @@ def test_seccomp_notify_state_sent_to_listener(ct, agent):
         exec_pid = int(f.read())
     assert msgs[1]["pid"] == exec_pid
     assert msgs[1]["state"]["status"] == "running" and msgs[1]["state"]["id"] == ct.id
+
+
+@runc_xfail("runc 1.1 refuses linux.seccomp.flags ('not yet supported')")
+def test_seccomp_notify_with_killable_receive(ct, agent):
+    sock, log = agent
+    profile = _notify_profile(sock)
+    profile["flags"] = ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", "SECCOMP_FILTER_FLAG_TSYNC"]
+    ct.cfg["linux"]["seccomp"] = profile
+    r = ct.probe("mkdir", "/fake/k")
+    assert r.rc == 0 and r.facts["mkdir"] == "ok", r
 
 
 @skip_unless(not IS_RUNC, "guise refuses what would deadlock it; runc has its own rule (write)")
