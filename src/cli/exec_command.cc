@@ -25,8 +25,8 @@ void register_exec(CLI::App& app, Options& opt) {
   sub->add_option("-c,--cap", o.caps, "add a capability")->allow_extra_args(false);
   sub->add_flag("--no-new-privs", o.no_new_privs, "set no_new_privs for the process");
   sub->add_option("--preserve-fds", o.preserve_fds, "pass N extra fds (3..3+N-1)");
-  sub->add_option("--apparmor", "apparmor profile (unused: AppArmor is not enabled on this host)");
-  sub->add_option("--process-label", "SELinux label for the process");
+  sub->add_option("--apparmor", o.apparmor_profile, "AppArmor profile for the process");
+  sub->add_option("--process-label", o.process_label, "SELinux label for the process");
   sub->add_flag("--ignore-paused", ignore_paused, "accepted for runc compatibility");
   sub->prefix_command();
   sub->allow_extras();

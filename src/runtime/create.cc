@@ -188,6 +188,9 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   ic.run_parent_hooks = spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty());
   ic.bundle = bundle;
   ic.close_in_child = {dir.lock_fd()};
+  // Root shares one cache of compiled seccomp programs; a rootless user keeps its own
+  // beside its state (a dot-name, so `list` does not take it for a container).
+  if (g.rootless && ::geteuid() != 0) ic.seccomp_cache_dir = g.root + "/.seccomp-cache";
 
   auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
   int pidfd = -1;

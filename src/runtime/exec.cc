@@ -78,6 +78,9 @@ Result<oci::Process> build_process(const oci::Spec& spec, const ExecOptions& o) 
     }
   }
   if (o.no_new_privs) p.no_new_privileges = true;
+  // Applied, or refused by name where the LSM is not enabled: never dropped.
+  if (!o.apparmor_profile.empty()) p.apparmor_profile = o.apparmor_profile;
+  if (!o.process_label.empty()) p.selinux_label = o.process_label;
   return p;
 }
 

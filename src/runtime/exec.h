@@ -23,6 +23,8 @@ struct ExecOptions {
   std::vector<std::string> caps;
   bool no_new_privs = false;
   int preserve_fds = 0;
+  std::string apparmor_profile;  // --apparmor: replaces process.apparmorProfile
+  std::string process_label;     // --process-label: replaces process.selinuxLabel
 };
 
 // The process's exit code (128+signal when killed); 0 at once with --detach.

@@ -419,6 +419,18 @@ def test_exec_apparmor_profile_without_apparmor_is_an_error(ct, host_tmp):
     assert r.rc != 0 and "AppArmor" in r.err, r
 
 
+@skip_unless(not _apparmor_enabled(), "AppArmor is enabled here")
+@runc_xfail("runc 1.1 runs the process unconfined when AppArmor is not enabled")
+def test_exec_apparmor_flag_without_apparmor_is_an_error(ct):
+    # The command-line form must not be dropped either: a user asking for a profile
+    # gets it or an error, never an unconfined process.
+    _running(ct)
+    r = ct.rt("exec", "--apparmor", "guise-test-profile", ct.id, TESTBIN, "pid")
+    assert r.rc != 0 and "AppArmor" in r.err, r
+    r = ct.rt("exec", "--process-label", "system_u:system_r:container_t:s0", ct.id, TESTBIN, "pid")
+    assert r.rc != 0 and "SELinux" in r.err, r
+
+
 # ------------------------------------------------------------------ keyring
 
 
