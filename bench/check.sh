@@ -3,8 +3,8 @@
 #
 # Regression check: about 20 alternated `run`s of /bin/true each with guise-oci and crun, in
 # the same namespace and bundles as bench/run.sh.  Prints the guise/crun ratio of medians and
-# exits 1 only if it is more than twice the ratio bench/run.sh recorded in
-# bench/results/baseline.json.  Exit 2: could not measure (no baseline, a runtime failing).
+# exits 1 only if it is more than twice the worst ratio a full bench/run.sh recorded in
+# bench/results/baseline.json (the ratio moves with machine load).  Exit 2: could not measure (no baseline, a runtime failing).
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BENCH
@@ -47,7 +47,9 @@ def med(x):
     x = sorted(x); k = (len(x) - 1) / 2
     return (x[int(k)] + x[min(int(k) + 1, len(x) - 1)]) / 2
 g, c = med(lat["guise"]), med(lat["crun"])
-r, b = g / c, base["guise_crun_ratio"]
+# The worst ratio a full run recorded on this machine: load moves the ratio, a
+# regression moves it past twice that.
+r, b = g / c, max(base["guise_crun_ratio"], base.get("worst_guise_crun_ratio", 0))
 print(f"check: run /bin/true median guise {g*1000:.2f} ms, crun {c*1000:.2f} ms "
       f"(n={len(lat['guise'])}/{len(lat['crun'])} alternated)")
 print(f"check: guise/crun = {r:.2f}  (baseline {b:.2f} from {base.get('date','?')}, "
