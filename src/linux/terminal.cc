@@ -9,6 +9,8 @@
 
 #include <cstring>
 
+#include "sys/unix_socket.h"
+
 namespace guise::linux {
 
 Result<Pty> open_pty(const std::optional<oci::ConsoleSize>& size) {
@@ -37,29 +39,9 @@ Result<void> become_terminal_owner(int peer) {
 }
 
 Result<void> send_to_console_socket(const std::string& socket_path, int master) {
-  sys::Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return sys::sys_error("socket");
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) return sys::user_error("--console-socket: path too long: " + socket_path);
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size());
-  if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return sys::sys_error("connect to console socket", socket_path);
-  char name[64] = "/dev/ptmx";
-  struct iovec iov {name, std::strlen(name)};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master, sizeof master);
-  if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) return sys::sys_error("send pty to console socket", socket_path);
-  return Ok();
+  sys::Fd sock = GUISE_TRY(sys::connect_unix(socket_path, "--console-socket"));
+  // runc sends the pty's name as the payload; engines read only the fd.
+  return sys::send_with_fd(sock.get(), "/dev/ptmx", master, "--console-socket " + socket_path);
 }
 
 }  // namespace guise::linux
