@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroups/entry.h"
 #include "cgroups/stats.h"
 #include "oci/spec.h"
 #include "sys/result.h"
@@ -39,10 +40,12 @@ class Cgroup {
   // Writes every limit in linux.resources; an error names the field and the file.
   virtual Result<void> apply(const oci::Resources& resources) = 0;
 
-  // On v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); -1 where the host has no
-  // usable v2 hierarchy, in which case the caller uses add_process() right after clone.
-  virtual int clone_into_fd() const = 0;
-  virtual Result<void> add_process(pid_t pid) = 0;
+  // True on a cgroup v2 host: the container's /sys/fs/cgroup is a cgroup2 mount.
+  virtual bool is_v2() const = 0;
+
+  // What a new process needs to enter this cgroup without being migrated (entry.h):
+  // called before the clone; entry.clone_into stays valid while this object lives.
+  virtual Result<Entry> prepare_entry() = 0;
 
   virtual Result<std::vector<pid_t>> pids() const = 0;
   virtual Result<void> kill_all(int signal) = 0;

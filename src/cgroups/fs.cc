@@ -47,6 +47,8 @@ Result<void> rmdir_patiently(const std::string& dir, std::chrono::steady_clock::
 }
 
 Result<void> remove_tree_until(const std::string& dir, std::chrono::steady_clock::time_point deadline) {
+  // Usually a leaf whose tasks are gone: one rmdir, no listing.
+  if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return Ok();
   auto children = child_dirs(dir);
   if (!children.ok()) return children.error().errnum == ENOENT ? Ok() : Result<void>(children.error());
   for (const auto& child : *children) GUISE_TRY(remove_tree_until(child, deadline));
@@ -105,20 +107,26 @@ Result<std::map<std::string, uint64_t>> read_flat_keyed(const std::string& dir, 
   return parse_flat_keyed(GUISE_TRY(read(dir, file)));
 }
 
+// mkdir first, parents only when it says ENOENT: a cgroup directory is usually one
+// mkdir away, and every stat of a deep cgroupfs path walks it again.
 Result<void> make_dirs(const std::string& path, std::vector<std::string>& made) {
-  std::string current;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    auto next = path.find('/', pos + 1);
-    current = path.substr(0, next);
-    pos = next == std::string::npos ? path.size() : next;
+  if (path.empty() || path == "/") return Ok();
+  if (::mkdir(path.c_str(), 0755) == 0) {
+    made.push_back(path);
+    return Ok();
+  }
+  if (errno == EEXIST) {
     struct stat st;
-    if (current.empty() || (::stat(current.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) continue;
-    if (::mkdir(current.c_str(), 0755) == 0) {
-      made.push_back(current);
-    } else if (errno != EEXIST) {
-      return sys::sys_error("mkdir", current);
-    }
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Ok();
+    return sys::sys_error_n(ENOTDIR, "mkdir", path);
+  }
+  if (errno != ENOENT) return sys::sys_error("mkdir", path);
+  auto slash = path.find_last_of('/');
+  GUISE_TRY(make_dirs(path.substr(0, slash == 0 ? 1 : slash), made));
+  if (::mkdir(path.c_str(), 0755) == 0) {
+    made.push_back(path);
+  } else if (errno != EEXIST) {
+    return sys::sys_error("mkdir", path);
   }
   return Ok();
 }
@@ -161,10 +169,6 @@ Result<std::vector<pid_t>> procs_below(const std::string& dir) {
     pids.insert(pids.end(), more->begin(), more->end());
   }
   return pids;
-}
-
-Result<void> add_proc(const std::string& dir, pid_t pid) {
-  return write(dir, "cgroup.procs", std::to_string(pid), "adding pid " + std::to_string(pid));
 }
 
 Result<void> wait_for(const std::function<Result<bool>()>& reached, std::string_view what,

@@ -40,7 +40,6 @@ Result<std::vector<std::string>> file_names(const std::string& dir);
 
 // Pids in dir/cgroup.procs and in every child cgroup below it.
 Result<std::vector<pid_t>> procs_below(const std::string& dir);
-Result<void> add_proc(const std::string& dir, pid_t pid);
 
 // Calls `reached` until it yields true or `timeout` passes (ETIMEDOUT naming `what`).
 Result<void> wait_for(const std::function<Result<bool>()>& reached, std::string_view what,

@@ -63,8 +63,8 @@ class V1Cgroup final : public Cgroup {
 
   std::map<std::string, std::string> paths() const override { return dirs_.map(); }
   Result<void> apply(const oci::Resources& resources) override;
-  int clone_into_fd() const override { return -1; }
-  Result<void> add_process(pid_t pid) override;
+  bool is_v2() const override { return false; }
+  Result<Entry> prepare_entry() override;
   Result<std::vector<pid_t>> pids() const override;
   Result<void> kill_all(int signal) override;
   Result<void> freeze() override;
@@ -76,6 +76,7 @@ class V1Cgroup final : public Cgroup {
 
  private:
   Dirs dirs_;
+  sys::Fd unified_fd_;  // a hybrid host's cgroup2 directory, for CLONE_INTO_CGROUP
 };
 
 // Makes the container's directory in every hierarchy of `layout` (v1 or hybrid).

@@ -1,5 +1,6 @@
 // The v1 driver: a directory per mounted hierarchy (named ones, and the cgroup2 mount
 // of a hybrid host, are joined but carry no limits, as runc does).
+#include <fcntl.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -80,9 +81,19 @@ Result<void> V1Cgroup::apply(const oci::Resources& r) {
   return Ok();
 }
 
-Result<void> V1Cgroup::add_process(pid_t pid) {
-  for (const auto& dir : dirs_.unique()) GUISE_TRY(fs::add_proc(dir, pid));
-  return Ok();
+Result<Entry> V1Cgroup::prepare_entry() {
+  Entry entry;
+  const std::string* unified = dirs_.find("unified");
+  for (const auto& dir : dirs_.unique()) {
+    if (unified && dir == *unified) continue;
+    GUISE_TRY(add_tasks_file(entry, dir));
+  }
+  if (unified) {
+    unified_fd_.reset(::open(unified->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!unified_fd_.valid()) return sys::sys_error("open", *unified);
+    entry.clone_into = unified_fd_.get();
+  }
+  return entry;
 }
 
 Result<std::vector<pid_t>> V1Cgroup::pids() const {

@@ -102,9 +102,9 @@ void register_events(CLI::App& app, Options& opt) {
 
 }  // namespace
 
-void register_cgroup_commands(CLI::App& app, Options& opt) {
-  register_update(app, opt);
-  register_events(app, opt);
+void register_cgroup_commands(CLI::App& app, Options& opt, const Only& only) {
+  if (only.wants("update")) register_update(app, opt);
+  if (only.wants("events")) register_events(app, opt);
 }
 
 }  // namespace guise::cli

@@ -71,179 +71,208 @@ void add_listen_fds(runtime::CreateOptions& c) {
   if (const char* n = ::getenv("LISTEN_FDS")) c.preserve_fds += std::atoi(n);
 }
 
-void register_lifecycle(CLI::App& app, Options& opt) {
-  static runtime::CreateOptions create;
-  auto* sub = app.add_subcommand("create", "create a container");
-  add_create_flags(sub, create);
-  sub->add_option("id", create.id, "container id")->required();
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    create.pid_file = absolute_path(create.pid_file);
-    add_listen_fds(create);
-    auto r = runtime::create_container(opt.globals, create);
-    failed(opt, r);
-  });
+void register_lifecycle(CLI::App& app, Options& opt, const Only& only) {
+  if (only.wants("create")) {
+    static runtime::CreateOptions create;
+    auto* sub = app.add_subcommand("create", "create a container");
+    add_create_flags(sub, create);
+    sub->add_option("id", create.id, "container id")->required();
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      create.pid_file = absolute_path(create.pid_file);
+      add_listen_fds(create);
+      auto r = runtime::create_container(opt.globals, create);
+      failed(opt, r);
+    });
+  }
 
-  static std::string start_id;
-  sub = app.add_subcommand("start", "start a created container");
-  sub->add_option("id", start_id)->required();
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    auto r = runtime::start_container(opt.globals, start_id);
-    failed(opt, r);
-  });
+  if (only.wants("start")) {
+    static std::string start_id;
+    auto* sub = app.add_subcommand("start", "start a created container");
+    sub->add_option("id", start_id)->required();
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      auto r = runtime::start_container(opt.globals, start_id);
+      failed(opt, r);
+    });
+  }
 
-  static runtime::RunOptions run;
-  sub = app.add_subcommand("run", "create and start a container");
-  add_create_flags(sub, run.create);
-  sub->add_flag("-d,--detach", run.detach, "detach from the container's process");
-  sub->add_flag("--keep", run.keep, "do not delete the container after it exits");
-  sub->add_option("id", run.create.id)->required();
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    run.create.pid_file = absolute_path(run.create.pid_file);
-    add_listen_fds(run.create);
-    auto r = runtime::run_container(opt.globals, run);
-    if (!failed(opt, r)) opt.exit_code = r.value();
-  });
+  if (only.wants("run")) {
+    static runtime::RunOptions run;
+    auto* sub = app.add_subcommand("run", "create and start a container");
+    add_create_flags(sub, run.create);
+    sub->add_flag("-d,--detach", run.detach, "detach from the container's process");
+    sub->add_flag("--keep", run.keep, "do not delete the container after it exits");
+    sub->add_option("id", run.create.id)->required();
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      run.create.pid_file = absolute_path(run.create.pid_file);
+      add_listen_fds(run.create);
+      auto r = runtime::run_container(opt.globals, run);
+      if (!failed(opt, r)) opt.exit_code = r.value();
+    });
+  }
 
-  static std::string state_id;
-  sub = app.add_subcommand("state", "print the state of a container");
-  sub->add_option("id", state_id)->required();
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    auto r = runtime::container_state(opt.globals, state_id);
-    if (!failed(opt, r)) std::cout << r.value() << "\n";
-  });
+  if (only.wants("state")) {
+    static std::string state_id;
+    auto* sub = app.add_subcommand("state", "print the state of a container");
+    sub->add_option("id", state_id)->required();
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      auto r = runtime::container_state(opt.globals, state_id);
+      if (!failed(opt, r)) std::cout << r.value() << "\n";
+    });
+  }
 
-  static std::string kill_id, kill_signal = "SIGTERM";
-  static bool kill_all = false;
-  sub = app.add_subcommand("kill", "send a signal to a container's init (default SIGTERM)");
-  sub->add_flag("-a,--all", kill_all, "send the signal to every process in the container");
-  sub->add_option("id", kill_id)->required();
-  sub->add_option("signal", kill_signal);
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    auto sig = runtime::parse_signal(kill_signal);
-    if (failed(opt, sig)) return;
-    auto r = runtime::kill_container(opt.globals, kill_id, sig.value(), kill_all);
-    failed(opt, r);
-  });
+  if (only.wants("kill")) {
+    static std::string kill_id, kill_signal = "SIGTERM";
+    static bool kill_all = false;
+    auto* sub = app.add_subcommand("kill", "send a signal to a container's init (default SIGTERM)");
+    sub->add_flag("-a,--all", kill_all, "send the signal to every process in the container");
+    sub->add_option("id", kill_id)->required();
+    sub->add_option("signal", kill_signal);
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      auto sig = runtime::parse_signal(kill_signal);
+      if (failed(opt, sig)) return;
+      auto r = runtime::kill_container(opt.globals, kill_id, sig.value(), kill_all);
+      failed(opt, r);
+    });
+  }
 
-  static std::string delete_id;
-  static bool delete_force = false;
-  sub = app.add_subcommand("delete", "delete a container and everything it holds");
-  sub->add_flag("-f,--force", delete_force, "kill the container first if it is running");
-  sub->add_option("id", delete_id)->required();
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    auto r = runtime::delete_container(opt.globals, delete_id, delete_force);
-    failed(opt, r);
-  });
+  if (only.wants("delete")) {
+    static std::string delete_id;
+    static bool delete_force = false;
+    auto* sub = app.add_subcommand("delete", "delete a container and everything it holds");
+    sub->add_flag("-f,--force", delete_force, "kill the container first if it is running");
+    sub->add_option("id", delete_id)->required();
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      auto r = runtime::delete_container(opt.globals, delete_id, delete_force);
+      failed(opt, r);
+    });
+  }
 
-  static std::string pause_id, resume_id;
-  sub = app.add_subcommand("pause", "suspend every process in a container");
-  sub->add_option("id", pause_id)->required();
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    auto r = runtime::pause_container(opt.globals, pause_id);
-    failed(opt, r);
-  });
-  sub = app.add_subcommand("resume", "resume a paused container");
-  sub->add_option("id", resume_id)->required();
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    auto r = runtime::resume_container(opt.globals, resume_id);
-    failed(opt, r);
-  });
+  if (only.wants("pause")) {
+    static std::string pause_id;
+    auto* sub = app.add_subcommand("pause", "suspend every process in a container");
+    sub->add_option("id", pause_id)->required();
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      auto r = runtime::pause_container(opt.globals, pause_id);
+      failed(opt, r);
+    });
+  }
+  if (only.wants("resume")) {
+    static std::string resume_id;
+    auto* sub = app.add_subcommand("resume", "resume a paused container");
+    sub->add_option("id", resume_id)->required();
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      auto r = runtime::resume_container(opt.globals, resume_id);
+      failed(opt, r);
+    });
+  }
 }
 
-void register_queries(CLI::App& app, Options& opt) {
-  static bool list_quiet = false;
-  static std::string list_format = "table";
-  auto* sub = app.add_subcommand("list", "list containers");
-  sub->alias("ls");
-  sub->add_flag("-q,--quiet", list_quiet, "print only ids");
-  sub->add_option("-f,--format", list_format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    auto entries = runtime::list_containers(opt.globals);
-    if (list_quiet) {
-      for (const auto& e : entries) std::cout << e.state.id << "\n";
-      return;
-    }
-    if (list_format == "json") {
-      if (entries.empty()) {
-        std::cout << "null\n";
+void register_queries(CLI::App& app, Options& opt, const Only& only) {
+  if (only.wants("list", "ls")) {
+    static bool list_quiet = false;
+    static std::string list_format = "table";
+    auto* sub = app.add_subcommand("list", "list containers");
+    sub->alias("ls");
+    sub->add_flag("-q,--quiet", list_quiet, "print only ids");
+    sub->add_option("-f,--format", list_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      auto entries = runtime::list_containers(opt.globals);
+      if (list_quiet) {
+        for (const auto& e : entries) std::cout << e.state.id << "\n";
         return;
       }
-      nlohmann::json arr = nlohmann::json::array();
-      for (const auto& e : entries) arr.push_back(nlohmann::json::parse(runtime::state_json(e.state, e.status, false)));
-      std::cout << arr.dump() << "\n";
-      return;
-    }
-    std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
-    for (const auto& e : entries)
-      rows.push_back({e.state.id, std::to_string(e.status == runtime::Status::kStopped ? 0 : e.state.pid),
-                      runtime::status_name(e.status), e.state.bundle, e.state.created, "root"});
-    print_table(rows);
-  });
+      if (list_format == "json") {
+        if (entries.empty()) {
+          std::cout << "null\n";
+          return;
+        }
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& e : entries) arr.push_back(nlohmann::json::parse(runtime::state_json(e.state, e.status, false)));
+        std::cout << arr.dump() << "\n";
+        return;
+      }
+      std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+      for (const auto& e : entries)
+        rows.push_back({e.state.id, std::to_string(e.status == runtime::Status::kStopped ? 0 : e.state.pid),
+                        runtime::status_name(e.status), e.state.bundle, e.state.created, "root"});
+      print_table(rows);
+    });
+  }
 
-  static std::string ps_format = "table";
-  sub = app.add_subcommand("ps", "list the processes of a container: ps [--format json] ID [ps args]");
-  sub->add_option("-f,--format", ps_format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  sub->prefix_command();
-  sub->allow_extras();
-  sub->callback([&opt, sub] {
-    if (!prepare(opt)) return;
-    auto rest = sub->remaining();
-    if (rest.empty()) {
-      opt.exit_code = report(sys::user_error("ps: a container id is required"));
-      return;
-    }
-    auto pids = runtime::container_pids(opt.globals, rest[0]);
-    if (failed(opt, pids)) return;
-    if (ps_format == "json") {
-      std::cout << nlohmann::json(pids.value()).dump() << "\n";
-      return;
-    }
-    std::vector<std::string> args(rest.begin() + 1, rest.end());
-    if (args.empty()) args = {"-ef"};
-    auto table = runtime::ps_table(pids.value(), args);
-    if (!failed(opt, table)) std::cout << table.value();
-  });
+  if (only.wants("ps")) {
+    static std::string ps_format = "table";
+    auto* sub = app.add_subcommand("ps", "list the processes of a container: ps [--format json] ID [ps args]");
+    sub->add_option("-f,--format", ps_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    sub->prefix_command();
+    sub->allow_extras();
+    sub->callback([&opt, sub] {
+      if (!prepare(opt)) return;
+      auto rest = sub->remaining();
+      if (rest.empty()) {
+        opt.exit_code = report(sys::user_error("ps: a container id is required"));
+        return;
+      }
+      auto pids = runtime::container_pids(opt.globals, rest[0]);
+      if (failed(opt, pids)) return;
+      if (ps_format == "json") {
+        std::cout << nlohmann::json(pids.value()).dump() << "\n";
+        return;
+      }
+      std::vector<std::string> args(rest.begin() + 1, rest.end());
+      if (args.empty()) args = {"-ef"};
+      auto table = runtime::ps_table(pids.value(), args);
+      if (!failed(opt, table)) std::cout << table.value();
+    });
+  }
 
-  sub = app.add_subcommand("features", "print the features this build and kernel support (JSON)");
-  sub->callback([&opt] {
-    if (!prepare(opt)) return;
-    std::cout << features_json() << "\n";
-  });
+  if (only.wants("features")) {
+    auto* sub = app.add_subcommand("features", "print the features this build and kernel support (JSON)");
+    sub->callback([&opt] {
+      if (!prepare(opt)) return;
+      std::cout << features_json() << "\n";
+    });
+  }
 
-  static bool spec_rootless = false;
-  static std::string spec_bundle;
-  sub = app.add_subcommand("spec", "write a new default config.json");
-  sub->add_flag("--rootless", spec_rootless, "a config for a rootless container");
-  sub->add_option("-b,--bundle", spec_bundle, "where to write config.json");
-  sub->callback([&opt] {
-    std::string path = (spec_bundle.empty() ? std::string(".") : spec_bundle) + "/config.json";
-    if (::access(path.c_str(), F_OK) == 0) {
-      opt.exit_code = report(sys::user_error("File " + path + " exists. Remove it first"));
-      return;
-    }
-    auto r = sys::write_file(path, oci::default_spec_json(spec_rootless), O_CREAT | O_EXCL, 0666);
-    failed(opt, r);
-  });
+  if (only.wants("spec")) {
+    static bool spec_rootless = false;
+    static std::string spec_bundle;
+    auto* sub = app.add_subcommand("spec", "write a new default config.json");
+    sub->add_flag("--rootless", spec_rootless, "a config for a rootless container");
+    sub->add_option("-b,--bundle", spec_bundle, "where to write config.json");
+    sub->callback([&opt] {
+      std::string path = (spec_bundle.empty() ? std::string(".") : spec_bundle) + "/config.json";
+      if (::access(path.c_str(), F_OK) == 0) {
+        opt.exit_code = report(sys::user_error("File " + path + " exists. Remove it first"));
+        return;
+      }
+      auto r = sys::write_file(path, oci::default_spec_json(spec_rootless), O_CREAT | O_EXCL, 0666);
+      failed(opt, r);
+    });
+  }
 
-  sub = app.add_subcommand("checkpoint", "checkpoint a running container (needs CRIU)");
-  sub->allow_extras();
-  sub->callback([&opt] {
-    opt.exit_code = report(sys::user_error("checkpoint is not supported by guise-oci: CRIU integration is not built in"));
-  });
-  sub = app.add_subcommand("restore", "restore a container from a checkpoint (needs CRIU)");
-  sub->allow_extras();
-  sub->callback([&opt] {
-    opt.exit_code = report(sys::user_error("restore is not supported by guise-oci: CRIU integration is not built in"));
-  });
+  if (only.wants("checkpoint")) {
+    auto* sub = app.add_subcommand("checkpoint", "checkpoint a running container (needs CRIU)");
+    sub->allow_extras();
+    sub->callback([&opt] {
+      opt.exit_code = report(sys::user_error("checkpoint is not supported by guise-oci: CRIU integration is not built in"));
+    });
+  }
+  if (only.wants("restore")) {
+    auto* sub = app.add_subcommand("restore", "restore a container from a checkpoint (needs CRIU)");
+    sub->allow_extras();
+    sub->callback([&opt] {
+      opt.exit_code = report(sys::user_error("restore is not supported by guise-oci: CRIU integration is not built in"));
+    });
+  }
 }
 
 }  // namespace
@@ -264,11 +293,11 @@ bool prepare(Options& opt) {
   return true;
 }
 
-void register_commands(CLI::App& app, Options& opt) {
-  register_lifecycle(app, opt);
-  register_queries(app, opt);
-  register_exec(app, opt);
-  register_cgroup_commands(app, opt);
+void register_commands(CLI::App& app, Options& opt, const Only& only) {
+  register_lifecycle(app, opt, only);
+  register_queries(app, opt, only);
+  if (only.wants("exec")) register_exec(app, opt);
+  register_cgroup_commands(app, opt, only);
 }
 
 }  // namespace guise::cli

@@ -42,6 +42,7 @@ const char* msg_name(Msg m) {
     case Msg::kReady: return "ready";
     case Msg::kError: return "error";
     case Msg::kExecPid: return "exec-pid";
+    case Msg::kStart: return "start";
   }
   return "?";
 }
@@ -103,6 +104,19 @@ Result<void> Channel::send_error(const Error& e) {
 }
 
 Result<Frame> Channel::recv() {
+  auto f = GUISE_TRY(recv_or_end());
+  if (!f) return sys::user_error("container init exited before it was ready");
+  return std::move(*f);
+}
+
+Result<void> Channel::wait_closed() {
+  auto f = GUISE_TRY(recv_or_end());
+  if (!f) return Ok();
+  if (f->type == Msg::kError) return std::move(f->error);
+  return sys::user_error(std::string("protocol: unexpected ") + msg_name(f->type) + " from container init");
+}
+
+Result<std::optional<Frame>> Channel::recv_or_end() {
   std::string buf(kMaxFrame, '\0');
   struct iovec iov {buf.data(), buf.size()};
   struct msghdr msg {};
@@ -126,7 +140,7 @@ Result<Frame> Channel::recv() {
       f.fds.emplace_back(fd);
     }
   }
-  if (n == 0) return sys::user_error("container init exited before it was ready");
+  if (n == 0) return std::optional<Frame>();
   const char* p = buf.data();
   const char* end = p + n;
   if (n < 5) return sys::user_error("short frame from container init");
@@ -146,7 +160,7 @@ Result<Frame> Channel::recv() {
     f.error.context.push_back(context.substr(start, nl - start));
     start = nl + 1;
   }
-  return f;
+  return std::optional<Frame>(std::move(f));
 }
 
 Result<Frame> Channel::expect(Msg want) {

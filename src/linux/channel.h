@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,10 @@ enum class Msg : uint8_t {
   kRunHooks,            // child -> parent: namespaces made; run prestart + createRuntime
   kHooksDone,           // parent -> child
   kPtyMaster,           // child -> parent: the terminal's master end (one fd)
-  kReady,               // child -> parent: set up, waiting on exec.fifo for `start`
+  kReady,               // child -> parent: set up, waiting on exec.fifo for `start` (or kStart)
   kError,               // either way: the sender failed; the frame carries its Error
   kExecPid,             // exec child -> parent: the pid of the process that will exec
+  kStart,               // parent -> child, for `run`: start now; the channel closes at the exec
 };
 
 const char* msg_name(Msg m);
@@ -43,11 +45,15 @@ class Channel {
   // Receives one frame and requires it to be `want`; a kError frame becomes the
   // peer's own Error; end of stream means the peer died before answering.
   Result<Frame> expect(Msg want);
+  // Returns when the peer's end closes (its exit, or the exec that closes it); a kError
+  // frame becomes the peer's Error, any other frame is a protocol error.
+  Result<void> wait_closed();
 
   int fd() const { return fd_.get(); }
   void close() { fd_.reset(); }
 
  private:
+  Result<std::optional<Frame>> recv_or_end();  // nullopt: end of stream
   sys::Fd fd_;
 };
 

@@ -40,6 +40,7 @@ struct Init {
   PreparedSeccomp seccomp;
   ExecLabel label;
   ExecTrampoline trampoline;  // CVE-2019-5736: the user's program is exec'd through it
+  bool started = false;    // past `start`: errors go to the container's stderr
   CapSets caps;            // the process's, as configured
 };
 
@@ -79,8 +80,8 @@ Result<void> open_process_procfs(Init& in) {
   return Ok();
 }
 
-// The runtime's go-ahead: the init is in its cgroup (and mapped, for a user
-// namespace made by the clone); it carries the container's state.
+// The runtime's go-ahead: the cgroup limits are in place, and the init is mapped, for
+// a user namespace made by the clone; it carries the container's state.
 Result<void> wait_for_runtime(Init& in) {
   in.state_json = GUISE_TRY(in.parent.expect(Msg::kIdsMapped)).text;
   return Ok();
@@ -105,7 +106,7 @@ Result<void> enter_namespaces(Init& in) {
     if (::setresuid(0, 0, 0) < 0) return sys::sys_error("setuid 0 in the user namespace");
   }
   if (ns.late_flags && ::unshare(static_cast<int>(ns.late_flags)) < 0) return sys::sys_error("unshare namespaces");
-  // Made only now that the parent has put this process in its cgroup, so the
+  // Made only now that this process is in its cgroup (build_container), so the
   // container sees that cgroup as its root.
   if (ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return sys::sys_error("unshare cgroup namespace");
   return Ok();
@@ -222,13 +223,20 @@ Result<void> wait_for_start(int fifo) {
 
 Result<void> build_container(Init& in) {
   for (int fd : in.c.close_in_child) ::close(fd);
+  // Before anything else, so everything the init does is accounted to the container.
+  if (in.c.cgroup_entry) GUISE_TRY(cgroups::enter_self(*in.c.cgroup_entry));
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a runtime killed mid-create takes its half-made child along
   if (::chdir(in.c.bundle.c_str()) < 0) return sys::sys_error("chdir to bundle", in.c.bundle);
-  GUISE_TRY(wait_for_runtime(in));
   GUISE_TRY(prepare_confinement(in), "preparing confinement");
+  // The go-ahead comes once the runtime has applied the cgroup limits (and written the
+  // id maps of a user namespace this clone made). Without a user namespace, the rootfs
+  // is built meanwhile; the wait is before the hooks, the first thing that needs it.
+  bool early_go = in.c.ns.new_user || in.c.ns.late_user;
+  if (early_go) GUISE_TRY(wait_for_runtime(in));
   GUISE_TRY(enter_namespaces(in), "entering namespaces");
   open_private_procfs(in);
   sys::Fd root = GUISE_TRY(prepare_rootfs(in), "preparing rootfs");
+  if (!early_go) GUISE_TRY(wait_for_runtime(in));
   GUISE_TRY(run_creation_hooks(in));
   GUISE_TRY(enter_rootfs(root.get(), in.c.no_pivot), "entering rootfs");
   root.reset();
@@ -240,9 +248,15 @@ Result<void> build_container(Init& in) {
   std::string program = GUISE_TRY(resolve_executable(in.proc.args.front(), env), "process.args");
   ::prctl(PR_SET_PDEATHSIG, 0);  // set up: from here the container outlives `create`
   GUISE_TRY(in.parent.send(Msg::kReady));
-  in.parent.close();
-  GUISE_TRY(wait_for_start(in.c.start_fifo));
-  ::close(in.c.start_fifo);
+  if (in.c.start_at_once) {
+    // Held open to the exec (close-on-exec): its end of stream tells `run` the exec happened.
+    GUISE_TRY(in.parent.expect(Msg::kStart));
+  } else {
+    in.parent.close();
+    GUISE_TRY(wait_for_start(in.c.start_fifo));
+    ::close(in.c.start_fifo);
+  }
+  in.started = true;
   if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
   GUISE_TRY(confine(in));
   return exec_process(program, in.proc.args, env, in.trampoline.fd());
@@ -253,9 +267,9 @@ Result<void> build_container(Init& in) {
 void container_init(const InitConfig& config, Channel& parent) {
   Init in{config, *config.spec, *config.spec->process, parent, {}};
   Result<void> r = build_container(in);
-  // The channel is closed once the parent has been told "ready"; a later error
-  // can only go to the container's stderr.
-  if (parent.fd() >= 0) {
+  // Once started, as after runc's `start`, a failure is the container's to report: on
+  // its stderr, with exit status 127.
+  if (!in.started && parent.fd() >= 0) {
     (void)parent.send_error(r.error());
   } else {
     std::fprintf(stderr, "guise-oci: %s\n", r.error().message().c_str());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroups/entry.h"
 #include "linux/channel.h"
 #include "linux/mount_plan.h"
 #include "linux/namespaces.h"
@@ -22,11 +23,13 @@ struct InitConfig {
   std::string bundle;  // absolute; relative mount sources are resolved from it
   int start_fifo = -1;  // exec.fifo opened O_RDONLY|O_NONBLOCK: a byte arrives on `start`
   int exec_done = -1;   // exec.done opened O_RDWR|O_CLOEXEC: closed by the exec itself
+  bool start_at_once = false;  // `run`: no fifos; kStart comes on the channel instead
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
   std::map<std::string, std::string> cgroup_paths;
   bool cgroup_v2 = false;
+  cgroups::Entry* cgroup_entry = nullptr;  // the init's way into its cgroup, taken first thing
   bool run_parent_hooks = false;
   std::vector<int> close_in_child;  // the runtime's fds the container must not hold (state lock)
   // Compiled seccomp programs by content (seccomp_cache.h); "" turns the cache off.

@@ -4,10 +4,13 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cgroups/cgroup.h"
+#include "oci/spec.h"
 #include "runtime/state.h"
 #include "sys/fd.h"
 #include "sys/result.h"
@@ -28,12 +31,19 @@ struct CreateOptions {
   bool no_new_keyring = false;
   int preserve_fds = 0;
   bool keep_terminal_master = false;  // `run` in the foreground proxies the terminal itself
+  // `run`: started as soon as it is ready, over the init's channel: no exec.fifo, no
+  // second command reading the state back. Never observable as "created".
+  bool start_at_once = false;
 };
 
 struct Created {
   pid_t pid = 0;
   sys::Fd pidfd;
   sys::Fd terminal_master;  // with keep_terminal_master
+  // What create knew, for `run` to delete the container without reading it back.
+  ContainerState state;
+  std::shared_ptr<const oci::Spec> spec;
+  std::unique_ptr<cgroups::Cgroup> cgroup;
 };
 
 Result<Created> create_container(const Globals& g, const CreateOptions& o);
@@ -52,6 +62,8 @@ std::vector<ListEntry> list_containers(const Globals& g);
 
 Result<void> kill_container(const Globals& g, const std::string& id, int signal, bool all);
 Result<void> delete_container(const Globals& g, const std::string& id, bool force);
+// `run`'s delete, once the init it created has exited: from what create kept.
+Result<void> delete_created(const Globals& g, Created& c);
 Result<std::vector<pid_t>> container_pids(const Globals& g, const std::string& id);
 Result<void> pause_container(const Globals& g, const std::string& id);
 Result<void> resume_container(const Globals& g, const std::string& id);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 
 #include "cgroups/cgroup.h"
@@ -118,6 +119,14 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
   }
 }
 
+// `run`: the init is ready and its state saved; it may go. Returns once it has exec'd
+// the user's process (or died trying, which it reports on its own stderr): its end of
+// the channel is close-on-exec.
+Result<void> start_init(linux::Channel& ch) {
+  GUISE_TRY(ch.send(linux::Msg::kStart));
+  return ch.wait_closed();
+}
+
 }  // namespace
 
 Result<Created> create_container(const Globals& g, const CreateOptions& o) {
@@ -142,12 +151,15 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   StateDir& dir = *state_dir;
   undo.add([&] { dir.remove(); });
   GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
-  if (::mkfifo(dir.fifo_path().c_str(), 0622) < 0) return sys::sys_error("mkfifo", dir.fifo_path());
-  sys::Fd fifo(::open(dir.fifo_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo.valid()) return sys::sys_error("open", dir.fifo_path());
-  if (::mkfifo(dir.exec_done_path().c_str(), 0600) < 0) return sys::sys_error("mkfifo", dir.exec_done_path());
-  sys::Fd exec_done(::open(dir.exec_done_path().c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
-  if (!exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
+  sys::Fd fifo, exec_done;
+  if (!o.start_at_once) {
+    if (::mkfifo(dir.fifo_path().c_str(), 0622) < 0) return sys::sys_error("mkfifo", dir.fifo_path());
+    fifo.reset(::open(dir.fifo_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fifo.valid()) return sys::sys_error("open", dir.fifo_path());
+    if (::mkfifo(dir.exec_done_path().c_str(), 0600) < 0) return sys::sys_error("mkfifo", dir.exec_done_path());
+    exec_done.reset(::open(dir.exec_done_path().c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    if (!exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
+  }
 
   auto made = cgroups::create(spec.linux->cgroups_path, o.id);
   if (made.ok()) {
@@ -159,9 +171,6 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     return std::move(made.error());
   }
   undo.add([&] { (void)cgroup->destroy(); });
-  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
-  resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
-  GUISE_TRY(cgroup->apply(resources));
 
   linux::InitConfig ic;
   ic.spec = &spec;
@@ -180,11 +189,14 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   ic.rootfs = rootfs;
   ic.start_fifo = fifo.get();
   ic.exec_done = exec_done.get();
+  ic.start_at_once = o.start_at_once;
   ic.no_pivot = o.no_pivot;
   ic.no_new_keyring = o.no_new_keyring;
   ic.preserve_fds = o.preserve_fds;
   ic.cgroup_paths = cgroup->paths();
-  ic.cgroup_v2 = cgroup->clone_into_fd() >= 0;
+  ic.cgroup_v2 = cgroup->is_v2();
+  cgroups::Entry entry = GUISE_TRY(cgroup->prepare_entry(), "joining cgroup");
+  ic.cgroup_entry = &entry;
   ic.run_parent_hooks = spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty());
   ic.bundle = bundle;
   ic.close_in_child = {dir.lock_fd()};
@@ -200,9 +212,9 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     sys::CloneArgs args;
     args.flags = ic.ns.clone_flags | CLONE_PIDFD;
     args.pidfd = &pidfd;
-    if (cgroup->clone_into_fd() >= 0) {
+    if (entry.clone_into >= 0) {
       args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup_fd = cgroup->clone_into_fd();
+      args.cgroup_fd = entry.clone_into;
     }
     pid = GUISE_TRY(sys::clone3(args), "starting container init");
     if (pid == 0) {
@@ -214,7 +226,12 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   child_end.close();
   fifo.reset();
   exec_done.reset();
-  if (cgroup->clone_into_fd() < 0) GUISE_TRY(cgroup->add_process(pid), "joining cgroup");
+  entry = cgroups::Entry();  // the init joins through its copies
+  // The limits go in while the init builds its rootfs: it waits for them (the go-ahead
+  // below) before it reports ready, and nothing of the user's runs before that.
+  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
+  resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
+  GUISE_TRY(cgroup->apply(resources));
   if (ic.ns.new_user && !ic.ns.late_user) GUISE_TRY(write_id_mappings(pid, *spec.linux));
 
   ContainerState st;
@@ -222,17 +239,27 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   st.bundle = bundle;
   st.rootfs = rootfs;
   st.pid = pid;
-  st.pid_start_time = sys::process_start_time(pid).ok() ? sys::process_start_time(pid).value() : 0;
+  auto start_time = sys::process_start_time(pid);
+  st.pid_start_time = start_time.ok() ? *start_time : 0;
   st.created = now_rfc3339();
   st.annotations = spec.annotations;
   st.cgroup_paths = cgroup->paths();
   st.own_pid_namespace = ic.ns.clone_flags & CLONE_NEWPID;
   sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o));
+  st.started = o.start_at_once;
   GUISE_TRY(dir.save(st));
   GUISE_TRY(write_pid_file(o.pid_file, pid));
+  if (o.start_at_once) GUISE_TRY(start_init(parent_end));
   undo.commit();
   Created created = child.release();
   created.terminal_master = std::move(master);
+  if (o.start_at_once && spec.hooks && !spec.hooks->poststart.empty()) {
+    auto r = linux::run_hooks(spec.hooks->poststart, "poststart", state_json(st, Status::kRunning, false));
+    if (!r.ok()) std::fprintf(stderr, "guise-oci: warning: %s\n", r.error().message().c_str());
+  }
+  created.state = std::move(st);
+  created.spec = std::make_shared<const oci::Spec>(std::move(spec));
+  created.cgroup = std::move(cgroup);
   return created;
 }
 

@@ -40,6 +40,19 @@ Result<oci::Spec> stored_spec(const StateDir& dir) {
 
 void warn(const Error& e) { std::fprintf(stderr, "guise-oci: warning: %s\n", e.message().c_str()); }
 
+// The init is gone: what is left in its cgroup and the cgroup itself, the poststop
+// hooks, the state directory.
+Result<void> remove_stopped(StateDir& dir, const ContainerState& st, cgroups::Cgroup* cg, const oci::Spec* spec) {
+  Result<void> destroyed;
+  if (cg) destroyed = cg->destroy();
+  if (spec && spec->hooks) {
+    auto r = linux::run_hooks(spec->hooks->poststop, "poststop", state_json(st, Status::kStopped, false));
+    if (!r.ok()) warn(r.error());
+  }
+  dir.remove();
+  return destroyed;
+}
+
 // Waits up to `ms` for the init to be gone.
 void wait_gone(const ContainerState& s, int ms) {
   auto pidfd = sys::pidfd_open(s.pid);
@@ -177,23 +190,18 @@ Result<void> delete_container(const Globals& g, const std::string& id, bool forc
     if (status == Status::kPaused && cg.ok()) (void)cg.value()->thaw();
     wait_gone(st, 5000);
   }
-  Error failure;
-  bool failed = false;
-  if (cg.ok()) {
-    auto r = cg.value()->destroy();
-    if (!r.ok()) {
-      failure = r.error();
-      failed = true;
-    }
-  }
   auto spec = stored_spec(dir);
-  if (spec.ok() && spec.value().hooks) {
-    auto r = linux::run_hooks(spec.value().hooks->poststop, "poststop", state_json(st, Status::kStopped, false));
-    if (!r.ok()) warn(r.error());
+  return remove_stopped(dir, st, cg.ok() ? cg.value().get() : nullptr, spec.ok() ? &spec.value() : nullptr);
+}
+
+Result<void> delete_created(const Globals& g, Created& c) {
+  auto opened = StateDir::open(g.root, c.state.id);
+  if (!opened.ok()) {
+    // Deleted by another command while the container ran.
+    if (opened.error().errnum == 0 && opened.error().op.find("does not exist") != std::string::npos) return Ok();
+    return std::move(opened.error());
   }
-  dir.remove();
-  if (failed) return failure;
-  return Ok();
+  return remove_stopped(opened.value(), c.state, c.cgroup.get(), c.spec.get());
 }
 
 Result<std::vector<pid_t>> container_pids(const Globals& g, const std::string& id) {

@@ -62,8 +62,8 @@ class NoCgroup final : public cgroups::Cgroup {
     if (limits) return refuse("linux.resources");
     return Ok();  // device rules are moot: an unprivileged container cannot mknod
   }
-  int clone_into_fd() const override { return -1; }
-  Result<void> add_process(pid_t) override { return Ok(); }
+  bool is_v2() const override { return false; }
+  Result<cgroups::Entry> prepare_entry() override { return cgroups::Entry{}; }
   Result<std::vector<pid_t>> pids() const override {
     if (pid_ > 0 && ::kill(pid_, 0) == 0) return std::vector<pid_t>{pid_};
     return std::vector<pid_t>{};

@@ -102,16 +102,12 @@ Result<int> supervise(const Created& c) {
 
 Result<int> run_container(const Globals& g, RunOptions o) {
   o.create.keep_terminal_master = !o.detach && o.create.console_socket.empty();
+  o.create.start_at_once = true;
   Created c = GUISE_TRY(create_container(g, o.create));
-  auto started = start_container(g, o.create.id);
-  if (!started.ok()) {
-    (void)delete_container(g, o.create.id, true);
-    return std::move(started.error());
-  }
   if (o.detach) return 0;
   auto code = supervise(c);
   if (!o.keep) {
-    auto d = delete_container(g, o.create.id, true);
+    auto d = delete_created(g, c);
     if (!d.ok() && code.ok()) return std::move(d.error());
   }
   return code;

@@ -127,7 +127,20 @@ Result<ContainerState> StateDir::load() const {
 }
 
 void StateDir::remove() {
-  std::error_code ec;
+  // Plain files, unlinked through the directory fd already held; std::filesystem's
+  // remove_all stats every entry first, which costs more than the unlinks.
+  int fd = ::fcntl(lock_.get(), F_DUPFD_CLOEXEC, 0);
+  if (DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr) {
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name != "." && name != "..") ::unlinkat(::dirfd(d), e->d_name, 0);
+    }
+    ::closedir(d);
+  } else if (fd >= 0) {
+    ::close(fd);
+  }
+  if (::rmdir(path_.c_str()) == 0) return;
+  std::error_code ec;  // something other than a plain file was left: the general way
   std::filesystem::remove_all(path_, ec);
 }
 

@@ -114,17 +114,19 @@ struct Children {
   sleep_forever();
 }
 
-// A child (with one grandchild) that sleeps in the cgroup: born in it through
-// CLONE_INTO_CGROUP where the driver offers a fd, else moved there by add_process.
+// A child (with one grandchild) that sleeps in the cgroup, entering it as a container
+// init does: born in it through CLONE_INTO_CGROUP (cgroup2), and moving itself into each
+// v1 hierarchy through the `tasks` files prepare_entry() opened.
 pid_t spawn(Cgroup& cg, Children& kids) {
   constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+  Entry entry = must(cg.prepare_entry(), "prepare_entry");
   int go[2];
   if (::pipe2(go, O_CLOEXEC) < 0) throw Fatal("pipe");
   pid_t pid;
-  if (cg.clone_into_fd() >= 0) {
+  if (entry.clone_into >= 0) {
     sys::CloneArgs args;
     args.flags = kCloneIntoCgroup;
-    args.cgroup_fd = cg.clone_into_fd();
+    args.cgroup_fd = entry.clone_into;
     auto cloned = sys::clone3(args);  // checked in the parent only: the child must not print
     if (!cloned.ok()) {
       check(false, "clone3(CLONE_INTO_CGROUP)", cloned.error().message());
@@ -135,11 +137,13 @@ pid_t spawn(Cgroup& cg, Children& kids) {
   } else {
     pid = ::fork();
   }
-  if (pid == 0) child_body(go[0]);
+  if (pid == 0) {
+    if (!enter_self(entry).ok()) ::_exit(3);  // the parent's pid count then fails
+    child_body(go[0]);
+  }
   ::close(go[0]);
   if (pid < 0) throw Fatal("fork");
   kids.pids.push_back(pid);
-  if (cg.clone_into_fd() < 0) must(cg.add_process(pid), "add_process(" + std::to_string(pid) + ")");
   (void)!::write(go[1], "g", 1);
   ::close(go[1]);
   return pid;

@@ -54,6 +54,27 @@ def test_unknown_command_fails_naming_it(ct):
     assert "no-such-command" in r.err
 
 
+def test_help_lists_every_command(ct):
+    r = ct.rt("--help")
+    assert r.rc == 0, r
+    for cmd in ("create", "start", "run", "state", "kill", "delete", "pause", "resume", "list", "ps",
+                "exec", "update", "events", "features", "spec"):
+        assert re.search(rf"^\s+{cmd}\b", r.out, re.M), (cmd, r.out)
+
+
+def test_help_of_one_command(ct):
+    r = ct.rt("exec", "--help")
+    assert r.rc == 0, r
+    assert "--tty" in r.out and "--detach" in r.out, r.out
+
+
+def test_global_flag_value_is_not_taken_for_the_command(ct):
+    # "--log DIR/list": list is the log file's name, state is the command.
+    r = ct.rt("--log", os.path.join(ct.tmpdir("logs"), "list"), "state", "no-such-container")
+    assert r.rc == 1, r
+    assert "does not exist" in r.err, r
+
+
 def test_missing_id_exits_1(ct):
     for verb in ("state", "start", "delete", "kill", "create"):
         r = ct.rt(verb)

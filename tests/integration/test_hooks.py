@@ -101,6 +101,25 @@ def test_start_container_hook_before_poststart(ct):
     assert hooks.order() == ["startContainer", "poststart"]
 
 
+@runc_xfail("runc 1.1 runs poststart hooks during create, before startContainer")
+def test_run_runs_every_hook_in_order(ct):
+    # `run` starts the init over its own channel, without the exec.fifo of `start`:
+    # the hooks still come in the spec's order, poststart after the user's process began.
+    hooks = Hooks(ct)
+    hooks.add("startContainer", body="sleep 0.2")
+    for kind in HOST_KINDS:
+        hooks.add(kind)
+    ct.probe_args("echo", "main")
+    r = ct.run()
+    assert r.rc == 0, r
+    assert r.out == "main\n", r
+    assert hooks.order() == ["prestart", "createRuntime", "createContainer", "startContainer",
+                             "poststart", "poststop"]
+    assert hooks.state("createContainer")["status"] == "creating"
+    assert hooks.state("poststart")["status"] == "running"
+    assert hooks.state("poststop")["status"] == "stopped"
+
+
 def test_hooks_read_state_on_stdin(ct):
     hooks = Hooks(ct)
     for kind in ALL_KINDS:
