@@ -96,7 +96,12 @@ static Result<void> send_frame(int sock, Msg type, const Error* err, const std::
 }
 
 Result<void> Channel::send(Msg type, std::string text, const std::vector<int>& fds) {
-  return send_frame(fd_.get(), type, nullptr, text, fds);
+  auto sent = send_frame(fd_.get(), type, nullptr, text, fds);
+  if (sent.ok() || (sent.error().errnum != EPIPE && sent.error().errnum != ECONNRESET)) return sent;
+  // The peer is gone; if it failed first, its error is waiting here and says more.
+  auto f = recv_or_end();
+  if (f.ok() && *f && (*f)->type == Msg::kError) return std::move((*f)->error);
+  return sent;
 }
 
 Result<void> Channel::send_error(const Error& e) {
@@ -126,9 +131,22 @@ Result<std::optional<Frame>> Channel::recv_or_end() {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return sys::sys_error("receive from container init");
+  bool reset_seen = false;
+  for (;;) {
+    n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
+    if (n >= 0 || errno == EINTR) {
+      if (n >= 0) break;
+      continue;
+    }
+    // A peer that exits with a frame of ours unread resets the connection, and the kernel
+    // reports that before the frames the peer sent us (its error, say): they are still
+    // queued, and the next call returns them.
+    if (errno == ECONNRESET && !reset_seen) {
+      reset_seen = true;
+      continue;
+    }
+    return sys::sys_error("receive from container init");
+  }
 
   Frame f;
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

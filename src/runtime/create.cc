@@ -171,6 +171,14 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     return std::move(made.error());
   }
   undo.add([&] { (void)cgroup->destroy(); });
+  // The device rules before the clone: the init makes its device nodes while the other
+  // limits go in, and mknod is checked against the rules (v1 passes through "deny all"
+  // on its way to them).
+  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
+  oci::Resources device_rules;
+  device_rules.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
+  resources.devices.clear();
+  GUISE_TRY(cgroup->apply(device_rules));
 
   linux::InitConfig ic;
   ic.spec = &spec;
@@ -227,10 +235,8 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   fifo.reset();
   exec_done.reset();
   entry = cgroups::Entry();  // the init joins through its copies
-  // The limits go in while the init builds its rootfs: it waits for them (the go-ahead
-  // below) before it reports ready, and nothing of the user's runs before that.
-  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
-  resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
+  // The other limits go in while the init builds its rootfs: it waits for them (the
+  // go-ahead below) before it reports ready, and nothing of the user's runs before that.
   GUISE_TRY(cgroup->apply(resources));
   if (ic.ns.new_user && !ic.ns.late_user) GUISE_TRY(write_id_mappings(pid, *spec.linux));
 
