@@ -8,10 +8,10 @@
 
 namespace guise::cgroups {
 
-Result<std::unique_ptr<Cgroup>> create(const std::string& cgroups_path, const std::string& id) {
+Result<std::unique_ptr<Cgroup>> create(const std::string& cgroups_path, const std::string& id, bool defer_v1) {
   Layout layout = GUISE_TRY(host_layout(), "detecting the cgroup hierarchy");
   if (layout.mode == Mode::kV2) return GUISE_TRY(v2::create(*layout.unified, cgroups_path, id), "creating cgroup");
-  return GUISE_TRY(v1::create(layout, cgroups_path, id), "creating cgroup");
+  return GUISE_TRY(v1::create(layout, cgroups_path, id, defer_v1), "creating cgroup");
 }
 
 Result<std::unique_ptr<Cgroup>> open(const std::map<std::string, std::string>& paths) {

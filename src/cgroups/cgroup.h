@@ -43,9 +43,14 @@ class Cgroup {
   // True on a cgroup v2 host: the container's /sys/fs/cgroup is a cgroup2 mount.
   virtual bool is_v2() const = 0;
 
-  // What a new process needs to enter this cgroup without being migrated (entry.h):
-  // called before the clone; entry.clone_into stays valid while this object lives.
-  virtual Result<Entry> prepare_entry() = 0;
+  // How a new process enters this cgroup without being migrated (entry.h): the
+  // cgroup2 directory to clone3(CLONE_INTO_CGROUP) into (-1: none; valid while this
+  // object lives), and the v1 `tasks` files it writes itself into.
+  virtual int clone_into_fd() const = 0;
+  virtual Result<TaskFiles> open_task_files() const = 0;
+
+  // Makes what create(..., defer_v1) left for later: the v1 directories.
+  virtual Result<void> complete() { return Ok(); }
 
   virtual Result<std::vector<pid_t>> pids() const = 0;
   virtual Result<void> kill_all(int signal) = 0;
@@ -67,8 +72,12 @@ class Cgroup {
 
 // Makes the container's cgroup. cgroups_path: linux.cgroupsPath ("" for the default,
 // named after id, below the runtime's own cgroup; relative is below the runtime's own
-// cgroup; absolute is below the hierarchy root).
-Result<std::unique_ptr<Cgroup>> create(const std::string& cgroups_path, const std::string& id);
+// cgroup; absolute is below the hierarchy root). With defer_v1, the v1 hierarchies'
+// directories (a mkdir in each, the costly part on a v1 or hybrid host) are left to
+// complete(), so that `create` makes them while the init builds its rootfs; what a clone
+// needs (the cgroup2 directory) is made either way.
+Result<std::unique_ptr<Cgroup>> create(const std::string& cgroups_path, const std::string& id,
+                                       bool defer_v1 = false);
 
 // Reopens a cgroup made by create() from its saved paths(); makes nothing.
 Result<std::unique_ptr<Cgroup>> open(const std::map<std::string, std::string>& paths);

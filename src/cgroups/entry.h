@@ -5,13 +5,13 @@
 // period: about 5 ms on a quiet 2-core VM, more than the whole rest of `create`. Two
 // ways avoid it:
 //   - cgroup2 (a v2 host, and the cgroup2 mount of a hybrid one): clone3 with
-//     CLONE_INTO_CGROUP, so the process is born there;
+//     CLONE_INTO_CGROUP (Cgroup::clone_into_fd()), so the process is born there;
 //   - v1 hierarchies: the process writes "0" to each `tasks` file itself. A single
 //     thread moving itself skips the global lock (Linux 6.1, "cgroup: Optimize single
 //     thread migration"; an older kernel takes it, which is only slower).
-// The runtime opens the files before the clone. The kernel checks a v1 write against the
-// credentials the file was opened with, so a child already in a new user namespace can
-// still use them; they are close-on-exec and closed as soon as they are written.
+// The runtime opens the files (Cgroup::open_task_files()). The kernel checks a v1 write
+// against the credentials the file was opened with, so a process already in a new user
+// namespace can still use them; they are close-on-exec and closed once written.
 #pragma once
 
 #include <string>
@@ -22,17 +22,15 @@
 
 namespace guise::cgroups {
 
-struct Entry {
-  int clone_into = -1;           // for clone3(CLONE_INTO_CGROUP); owned by the Cgroup; -1: none
-  std::vector<sys::Fd> tasks;    // v1 `tasks` files, opened O_WRONLY
+struct TaskFiles {
+  std::vector<sys::Fd> fds;        // v1 `tasks` files, opened O_WRONLY
   std::vector<std::string> paths;  // the same files, for error messages
 };
 
-// Run by the new process first thing: moves itself into every v1 hierarchy of `entry`
-// and closes the files.
-Result<void> enter_self(Entry& entry);
+// Opens dir/tasks into `files` (the v1 drivers' open_task_files()).
+Result<void> add_tasks_file(TaskFiles& files, const std::string& dir);
 
-// Opens dir/tasks for `entry` (the v1 drivers' half of prepare_entry()).
-Result<void> add_tasks_file(Entry& entry, const std::string& dir);
+// Run by the new process itself: moves it into every hierarchy of `files`, closing them.
+Result<void> enter_self(TaskFiles& files);
 
 }  // namespace guise::cgroups

@@ -59,12 +59,15 @@ Result<std::unique_ptr<OomWatch>> watch_oom(const std::string& memory_dir);
 
 class V1Cgroup final : public Cgroup {
  public:
-  explicit V1Cgroup(Dirs dirs) : dirs_(std::move(dirs)) {}
+  // Opens the cgroup2 directory of a hybrid host, if `dirs` has one.
+  explicit V1Cgroup(Dirs dirs, bool made = true);
 
   std::map<std::string, std::string> paths() const override { return dirs_.map(); }
   Result<void> apply(const oci::Resources& resources) override;
   bool is_v2() const override { return false; }
-  Result<Entry> prepare_entry() override;
+  int clone_into_fd() const override { return unified_fd_.get(); }
+  Result<TaskFiles> open_task_files() const override;
+  Result<void> complete() override;
   Result<std::vector<pid_t>> pids() const override;
   Result<void> kill_all(int signal) override;
   Result<void> freeze() override;
@@ -77,9 +80,12 @@ class V1Cgroup final : public Cgroup {
  private:
   Dirs dirs_;
   sys::Fd unified_fd_;  // a hybrid host's cgroup2 directory, for CLONE_INTO_CGROUP
+  bool made_;           // the v1 directories exist
 };
 
 // Makes the container's directory in every hierarchy of `layout` (v1 or hybrid).
-Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id);
+// With defer_v1, only the cgroup2 directory of a hybrid host; complete() makes the rest.
+Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
+                                       bool defer_v1);
 
 }  // namespace guise::cgroups::v1

@@ -55,15 +55,38 @@ Result<Dirs> resolve_dirs(const Layout& layout, const std::string& cgroups_path,
 
 }  // namespace
 
-Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id) {
+V1Cgroup::V1Cgroup(Dirs dirs, bool made) : dirs_(std::move(dirs)), made_(made) {
+  if (const std::string* unified = dirs_.find("unified"))
+    unified_fd_.reset(::open(unified->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
+                                       bool defer_v1) {
   Dirs dirs = GUISE_TRY(resolve_dirs(layout, cgroups_path, id));
   std::vector<std::string> made;
   sys::Rollback undo;
   undo.add([&made] { fs::remove_made(made); });
-  for (const auto& dir : dirs.unique()) GUISE_TRY(fs::make_dirs(dir, made));
-  if (auto* cpuset = dirs.find("cpuset")) GUISE_TRY(inherit_cpuset(*cpuset, made));
+  const std::string* unified = dirs.find("unified");
+  if (unified) GUISE_TRY(fs::make_dirs(*unified, made));
+  auto cgroup = std::make_unique<V1Cgroup>(std::move(dirs), false);
+  if (unified && cgroup->clone_into_fd() < 0) return sys::sys_error("open", *unified);
+  if (!defer_v1) GUISE_TRY(cgroup->complete());
   undo.commit();
-  return std::unique_ptr<Cgroup>(new V1Cgroup(std::move(dirs)));
+  return std::unique_ptr<Cgroup>(std::move(cgroup));
+}
+
+Result<void> V1Cgroup::complete() {
+  if (made_) return Ok();
+  const std::string* unified = dirs_.find("unified");
+  std::vector<std::string> made;
+  sys::Rollback undo;
+  undo.add([&made] { fs::remove_made(made); });
+  for (const auto& dir : dirs_.unique())
+    if (!unified || dir != *unified) GUISE_TRY(fs::make_dirs(dir, made));
+  if (auto* cpuset = dirs_.find("cpuset")) GUISE_TRY(inherit_cpuset(*cpuset, made));
+  undo.commit();
+  made_ = true;
+  return Ok();
 }
 
 Result<void> V1Cgroup::apply(const oci::Resources& r) {
@@ -81,19 +104,12 @@ Result<void> V1Cgroup::apply(const oci::Resources& r) {
   return Ok();
 }
 
-Result<Entry> V1Cgroup::prepare_entry() {
-  Entry entry;
+Result<TaskFiles> V1Cgroup::open_task_files() const {
+  TaskFiles files;
   const std::string* unified = dirs_.find("unified");
-  for (const auto& dir : dirs_.unique()) {
-    if (unified && dir == *unified) continue;
-    GUISE_TRY(add_tasks_file(entry, dir));
-  }
-  if (unified) {
-    unified_fd_.reset(::open(unified->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!unified_fd_.valid()) return sys::sys_error("open", *unified);
-    entry.clone_into = unified_fd_.get();
-  }
-  return entry;
+  for (const auto& dir : dirs_.unique())
+    if (!unified || dir != *unified) GUISE_TRY(add_tasks_file(files, dir));
+  return files;
 }
 
 Result<std::vector<pid_t>> V1Cgroup::pids() const {

@@ -43,7 +43,8 @@ class V2Cgroup final : public Cgroup {
   std::map<std::string, std::string> paths() const override { return {{"unified", dir_}}; }
   Result<void> apply(const oci::Resources& resources) override;
   bool is_v2() const override { return true; }
-  Result<Entry> prepare_entry() override;
+  int clone_into_fd() const override { return dir_fd_.get(); }
+  Result<TaskFiles> open_task_files() const override { return TaskFiles{}; }
   Result<std::vector<pid_t>> pids() const override;
   Result<void> kill_all(int signal) override;
   Result<void> freeze() override { return v2::freeze(dir_); }
@@ -62,7 +63,7 @@ class V2Cgroup final : public Cgroup {
 // controllers on the way down from the runtime's own cgroup (or the root, for an
 // absolute path).
 Result<std::unique_ptr<Cgroup>> create(const Hierarchy& h, const std::string& cgroups_path, const std::string& id);
-// Wraps a directory made earlier; for a directory that is gone prepare_entry() fails.
+// Wraps a directory made earlier; for a directory that is gone clone_into_fd() is -1.
 std::unique_ptr<Cgroup> open(const std::string& dir);
 
 }  // namespace guise::cgroups::v2

@@ -117,12 +117,7 @@ Result<void> V2Cgroup::apply(const oci::Resources& r) {
   return apply_unified(dir_, r);  // last: it may override any file written above
 }
 
-Result<Entry> V2Cgroup::prepare_entry() {
-  if (!dir_fd_.valid()) return sys::sys_error_n(ENOENT, "open", dir_);
-  Entry entry;
-  entry.clone_into = dir_fd_.get();
-  return entry;
-}
+
 
 Result<std::vector<pid_t>> V2Cgroup::pids() const { return fs::procs_below(dir_); }
 

@@ -9,7 +9,7 @@ namespace guise::linux {
 namespace {
 
 constexpr size_t kMaxFrame = 64 * 1024;
-constexpr size_t kMaxFds = 8;
+constexpr size_t kMaxFds = 16;  // a v1 host's tasks files: one per hierarchy
 
 // Frame encoding: type(1) errnum(4) then four length-prefixed strings:
 // op, path, context joined by '\n', text.
@@ -43,6 +43,8 @@ const char* msg_name(Msg m) {
     case Msg::kError: return "error";
     case Msg::kExecPid: return "exec-pid";
     case Msg::kStart: return "start";
+    case Msg::kCgroup: return "cgroup";
+    case Msg::kGo: return "go";
   }
   return "?";
 }

@@ -14,7 +14,7 @@
 namespace guise::linux {
 
 enum class Msg : uint8_t {
-  kIdsMapped = 1,       // parent -> child: in the cgroup, uid_map/gid_map written: go on
+  kIdsMapped = 1,       // parent -> child: uid_map/gid_map written (exec: in the cgroup, go on)
   kMapIds,              // child -> parent: user namespace made late; write its maps
   kRunHooks,            // child -> parent: namespaces made; run prestart + createRuntime
   kHooksDone,           // parent -> child
@@ -23,6 +23,8 @@ enum class Msg : uint8_t {
   kError,               // either way: the sender failed; the frame carries its Error
   kExecPid,             // exec child -> parent: the pid of the process that will exec
   kStart,               // parent -> child, for `run`: start now; the channel closes at the exec
+  kCgroup,              // parent -> child: the cgroup exists; its v1 tasks files (fds; paths in text)
+  kGo,                  // parent -> child: limits applied; the container's state (text)
 };
 
 const char* msg_name(Msg m);

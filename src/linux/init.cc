@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroups/entry.h"
 #include "linux/capabilities.h"
 #include "linux/console.h"
 #include "linux/devices.h"
@@ -41,6 +42,7 @@ struct Init {
   ExecLabel label;
   ExecTrampoline trampoline;  // CVE-2019-5736: the user's program is exec'd through it
   bool started = false;    // past `start`: errors go to the container's stderr
+  std::vector<Frame> early;  // the runtime's frames that came before they were needed
   CapSets caps;            // the process's, as configured
 };
 
@@ -80,10 +82,49 @@ Result<void> open_process_procfs(Init& in) {
   return Ok();
 }
 
-// The runtime's go-ahead: the cgroup limits are in place, and the init is mapped, for
-// a user namespace made by the clone; it carries the container's state.
+// The runtime sends, in this order: kIdsMapped (for a user namespace made by the clone),
+// kCgroup, kGo, without waiting; the init takes each when it needs it. A kIdsMapped
+// asked for later (kMapIds) may find kCgroup and kGo ahead of it.
+Result<Frame> take(Init& in, Msg want) {
+  for (auto it = in.early.begin(); it != in.early.end(); ++it) {
+    if (it->type != want) continue;
+    Frame f = std::move(*it);
+    in.early.erase(it);
+    return f;
+  }
+  for (;;) {
+    Frame f = GUISE_TRY(in.parent.recv());
+    if (f.type == want) return f;
+    if (f.type == Msg::kError) return std::move(f.error);
+    if (f.type != Msg::kCgroup && f.type != Msg::kGo)
+      return sys::user_error(std::string("protocol: expected ") + msg_name(want) + " from the runtime, got " +
+                             msg_name(f.type));
+    in.early.push_back(std::move(f));
+  }
+}
+
+// The runtime's go-ahead: the cgroup limits are in place; it carries the container's state.
 Result<void> wait_for_runtime(Init& in) {
-  in.state_json = GUISE_TRY(in.parent.expect(Msg::kIdsMapped)).text;
+  in.state_json = GUISE_TRY(take(in, Msg::kGo)).text;
+  return Ok();
+}
+
+// Into the cgroup (entry.h), once the runtime has made it: before anything that shows
+// it (the /sys/fs/cgroup mount, a cgroup namespace) and before the device nodes (mknod
+// is checked against the device rules).
+Result<void> join_cgroup(Init& in) {
+  Frame f = GUISE_TRY(take(in, Msg::kCgroup));
+  cgroups::TaskFiles tasks;
+  tasks.fds = std::move(f.fds);
+  for (size_t start = 0; start < f.text.size();) {
+    size_t nl = f.text.find('\n', start);
+    if (nl == std::string::npos) nl = f.text.size();
+    tasks.paths.push_back(f.text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  GUISE_TRY(cgroups::enter_self(tasks));
+  // The container sees this cgroup as its root.
+  if (in.c.ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return sys::sys_error("unshare cgroup namespace");
   return Ok();
 }
 
@@ -93,7 +134,7 @@ Result<void> enter_namespaces(Init& in) {
   if (ns.late_user) {
     if (::unshare(CLONE_NEWUSER) < 0) return sys::sys_error("unshare user namespace");
     GUISE_TRY(in.parent.send(Msg::kMapIds));
-    GUISE_TRY(in.parent.expect(Msg::kIdsMapped));
+    GUISE_TRY(take(in, Msg::kIdsMapped));
   }
   // Nothing in the container may open this process's /proc/PID/exe. Set only now:
   // a non-dumpable process's /proc files belong to root, and an unprivileged parent
@@ -106,10 +147,7 @@ Result<void> enter_namespaces(Init& in) {
     if (::setresuid(0, 0, 0) < 0) return sys::sys_error("setuid 0 in the user namespace");
   }
   if (ns.late_flags && ::unshare(static_cast<int>(ns.late_flags)) < 0) return sys::sys_error("unshare namespaces");
-  // Made only now that this process is in its cgroup (build_container), so the
-  // container sees that cgroup as its root.
-  if (ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return sys::sys_error("unshare cgroup namespace");
-  return Ok();
+  return Ok();  // the cgroup namespace comes with the cgroup (join_cgroup)
 }
 
 // linux.mountLabel: the SELinux context of the filesystems the runtime makes (as
@@ -127,13 +165,18 @@ Result<sys::Fd> prepare_rootfs(Init& in) {
   sys::Fd root = GUISE_TRY(mount_rootfs(in.c.rootfs));
   const auto& steps = in.c.mounts;
   MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty()};
-  bool dev_is_bind = false, has_devpts = false;
+  bool dev_is_bind = false, has_devpts = false, joined = false;
   for (size_t i = 0; i < steps.size(); ++i) {
+    if (!joined && (steps[i].fstype == "cgroup" || steps[i].fstype == "cgroup2")) {
+      GUISE_TRY(join_cgroup(in), "joining cgroup");
+      joined = true;
+    }
     MountStep step = with_mount_label(steps[i], linux.mount_label);
     GUISE_TRY(apply_mount(root.get(), step, ctx), "mounts[" + std::to_string(i) + "] " + steps[i].destination);
     if (steps[i].destination == "/dev" && steps[i].bind) dev_is_bind = true;
     if (steps[i].destination == "/dev/pts" && steps[i].fstype == "devpts") has_devpts = true;
   }
+  if (!joined) GUISE_TRY(join_cgroup(in), "joining cgroup");
   bool in_userns = in.c.ns.new_user || in.c.ns.late_user;
   GUISE_TRY(create_devices(root.get(), plan_devices(linux.devices, dev_is_bind), in_userns));
   if (!dev_is_bind) GUISE_TRY(create_dev_symlinks(root.get(), has_devpts), "creating /dev symlinks");
@@ -223,20 +266,16 @@ Result<void> wait_for_start(int fifo) {
 
 Result<void> build_container(Init& in) {
   for (int fd : in.c.close_in_child) ::close(fd);
-  // Before anything else, so everything the init does is accounted to the container.
-  if (in.c.cgroup_entry) GUISE_TRY(cgroups::enter_self(*in.c.cgroup_entry));
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a runtime killed mid-create takes its half-made child along
   if (::chdir(in.c.bundle.c_str()) < 0) return sys::sys_error("chdir to bundle", in.c.bundle);
   GUISE_TRY(prepare_confinement(in), "preparing confinement");
-  // The go-ahead comes once the runtime has applied the cgroup limits (and written the
-  // id maps of a user namespace this clone made). Without a user namespace, the rootfs
-  // is built meanwhile; the wait is before the hooks, the first thing that needs it.
-  bool early_go = in.c.ns.new_user || in.c.ns.late_user;
-  if (early_go) GUISE_TRY(wait_for_runtime(in));
+  // The runtime works alongside (its cgroup, limits and state), and this process takes
+  // each of its messages where it is first needed (take()).
+  if (in.c.ns.new_user && !in.c.ns.late_user) GUISE_TRY(take(in, Msg::kIdsMapped));
   GUISE_TRY(enter_namespaces(in), "entering namespaces");
   open_private_procfs(in);
   sys::Fd root = GUISE_TRY(prepare_rootfs(in), "preparing rootfs");
-  if (!early_go) GUISE_TRY(wait_for_runtime(in));
+  GUISE_TRY(wait_for_runtime(in));
   GUISE_TRY(run_creation_hooks(in));
   GUISE_TRY(enter_rootfs(root.get(), in.c.no_pivot), "entering rootfs");
   root.reset();

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "cgroups/entry.h"
 #include "linux/channel.h"
 #include "linux/mount_plan.h"
 #include "linux/namespaces.h"
@@ -29,7 +28,6 @@ struct InitConfig {
   int preserve_fds = 0;
   std::map<std::string, std::string> cgroup_paths;
   bool cgroup_v2 = false;
-  cgroups::Entry* cgroup_entry = nullptr;  // the init's way into its cgroup, taken first thing
   bool run_parent_hooks = false;
   std::vector<int> close_in_child;  // the runtime's fds the container must not hold (state lock)
   // Compiled seccomp programs by content (seccomp_cache.h); "" turns the cache off.

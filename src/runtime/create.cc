@@ -88,7 +88,7 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
 Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec, const ContainerState& st,
                            const CreateOptions& o) {
   std::string creating = state_json(st, Status::kCreating, false);
-  GUISE_TRY(ch.send(linux::Msg::kIdsMapped, creating));
+  GUISE_TRY(ch.send(linux::Msg::kGo, creating));
   sys::Fd master;
   for (;;) {
     linux::Frame f = GUISE_TRY(ch.recv());
@@ -127,6 +127,29 @@ Result<void> start_init(linux::Channel& ch) {
   return ch.wait_closed();
 }
 
+// The cgroup, made and limited while the init builds its rootfs (it has begun with its
+// namespaces and mounts): the v1 directories, the device rules, then the tasks files the
+// init writes itself into (entry.h) before its device nodes and its /sys/fs/cgroup, then
+// the other limits. The init waits for the go-ahead after them (serve_init) before it
+// reports ready, and nothing of the user's runs before that.
+Result<void> set_up_cgroup(cgroups::Cgroup& cgroup, const oci::Spec& spec, linux::Channel& ch) {
+  GUISE_TRY(cgroup.complete());
+  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
+  oci::Resources device_rules;
+  device_rules.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
+  resources.devices.clear();
+  GUISE_TRY(cgroup.apply(device_rules));
+  cgroups::TaskFiles tasks = GUISE_TRY(cgroup.open_task_files(), "joining cgroup");
+  std::string paths;
+  std::vector<int> fds;
+  for (size_t i = 0; i < tasks.fds.size(); ++i) {
+    paths += (i ? "\n" : "") + tasks.paths[i];
+    fds.push_back(tasks.fds[i].get());
+  }
+  GUISE_TRY(ch.send(linux::Msg::kCgroup, paths, fds));
+  return cgroup.apply(resources);
+}
+
 }  // namespace
 
 Result<Created> create_container(const Globals& g, const CreateOptions& o) {
@@ -161,7 +184,8 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     if (!exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
   }
 
-  auto made = cgroups::create(spec.linux->cgroups_path, o.id);
+  // The v1 directories are made after the clone (complete(), below).
+  auto made = cgroups::create(spec.linux->cgroups_path, o.id, /*defer_v1=*/true);
   if (made.ok()) {
     cgroup = std::move(made).take();
   } else if (g.rootless && (made.error().errnum == EACCES || made.error().errnum == EPERM ||
@@ -171,14 +195,6 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     return std::move(made.error());
   }
   undo.add([&] { (void)cgroup->destroy(); });
-  // The device rules before the clone: the init makes its device nodes while the other
-  // limits go in, and mknod is checked against the rules (v1 passes through "deny all"
-  // on its way to them).
-  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
-  oci::Resources device_rules;
-  device_rules.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
-  resources.devices.clear();
-  GUISE_TRY(cgroup->apply(device_rules));
 
   linux::InitConfig ic;
   ic.spec = &spec;
@@ -203,8 +219,6 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   ic.preserve_fds = o.preserve_fds;
   ic.cgroup_paths = cgroup->paths();
   ic.cgroup_v2 = cgroup->is_v2();
-  cgroups::Entry entry = GUISE_TRY(cgroup->prepare_entry(), "joining cgroup");
-  ic.cgroup_entry = &entry;
   ic.run_parent_hooks = spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty());
   ic.bundle = bundle;
   ic.close_in_child = {dir.lock_fd()};
@@ -220,9 +234,9 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     sys::CloneArgs args;
     args.flags = ic.ns.clone_flags | CLONE_PIDFD;
     args.pidfd = &pidfd;
-    if (entry.clone_into >= 0) {
+    if (cgroup->clone_into_fd() >= 0) {
       args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup_fd = entry.clone_into;
+      args.cgroup_fd = cgroup->clone_into_fd();
     }
     pid = GUISE_TRY(sys::clone3(args), "starting container init");
     if (pid == 0) {
@@ -234,11 +248,11 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   child_end.close();
   fifo.reset();
   exec_done.reset();
-  entry = cgroups::Entry();  // the init joins through its copies
-  // The other limits go in while the init builds its rootfs: it waits for them (the
-  // go-ahead below) before it reports ready, and nothing of the user's runs before that.
-  GUISE_TRY(cgroup->apply(resources));
-  if (ic.ns.new_user && !ic.ns.late_user) GUISE_TRY(write_id_mappings(pid, *spec.linux));
+  if (ic.ns.new_user && !ic.ns.late_user) {
+    GUISE_TRY(write_id_mappings(pid, *spec.linux));
+    GUISE_TRY(parent_end.send(linux::Msg::kIdsMapped));
+  }
+  GUISE_TRY(set_up_cgroup(*cgroup, spec, parent_end));
 
   ContainerState st;
   st.id = o.id;

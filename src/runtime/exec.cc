@@ -109,7 +109,7 @@ struct ExecChild {
   const std::string& state_json;  // the container's, for a seccomp listener
   linux::PreparedSeccomp& seccomp;
   const linux::CapSets& caps;
-  cgroups::Entry& cgroup_entry;
+  cgroups::TaskFiles& cgroup_tasks;
 };
 
 // Done before joining anything, through the host's view: the process's own
@@ -131,7 +131,7 @@ Result<linux::ExecLabel> prepare_own_attributes(const oci::Process& p) {
 }
 
 Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
-  GUISE_TRY(cgroups::enter_self(c.cgroup_entry), "joining the container's cgroup");
+  GUISE_TRY(cgroups::enter_self(c.cgroup_tasks), "joining the container's cgroup");
   ::prctl(PR_SET_DUMPABLE, 0);  // the container must not reach the runtime binary via /proc/PID/exe
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   linux::Frame go = GUISE_TRY(parent.expect(linux::Msg::kIdsMapped));
@@ -213,7 +213,7 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
   sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid));
   uint64_t join = namespaces_to_join(st.pid);
   auto cgroup = GUISE_TRY(cgroups::open(st.cgroup_paths));
-  cgroups::Entry entry = GUISE_TRY(cgroup->prepare_entry(), "joining the container's cgroup");
+  cgroups::TaskFiles tasks = GUISE_TRY(cgroup->open_task_files(), "joining the container's cgroup");
 
   auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
   int child_pidfd = -1;
@@ -224,14 +224,14 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
     sys::CloneArgs args;
     args.flags = CLONE_PIDFD;
     args.pidfd = &child_pidfd;
-    if (entry.clone_into >= 0) {
+    if (cgroup->clone_into_fd() >= 0) {
       args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup_fd = entry.clone_into;
+      args.cgroup_fd = cgroup->clone_into_fd();
     }
     pid = GUISE_TRY(sys::clone3(args), "starting exec process");
     if (pid == 0) {
       parent_end.close();
-      ExecChild c{proc, pidfd.get(), join, o.preserve_fds, st.id, state_text, seccomp, caps, entry};
+      ExecChild c{proc, pidfd.get(), join, o.preserve_fds, st.id, state_text, seccomp, caps, tasks};
       Error e = exec_child(c, child_end).error();
       (void)child_end.send_error(e);
       ::_exit(127);
@@ -247,7 +247,7 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
     ::waitpid(pid, nullptr, 0);
     return e;
   };
-  entry = cgroups::Entry();  // the child joins through its copies
+  tasks = cgroups::TaskFiles();  // the child joins through its copies
   if (auto r = parent_end.send(linux::Msg::kIdsMapped, std::to_string(pid)); !r.ok()) return fail(std::move(r.error()));
   // Until exec succeeds the child may send its terminal or an error; a clean end of
   // stream (its end is close-on-exec) means it has exec'd.

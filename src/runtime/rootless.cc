@@ -63,7 +63,8 @@ class NoCgroup final : public cgroups::Cgroup {
     return Ok();  // device rules are moot: an unprivileged container cannot mknod
   }
   bool is_v2() const override { return false; }
-  Result<cgroups::Entry> prepare_entry() override { return cgroups::Entry{}; }
+  int clone_into_fd() const override { return -1; }
+  Result<cgroups::TaskFiles> open_task_files() const override { return cgroups::TaskFiles{}; }
   Result<std::vector<pid_t>> pids() const override {
     if (pid_ > 0 && ::kill(pid_, 0) == 0) return std::vector<pid_t>{pid_};
     return std::vector<pid_t>{};

@@ -116,17 +116,17 @@ struct Children {
 
 // A child (with one grandchild) that sleeps in the cgroup, entering it as a container
 // init does: born in it through CLONE_INTO_CGROUP (cgroup2), and moving itself into each
-// v1 hierarchy through the `tasks` files prepare_entry() opened.
+// v1 hierarchy through the `tasks` files open_task_files() opened.
 pid_t spawn(Cgroup& cg, Children& kids) {
   constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
-  Entry entry = must(cg.prepare_entry(), "prepare_entry");
+  TaskFiles tasks = must(cg.open_task_files(), "open_task_files");
   int go[2];
   if (::pipe2(go, O_CLOEXEC) < 0) throw Fatal("pipe");
   pid_t pid;
-  if (entry.clone_into >= 0) {
+  if (cg.clone_into_fd() >= 0) {
     sys::CloneArgs args;
     args.flags = kCloneIntoCgroup;
-    args.cgroup_fd = entry.clone_into;
+    args.cgroup_fd = cg.clone_into_fd();
     auto cloned = sys::clone3(args);  // checked in the parent only: the child must not print
     if (!cloned.ok()) {
       check(false, "clone3(CLONE_INTO_CGROUP)", cloned.error().message());
@@ -138,7 +138,7 @@ pid_t spawn(Cgroup& cg, Children& kids) {
     pid = ::fork();
   }
   if (pid == 0) {
-    if (!enter_self(entry).ok()) ::_exit(3);  // the parent's pid count then fails
+    if (!enter_self(tasks).ok()) ::_exit(3);  // the parent's pid count then fails
     child_body(go[0]);
   }
   ::close(go[0]);
