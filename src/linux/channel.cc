@@ -124,8 +124,10 @@ Result<void> Channel::wait_closed() {
 }
 
 Result<std::optional<Frame>> Channel::recv_or_end() {
-  std::string buf(kMaxFrame, '\0');
-  struct iovec iov {buf.data(), buf.size()};
+  // Not a fresh zeroed 64 KiB string per frame: that was the largest user-space cost
+  // of a container start. Each process (runtime, init) has its own copy.
+  static char buf[kMaxFrame];
+  struct iovec iov {buf, sizeof buf};
   struct msghdr msg {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -161,7 +163,7 @@ Result<std::optional<Frame>> Channel::recv_or_end() {
     }
   }
   if (n == 0) return std::optional<Frame>();
-  const char* p = buf.data();
+  const char* p = buf;
   const char* end = p + n;
   if (n < 5) return sys::user_error("short frame from container init");
   f.type = static_cast<Msg>(*p++);
