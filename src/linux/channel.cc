@@ -42,7 +42,6 @@ const char* msg_name(Msg m) {
     case Msg::kReady: return "ready";
     case Msg::kError: return "error";
     case Msg::kExecPid: return "exec-pid";
-    case Msg::kStart: return "start";
     case Msg::kCgroup: return "cgroup";
     case Msg::kGo: return "go";
   }

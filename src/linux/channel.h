@@ -19,10 +19,9 @@ enum class Msg : uint8_t {
   kRunHooks,            // child -> parent: namespaces made; run prestart + createRuntime
   kHooksDone,           // parent -> child
   kPtyMaster,           // child -> parent: the terminal's master end (one fd)
-  kReady,               // child -> parent: set up, waiting on exec.fifo for `start` (or kStart)
+  kReady,               // child -> parent: set up, waiting on exec.fifo for `start` (`run`: going on)
   kError,               // either way: the sender failed; the frame carries its Error
   kExecPid,             // exec child -> parent: the pid of the process that will exec
-  kStart,               // parent -> child, for `run`: start now; the channel closes at the exec
   kCgroup,              // parent -> child: the cgroup exists; its v1 tasks files (fds; paths in text)
   kGo,                  // parent -> child: limits applied; the container's state (text)
 };

@@ -287,14 +287,13 @@ Result<void> build_container(Init& in) {
   std::string program = GUISE_TRY(resolve_executable(in.proc.args.front(), env), "process.args");
   ::prctl(PR_SET_PDEATHSIG, 0);  // set up: from here the container outlives `create`
   GUISE_TRY(in.parent.send(Msg::kReady));
-  if (in.c.start_at_once) {
-    // Held open to the exec (close-on-exec): its end of stream tells `run` the exec happened.
-    GUISE_TRY(in.parent.expect(Msg::kStart));
-  } else {
+  if (!in.c.start_at_once) {
     in.parent.close();
     GUISE_TRY(wait_for_start(in.c.start_fifo));
     ::close(in.c.start_fifo);
   }
+  // `run` goes straight on; the channel, held open to the exec (close-on-exec), tells
+  // it when the exec happened.
   in.started = true;
   if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
   GUISE_TRY(confine(in));

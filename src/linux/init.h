@@ -22,7 +22,7 @@ struct InitConfig {
   std::string bundle;  // absolute; relative mount sources are resolved from it
   int start_fifo = -1;  // exec.fifo opened O_RDONLY|O_NONBLOCK: a byte arrives on `start`
   int exec_done = -1;   // exec.done opened O_RDWR|O_CLOEXEC: closed by the exec itself
-  bool start_at_once = false;  // `run`: no fifos; kStart comes on the channel instead
+  bool start_at_once = false;  // `run`: no fifos; the init starts as soon as it is ready
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;

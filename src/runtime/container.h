@@ -31,8 +31,8 @@ struct CreateOptions {
   bool no_new_keyring = false;
   int preserve_fds = 0;
   bool keep_terminal_master = false;  // `run` in the foreground proxies the terminal itself
-  // `run`: started as soon as it is ready, over the init's channel: no exec.fifo, no
-  // second command reading the state back. Never observable as "created".
+  // `run`: the init starts as soon as it is ready: no exec.fifo, no second command
+  // reading the state back. Never observable as "created".
   bool start_at_once = false;
 };
 

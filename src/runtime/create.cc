@@ -119,14 +119,6 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
   }
 }
 
-// `run`: the init is ready and its state saved; it may go. Returns once it has exec'd
-// the user's process (or died trying, which it reports on its own stderr): its end of
-// the channel is close-on-exec.
-Result<void> start_init(linux::Channel& ch) {
-  GUISE_TRY(ch.send(linux::Msg::kStart));
-  return ch.wait_closed();
-}
-
 // The cgroup, made and limited while the init builds its rootfs (it has begun with its
 // namespaces and mounts): the v1 directories, the device rules, then the tasks files the
 // init writes itself into (entry.h) before its device nodes and its /sys/fs/cgroup, then
@@ -265,11 +257,22 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   st.annotations = spec.annotations;
   st.cgroup_paths = cgroup->paths();
   st.own_pid_namespace = ic.ns.clone_flags & CLONE_NEWPID;
+  if (o.start_at_once) {
+    // Saved before the go-ahead, after which the init runs straight on to the user's
+    // process: no command sees it before create ends (the state directory is locked).
+    st.started = true;
+    GUISE_TRY(dir.save(st));
+    GUISE_TRY(write_pid_file(o.pid_file, pid));
+  }
   sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o));
-  st.started = o.start_at_once;
-  GUISE_TRY(dir.save(st));
-  GUISE_TRY(write_pid_file(o.pid_file, pid));
-  if (o.start_at_once) GUISE_TRY(start_init(parent_end));
+  if (o.start_at_once) {
+    // Its end of the channel is close-on-exec: the end of stream is the exec (or its
+    // death trying, which it reports on its own stderr).
+    GUISE_TRY(parent_end.wait_closed());
+  } else {
+    GUISE_TRY(dir.save(st));
+    GUISE_TRY(write_pid_file(o.pid_file, pid));
+  }
   undo.commit();
   Created created = child.release();
   created.terminal_master = std::move(master);
