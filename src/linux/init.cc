@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,7 @@ struct Init {
   ExecTrampoline trampoline;  // CVE-2019-5736: the user's program is exec'd through it
   bool started = false;    // past `start`: errors go to the container's stderr
   std::vector<Frame> early;  // the runtime's frames that came before they were needed
+  std::optional<cgroups::TaskFiles> cgroup_tasks;  // from kCgroup: the cgroup exists
   CapSets caps;            // the process's, as configured
 };
 
@@ -109,10 +111,10 @@ Result<void> wait_for_runtime(Init& in) {
   return Ok();
 }
 
-// Into the cgroup (entry.h), once the runtime has made it: before anything that shows
-// it (the /sys/fs/cgroup mount, a cgroup namespace) and before the device nodes (mknod
-// is checked against the device rules).
-Result<void> join_cgroup(Init& in) {
+// The cgroup's directories exist once the runtime says so (kCgroup, with the v1 tasks
+// files): the /sys/fs/cgroup mount needs them.
+Result<void> await_cgroup(Init& in) {
+  if (in.cgroup_tasks) return Ok();
   Frame f = GUISE_TRY(take(in, Msg::kCgroup));
   cgroups::TaskFiles tasks;
   tasks.fds = std::move(f.fds);
@@ -122,7 +124,16 @@ Result<void> join_cgroup(Init& in) {
     tasks.paths.push_back(f.text.substr(start, nl - start));
     start = nl + 1;
   }
-  GUISE_TRY(cgroups::enter_self(tasks));
+  in.cgroup_tasks = std::move(tasks);
+  return Ok();
+}
+
+// Into the cgroup (entry.h), after the device nodes are made (the runtime may still be
+// moving the v1 device rules through "deny all", and mknod is checked against them) and
+// before any device is opened (after the go-ahead).
+Result<void> join_cgroup(Init& in) {
+  GUISE_TRY(await_cgroup(in));
+  GUISE_TRY(cgroups::enter_self(*in.cgroup_tasks));
   // The container sees this cgroup as its root.
   if (in.c.ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return sys::sys_error("unshare cgroup namespace");
   return Ok();
@@ -165,21 +176,18 @@ Result<sys::Fd> prepare_rootfs(Init& in) {
   sys::Fd root = GUISE_TRY(mount_rootfs(in.c.rootfs));
   const auto& steps = in.c.mounts;
   MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty()};
-  bool dev_is_bind = false, has_devpts = false, joined = false;
+  bool dev_is_bind = false, has_devpts = false;
   for (size_t i = 0; i < steps.size(); ++i) {
-    if (!joined && (steps[i].fstype == "cgroup" || steps[i].fstype == "cgroup2")) {
-      GUISE_TRY(join_cgroup(in), "joining cgroup");
-      joined = true;
-    }
+    if (steps[i].fstype == "cgroup" || steps[i].fstype == "cgroup2") GUISE_TRY(await_cgroup(in), "joining cgroup");
     MountStep step = with_mount_label(steps[i], linux.mount_label);
     GUISE_TRY(apply_mount(root.get(), step, ctx), "mounts[" + std::to_string(i) + "] " + steps[i].destination);
     if (steps[i].destination == "/dev" && steps[i].bind) dev_is_bind = true;
     if (steps[i].destination == "/dev/pts" && steps[i].fstype == "devpts") has_devpts = true;
   }
-  if (!joined) GUISE_TRY(join_cgroup(in), "joining cgroup");
   bool in_userns = in.c.ns.new_user || in.c.ns.late_user;
   GUISE_TRY(create_devices(root.get(), plan_devices(linux.devices, dev_is_bind), in_userns));
   if (!dev_is_bind) GUISE_TRY(create_dev_symlinks(root.get(), has_devpts), "creating /dev symlinks");
+  GUISE_TRY(join_cgroup(in), "joining cgroup");
   return root;
 }
 

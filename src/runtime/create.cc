@@ -120,17 +120,13 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
 }
 
 // The cgroup, made and limited while the init builds its rootfs (it has begun with its
-// namespaces and mounts): the v1 directories, the device rules, then the tasks files the
-// init writes itself into (entry.h) before its device nodes and its /sys/fs/cgroup, then
-// the other limits. The init waits for the go-ahead after them (serve_init) before it
-// reports ready, and nothing of the user's runs before that.
+// namespaces and mounts): the v1 directories, then the tasks files the init writes itself
+// into (entry.h) once its mounts (its /sys/fs/cgroup needs the directories) and device
+// nodes are made, then the limits. The init waits for the go-ahead after them
+// (serve_init) before it opens a device or reports ready, and nothing of the user's runs
+// before that.
 Result<void> set_up_cgroup(cgroups::Cgroup& cgroup, const oci::Spec& spec, linux::Channel& ch) {
   GUISE_TRY(cgroup.complete());
-  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
-  oci::Resources device_rules;
-  device_rules.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
-  resources.devices.clear();
-  GUISE_TRY(cgroup.apply(device_rules));
   cgroups::TaskFiles tasks = GUISE_TRY(cgroup.open_task_files(), "joining cgroup");
   std::string paths;
   std::vector<int> fds;
@@ -139,6 +135,8 @@ Result<void> set_up_cgroup(cgroups::Cgroup& cgroup, const oci::Spec& spec, linux
     fds.push_back(tasks.fds[i].get());
   }
   GUISE_TRY(ch.send(linux::Msg::kCgroup, paths, fds));
+  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
+  resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
   return cgroup.apply(resources);
 }
 
