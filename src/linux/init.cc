@@ -133,6 +133,7 @@ Result<void> await_cgroup(Init& in) {
 // before any device is opened (after the go-ahead).
 Result<void> join_cgroup(Init& in) {
   GUISE_TRY(await_cgroup(in));
+  in.c.cpus.restore();
   GUISE_TRY(cgroups::enter_self(*in.cgroup_tasks));
   // The container sees this cgroup as its root.
   if (in.c.ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return sys::sys_error("unshare cgroup namespace");

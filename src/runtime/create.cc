@@ -204,6 +204,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   ic.start_fifo = fifo.get();
   ic.exec_done = exec_done.get();
   ic.start_at_once = o.start_at_once;
+  ic.cpus = linux::CpuSpread::record();
   ic.no_pivot = o.no_pivot;
   ic.no_new_keyring = o.no_new_keyring;
   ic.preserve_fds = o.preserve_fds;
@@ -235,6 +236,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     }
   }
   ChildGuard child(pid, sys::Fd(pidfd));
+  ic.cpus.move_child(pid);
   child_end.close();
   fifo.reset();
   exec_done.reset();

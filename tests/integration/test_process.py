@@ -368,3 +368,21 @@ def test_process_is_in_its_cgroup(ct):
     assert v1, lines
     for line in v1:
         assert line.endswith("/" + want), line
+
+
+def _cpu_list(text):
+    cpus = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+def test_process_gets_the_runtimes_cpu_set(ct):
+    # The runtime moves its init off its own CPU while both set up; the user's process
+    # still gets the CPU set the runtime was started with (narrowed by a cpuset cgroup).
+    ct.probe_args("cat", "/proc/self/status")
+    r = ct.run()
+    assert r.rc == 0, r
+    line = next(l for l in r.out.splitlines() if l.startswith("Cpus_allowed_list:"))
+    assert _cpu_list(line.split(":", 1)[1].strip()) == set(os.sched_getaffinity(0)), line
