@@ -25,7 +25,7 @@ struct NamespacePlan {
   uint64_t clone_flags = 0;     // made by clone3 itself
   std::vector<Join> child_joins;  // setns in the child, user first
   bool late_user = false;       // child unshares the user ns after joining (staged)
-  uint64_t late_flags = 0;      // child unshares these after the user ns exists
+  uint64_t late_flags = 0;      // child unshares these (after joins, and the user ns)
   bool new_cgroup = false;      // unshared by the child once it is in its cgroup
   bool new_user = false;
   bool new_mount = false;
