@@ -234,6 +234,7 @@ def write(raw_path, meta_path):
         add(ratio_line(d))
         add("")
         add("![latency](latency.png)\n")
+        add("Where the time goes, what the profiles showed and what was changed: [PROFILE.md](PROFILE.md).\n")
 
     lc = modes.get("lifecycle", {})
     if lc:
