@@ -44,6 +44,7 @@ const char* msg_name(Msg m) {
     case Msg::kExecPid: return "exec-pid";
     case Msg::kCgroup: return "cgroup";
     case Msg::kGo: return "go";
+    case Msg::kExecReport: return "exec-report";
   }
   return "?";
 }

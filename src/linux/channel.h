@@ -24,6 +24,7 @@ enum class Msg : uint8_t {
   kExecPid,             // exec child -> parent: the pid of the process that will exec
   kCgroup,              // parent -> child: the cgroup exists; its v1 tasks files (fds; paths in text)
   kGo,                  // parent -> child: limits applied; the container's state (text)
+  kExecReport,          // child -> parent, for `run`: where a failed exec's errno will come (one fd)
 };
 
 const char* msg_name(Msg m);
@@ -49,12 +50,13 @@ class Channel {
   // Returns when the peer's end closes (its exit, or the exec that closes it); a kError
   // frame becomes the peer's Error, any other frame is a protocol error.
   Result<void> wait_closed();
+  // One frame, or nullopt at the end of stream.
+  Result<std::optional<Frame>> recv_or_end();
 
   int fd() const { return fd_.get(); }
   void close() { fd_.reset(); }
 
  private:
-  Result<std::optional<Frame>> recv_or_end();  // nullopt: end of stream
   sys::Fd fd_;
 };
 

@@ -5,10 +5,13 @@
 // leave a process of its own running it, and then open it for writing through
 // /proc/PID/exe once the runtime exits.
 //
-// So the program is exec'd by a trampoline: a 63-byte static ELF, written into a
+// So the program is exec'd by a trampoline: a 256-byte static ELF, written into a
 // sealed memfd, exec'd first (from here /proc/self/exe is the memfd, which no one
-// can write), which then execs the program. Run as [kMarker, path, argv...]; run any
+// can write), which then execs the program. Run as [marker, path, argv...]; run any
 // other way (as the interpreter of a "#!/proc/self/exe" script) it exits 127 at once.
+// The marker may name an fd the trampoline writes the errno of a failed exec to (as
+// one byte): how the runtime says why a program would not run (exec format error, a
+// missing ELF interpreter) instead of a bare exit status 127.
 // Creds, no_new_privs, the seccomp filter and the capability sets carry over both
 // execs unchanged (each exec recomputes the sets the same way, and the memfd has no
 // file capabilities and no setuid bit).
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "linux/channel.h"
 #include "sys/fd.h"
 #include "sys/result.h"
 
@@ -24,7 +28,11 @@ namespace guise::linux {
 
 class ExecTrampoline {
  public:
-  static constexpr const char* kMarker = "guise-trampoline";  // its first 8 bytes are checked
+  static constexpr const char* kMarker = "guise-tr";  // argv[0]: these 8 bytes, then the report fd
+
+  // argv[0] for the trampoline: the marker, then `report_fd` as one byte (none: -1, or
+  // an fd above 255, which it cannot carry).
+  static std::string argv0(int report_fd);
 
   ExecTrampoline() = default;
   // Made before the seccomp filter (it needs memfd_create, write and fcntl); empty
@@ -33,6 +41,14 @@ class ExecTrampoline {
   static ExecTrampoline make();
   bool valid() const { return memfd_.valid(); }
   int fd() const { return memfd_.get(); }
+
+  // The report over a Channel (`run`, `exec`): the child sends the read end of a pipe
+  // (Msg::kExecReport) and returns the write end, not close-on-exec, at the lowest fd
+  // >= `lowest` (-1 where that would not fit in a byte: no report then).
+  static Result<int> send_report_pipe(Channel& parent, int lowest);
+  // Either end: after the trampoline has gone (the channel's end of stream, exec.done's
+  // hangup), the exec's errno, or 0 when the program was exec'd.
+  static int read_report(int fd);
 
   // The bytes of the ELF (for tests and inspection).
   static std::vector<unsigned char> image();

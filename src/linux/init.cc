@@ -45,6 +45,7 @@ struct Init {
   bool started = false;    // past `start`: errors go to the container's stderr
   std::vector<Frame> early;  // the runtime's frames that came before they were needed
   std::optional<cgroups::TaskFiles> cgroup_tasks;  // from kCgroup: the cgroup exists
+  int exec_report = -1;    // for the trampoline: where a failed exec's errno goes
   CapSets caps;            // the process's, as configured
 };
 
@@ -240,6 +241,23 @@ Result<void> become_container_user(Init& in) {
   return Ok();
 }
 
+// Where the trampoline reports a failed exec (exec_trampoline.h): for `start`, a dup
+// of exec.done, which it watches (hung up when the program is exec'd, the errno when
+// that fails); for `run`, a pipe to the runtime. Not close-on-exec, above the preserved
+// fds; -1 where no fd fits.
+Result<int> open_exec_report(Init& in) {
+  int lowest = 3 + in.c.preserve_fds;
+  if (in.c.start_at_once) return ExecTrampoline::send_report_pipe(in.parent, lowest);
+  if (in.c.exec_done < 0) return -1;
+  int fd = ::fcntl(in.c.exec_done, F_DUPFD, lowest);
+  if (fd < 0) return sys::sys_error("dup exec.done");
+  if (fd > 255) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // The last steps before exec, in this order: the label applies at exec; the filter
 // comes after everything the runtime itself still does.
 Result<void> confine(Init& in) {
@@ -247,6 +265,8 @@ Result<void> confine(Init& in) {
   GUISE_TRY(close_fds_on_exec(in.c.preserve_fds));
   // An LSM label takes effect at the next exec and must land on the program itself.
   if (!ExecLabel::wanted(in.proc)) in.trampoline = ExecTrampoline::make();
+  // After the close-on-exec sweep: this one must survive the exec into the trampoline.
+  if (in.trampoline.valid()) in.exec_report = GUISE_TRY(open_exec_report(in));
   GUISE_TRY(in.label.apply());
   GUISE_TRY(in.seccomp.install(in.proc.no_new_privileges, in.state_json, 0));
   return Ok();
@@ -306,7 +326,7 @@ Result<void> build_container(Init& in) {
   in.started = true;
   if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
   GUISE_TRY(confine(in));
-  return exec_process(program, in.proc.args, env, in.trampoline.fd());
+  return exec_process(program, in.proc.args, env, in.trampoline.fd(), in.exec_report);
 }
 
 }  // namespace

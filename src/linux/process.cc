@@ -241,7 +241,7 @@ Result<std::string> resolve_executable(const std::string& file, const std::vecto
 }
 
 Error exec_process(const std::string& path, const std::vector<std::string>& args,
-                   const std::vector<std::string>& env, int trampoline) {
+                   const std::vector<std::string>& env, int trampoline, int report_fd) {
   std::vector<char*> argv, envp;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -251,13 +251,16 @@ Error exec_process(const std::string& path, const std::vector<std::string>& args
     // [marker, path, argv...]; by its /proc/self/fd path with execve, not execveat:
     // the filter is in place, and a profile must allow execve but may not execveat.
     std::vector<char*> through;
-    through.push_back(const_cast<char*>(ExecTrampoline::kMarker));
+    std::string marker = ExecTrampoline::argv0(report_fd);
+    through.push_back(marker.data());
     through.push_back(const_cast<char*>(path.c_str()));
     through.insert(through.end(), argv.begin(), argv.end());
     std::string self = "/proc/self/fd/" + std::to_string(trampoline);
     ::execve(self.c_str(), through.data(), envp.data());
-    // Refused (no /proc in the container, a kernel that will not exec memfds): direct.
+    // Refused (no /proc in the container, a kernel that will not exec memfds): direct,
+    // and the report fd (kept open for the trampoline) must not reach the program.
   }
+  if (report_fd >= 0) ::close(report_fd);
   ::execve(path.c_str(), argv.data(), envp.data());
   return sys::sys_error("exec", path);
 }

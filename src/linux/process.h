@@ -51,9 +51,10 @@ std::vector<std::string> with_home(std::vector<std::string> env, uint32_t uid);
 Result<std::string> resolve_executable(const std::string& file, const std::vector<std::string>& env);
 
 // Execs `path` with args and env, through `trampoline` (an ExecTrampoline fd, see
-// exec_trampoline.h) when >= 0. Only returns on failure.
+// exec_trampoline.h) when >= 0, which reports a failed exec on `report_fd` (-1: none).
+// Only returns on failure.
 Error exec_process(const std::string& path, const std::vector<std::string>& args,
-                   const std::vector<std::string>& env, int trampoline = -1);
+                   const std::vector<std::string>& env, int trampoline = -1, int report_fd = -1);
 
 // rlimit "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown.
 int rlimit_resource(const std::string& name);

@@ -13,6 +13,7 @@
 #include "cgroups/cgroup.h"
 #include "linux/channel.h"
 #include "linux/devices.h"
+#include "linux/exec_trampoline.h"
 #include "linux/hooks.h"
 #include "linux/idmap.h"
 #include "linux/mount_plan.h"
@@ -138,6 +139,25 @@ Result<void> set_up_cgroup(cgroups::Cgroup& cgroup, const oci::Spec& spec, linux
   oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
   resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
   return cgroup.apply(resources);
+}
+
+// `run`: returns once the init has exec'd the user's program. Its end of the channel
+// is close-on-exec, so the end of stream is its exec (of the trampoline, or its death
+// trying, which it reports on its own stderr); the trampoline then reports a failed
+// exec of the program on the pipe the init sent (kExecReport): one byte, the errno.
+Result<void> await_exec(linux::Channel& ch, const std::string& program) {
+  sys::Fd report;
+  for (;;) {
+    auto f = GUISE_TRY(ch.recv_or_end());
+    if (!f) break;
+    if (f->type == linux::Msg::kError) return std::move(f->error);
+    if (f->type != linux::Msg::kExecReport || f->fds.size() != 1)
+      return sys::user_error(std::string("protocol: unexpected ") + linux::msg_name(f->type) + " from container init");
+    report = std::move(f->fds[0]);
+  }
+  int err = report.valid() ? linux::ExecTrampoline::read_report(report.get()) : 0;
+  if (err) return sys::sys_error_n(err, "exec", program);
+  return Ok();
 }
 
 }  // namespace
@@ -266,9 +286,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   }
   sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o));
   if (o.start_at_once) {
-    // Its end of the channel is close-on-exec: the end of stream is the exec (or its
-    // death trying, which it reports on its own stderr).
-    GUISE_TRY(parent_end.wait_closed());
+    GUISE_TRY(await_exec(parent_end, spec.process->args.front()));
   } else {
     GUISE_TRY(dir.save(st));
     GUISE_TRY(write_pid_file(o.pid_file, pid));

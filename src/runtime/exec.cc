@@ -161,9 +161,10 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   GUISE_TRY(linux::close_fds_on_exec(c.preserve_fds));
   // CVE-2019-5736: never exec the program while /proc/self/exe is the runtime binary.
   linux::ExecTrampoline trampoline = linux::ExecLabel::wanted(p) ? linux::ExecTrampoline() : linux::ExecTrampoline::make();
+  int report = trampoline.valid() ? GUISE_TRY(linux::ExecTrampoline::send_report_pipe(parent, 3 + c.preserve_fds)) : -1;
   GUISE_TRY(label.apply());
   GUISE_TRY(c.seccomp.install(p.no_new_privileges, c.state_json, host_pid));
-  return linux::exec_process(program, p.args, env, trampoline.fd());
+  return linux::exec_process(program, p.args, env, trampoline.fd(), report);
 }
 
 // Restores the caller's pid/time namespace for children once the clone is made.
@@ -249,25 +250,37 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
   };
   tasks = cgroups::TaskFiles();  // the child joins through its copies
   if (auto r = parent_end.send(linux::Msg::kIdsMapped, std::to_string(pid)); !r.ok()) return fail(std::move(r.error()));
-  // Until exec succeeds the child may send its terminal or an error; a clean end of
-  // stream (its end is close-on-exec) means it has exec'd.
+  // Until exec succeeds the child may send its terminal, the trampoline's report pipe
+  // or an error; the end of stream (its end is close-on-exec) means it has exec'd the
+  // trampoline, whose report then says whether the program was exec'd.
+  sys::Fd report;
   for (;;) {
-    auto f = parent_end.recv();
-    if (!f.ok()) {
-      if (f.error().errnum == 0 && f.error().op.find("exited before") != std::string::npos) break;
-      return fail(std::move(f.error()));
+    auto f = parent_end.recv_or_end();
+    if (!f.ok()) return fail(std::move(f.error()));
+    if (!f.value()) {
+      int err = report.valid() ? linux::ExecTrampoline::read_report(report.get()) : 0;
+      if (err) {
+        ::waitpid(pid, nullptr, 0);
+        return sys::sys_error_n(err, "exec", proc.args.front());
+      }
+      break;
     }
-    if (f.value().type == linux::Msg::kError) {
+    if (f.value()->type == linux::Msg::kExecReport && f.value()->fds.size() == 1) {
+      report = std::move(f.value()->fds[0]);
+      continue;
+    }
+    linux::Frame& frame = *f.value();
+    if (frame.type == linux::Msg::kError) {
       int status = 0;
       ::waitpid(pid, &status, 0);
-      return std::move(f.value().error);
+      return std::move(frame.error);
     }
-    if (f.value().type == linux::Msg::kPtyMaster && !f.value().fds.empty()) {
+    if (frame.type == linux::Msg::kPtyMaster && !frame.fds.empty()) {
       if (!o.console_socket.empty()) {
-        auto r = linux::send_to_console_socket(o.console_socket, f.value().fds[0].get());
+        auto r = linux::send_to_console_socket(o.console_socket, frame.fds[0].get());
         if (!r.ok()) return fail(std::move(r.error()));
       } else {
-        created.terminal_master = std::move(f.value().fds[0]);
+        created.terminal_master = std::move(frame.fds[0]);
       }
     }
   }

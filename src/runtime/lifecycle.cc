@@ -12,6 +12,7 @@
 
 #include "cgroups/cgroup.h"
 #include "runtime/container_cgroup.h"
+#include "linux/exec_trampoline.h"
 #include "linux/hooks.h"
 #include "oci/parse.h"
 #include "runtime/container.h"
@@ -90,11 +91,19 @@ Result<void> start_container(const Globals& g, const std::string& id) {
   fifo.reset();
   ::unlink(dir.fifo_path().c_str());
   if (exec_done.valid()) {
-    // Hangs up when the init has exec'd the user's process (or died trying).
+    // Hangs up when the user's process is exec'd, or carries the errno of the exec
+    // that failed (the trampoline's report, exec_trampoline.h), or hangs up on the
+    // init's death.
     struct pollfd p {exec_done.get(), POLLIN, 0};
     while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
     }
+    int err = linux::ExecTrampoline::read_report(exec_done.get());
     ::unlink(dir.exec_done_path().c_str());
+    if (err) {
+      auto spec = stored_spec(dir);
+      std::string program = spec.ok() && spec->process && !spec->process->args.empty() ? spec->process->args[0] : "";
+      return sys::sys_error_n(err, "exec", program);
+    }
   }
   st.started = true;
   GUISE_TRY(dir.save(st));

@@ -2,10 +2,11 @@
 
 import os
 import re
+import shutil
 
 import pytest
 
-from conftest import cap_mask, proc_status, runc_xfail
+from conftest import TESTBIN, cap_mask, proc_status, runc_xfail
 
 
 def test_args_passed_verbatim(ct):
@@ -386,3 +387,53 @@ def test_process_gets_the_runtimes_cpu_set(ct):
     assert r.rc == 0, r
     line = next(l for l in r.out.splitlines() if l.startswith("Cpus_allowed_list:"))
     assert _cpu_list(line.split(":", 1)[1].strip()) == set(os.sched_getaffinity(0)), line
+
+
+def _not_elf(ct, name="notelf"):
+    path = os.path.join(ct.rootfs, name)
+    with open(path, "wb") as f:
+        f.write(b"\x01\x02 neither ELF nor a script\n")
+    os.chmod(path, 0o755)
+    return "/" + name
+
+
+def test_run_says_why_the_exec_failed(ct):
+    # A file the kernel cannot execute: the exec itself fails (ENOEXEC), after every
+    # check the runtime can make first. The message names the program and the reason.
+    ct.set_args(_not_elf(ct))
+    r = ct.run()
+    assert r.rc != 0, r
+    assert "/notelf" in r.err and "format error" in r.err.lower(), r
+
+
+def test_run_says_when_the_elf_interpreter_is_missing(ct):
+    # A dynamically linked program in an image without its loader: exec says ENOENT
+    # although the program is there.
+    shutil.copy("/usr/bin/true", os.path.join(ct.rootfs, "dynamic"))
+    if os.path.exists(os.path.join(ct.rootfs, "lib64/ld-linux-x86-64.so.2")):
+        pytest.skip("the test image has a loader")
+    ct.set_args("/dynamic")
+    r = ct.run()
+    assert r.rc != 0, r
+    assert "/dynamic" in r.err and "no such file" in r.err.lower(), r
+
+
+@runc_xfail("runc 1.1's start exits 0 and says nothing when the exec fails")
+def test_start_says_why_the_exec_failed(ct):
+    ct.set_args(_not_elf(ct))
+    assert ct.create().rc == 0
+    r = ct.start()
+    assert r.rc != 0, r
+    assert "/notelf" in r.err and "format error" in r.err.lower(), r
+
+
+def test_exec_says_why_the_exec_failed(ct):
+    notelf = _not_elf(ct)
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    assert ct.start().rc == 0
+    r = ct.rt("exec", ct.id, notelf)
+    assert r.rc != 0, r
+    assert notelf in r.err and "format error" in r.err.lower(), r
+    r = ct.rt("exec", ct.id, TESTBIN, "echo", "still", "fine")
+    assert r.rc == 0 and r.out == "still fine\n", r
