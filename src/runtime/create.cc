@@ -283,6 +283,7 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     st.started = true;
     GUISE_TRY(dir.save(st));
     GUISE_TRY(write_pid_file(o.pid_file, pid));
+    if (!o.pid_file.empty()) undo.add([&o] { ::unlink(o.pid_file.c_str()); });
   }
   sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o));
   if (o.start_at_once) {

@@ -437,3 +437,12 @@ def test_exec_says_why_the_exec_failed(ct):
     assert notelf in r.err and "format error" in r.err.lower(), r
     r = ct.rt("exec", ct.id, TESTBIN, "echo", "still", "fine")
     assert r.rc == 0 and r.out == "still fine\n", r
+
+
+@runc_xfail("runc 1.1 leaves the pid file of a run whose exec failed")
+def test_failed_run_leaves_no_pid_file(ct):
+    pidfile = os.path.join(ct.dir, "run.pid")
+    ct.set_args(_not_elf(ct))
+    r = ct.run("--pid-file", pidfile)
+    assert r.rc != 0, r
+    assert not os.path.exists(pidfile), "a pid file for a container that never ran"
