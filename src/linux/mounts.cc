@@ -124,16 +124,20 @@ Result<void> mount_cgroup(int root, const MountStep& s, const MountContext& ctx)
   sys::Fd target = GUISE_TRY(make_mount_target(root, s.destination, false));
   GUISE_TRY(check_mount_target(target.get(), tmpfs));
   GUISE_TRY(attach(mnt.get(), target.get(), s.destination));
+  // The binds land in the tmpfs just made, through its own fd: nothing else has been in
+  // it, so there is no path to resolve inside the rootfs and no procfs to refuse.
+  const uint64_t bind_attrs = ro_like | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   for (const auto& [name, dir] : ctx.cgroup_paths) {
     // The subdirectory is named as the host names the hierarchy's mount (cpu, memory, systemd, unified).
     std::string hierarchy = dir.substr(0, dir.find('/', sizeof("/sys/fs/cgroup/") - 1));
     std::string sub = hierarchy.substr(hierarchy.rfind('/') + 1);
-    MountStep bind;
-    bind.destination = s.destination + "/" + sub;
-    bind.source = dir;
-    bind.bind = true;
-    bind.attr_set = ro_like | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-    GUISE_TRY(mount_bind(root, bind));
+    std::string dest = s.destination + "/" + sub;
+    if (::mkdirat(mnt.get(), sub.c_str(), 0755) < 0 && errno != EEXIST) return sys::sys_error("mkdir", dest);
+    sys::Fd at(::openat(mnt.get(), sub.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!at.valid()) return sys::sys_error("open", dest);
+    sys::Fd tree = GUISE_TRY(clone_tree(dir, false, dest));
+    GUISE_TRY(set_attrs(tree.get(), bind_attrs, 0, false, dest));
+    GUISE_TRY(attach(tree.get(), at.get(), dest));
   }
   return set_attrs(mnt.get(), s.attr_set, s.attr_clr, false, s.destination);
 }
