@@ -9,7 +9,7 @@ namespace guise::linux {
 namespace {
 
 constexpr size_t kMaxFrame = 64 * 1024;
-constexpr size_t kMaxFds = 16;  // a v1 host's tasks files: one per hierarchy
+constexpr size_t kMaxFds = 64;  // a v1 host's tasks files: one per hierarchy
 
 // Frame encoding: type(1) errnum(4) then four length-prefixed strings:
 // op, path, context joined by '\n', text.

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #ifndef MFD_EXEC
@@ -93,6 +94,21 @@ Result<int> ExecTrampoline::send_report_pipe(Channel& parent, int lowest) {
     return -1;
   }
   return fd;
+}
+
+bool ExecTrampoline::can_report(const std::optional<oci::Seccomp>& seccomp) {
+  if (!seccomp) return true;
+  auto allows = [](const std::string& action) { return action == "SCMP_ACT_ALLOW" || action == "SCMP_ACT_LOG"; };
+  for (const char* name : {"fcntl", "close", "write"}) {
+    bool named = false;
+    for (const auto& rule : seccomp->syscalls) {
+      if (std::find(rule.names.begin(), rule.names.end(), name) == rule.names.end()) continue;
+      if (!allows(rule.action) || !rule.args.empty()) return false;
+      named = true;
+    }
+    if (!named && !allows(seccomp->default_action)) return false;
+  }
+  return true;
 }
 
 int ExecTrampoline::read_report(int fd) {

@@ -17,10 +17,12 @@
 // file capabilities and no setuid bit).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "linux/channel.h"
+#include "oci/spec.h"
 #include "sys/fd.h"
 #include "sys/result.h"
 
@@ -46,6 +48,11 @@ class ExecTrampoline {
   // (Msg::kExecReport) and returns the write end, not close-on-exec, at the lowest fd
   // >= `lowest` (-1 where that would not fit in a byte: no report then).
   static Result<int> send_report_pipe(Channel& parent, int lowest);
+  // Whether the trampoline may report under the container's seccomp filter: it runs
+  // fcntl (and close, write) once the filter is in, so a profile must let them through
+  // whatever their arguments, by a rule or by an allowing default. A profile that does
+  // not (or names them conditionally) gets no report, and no fd it could leak.
+  static bool can_report(const std::optional<oci::Seccomp>& seccomp);
   // Either end: after the trampoline has gone (the channel's end of stream, exec.done's
   // hangup), the exec's errno, or 0 when the program was exec'd.
   static int read_report(int fd);

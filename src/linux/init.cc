@@ -44,7 +44,7 @@ struct Init {
   ExecTrampoline trampoline;  // CVE-2019-5736: the user's program is exec'd through it
   bool started = false;    // past `start`: errors go to the container's stderr
   std::vector<Frame> early;  // the runtime's frames that came before they were needed
-  std::optional<cgroups::TaskFiles> cgroup_tasks;  // from kCgroup: the cgroup exists
+  bool cgroup_joined = false;
   int exec_report = -1;    // for the trampoline: where a failed exec's errno goes
   CapSets caps;            // the process's, as configured
 };
@@ -112,10 +112,12 @@ Result<void> wait_for_runtime(Init& in) {
   return Ok();
 }
 
-// The cgroup's directories exist once the runtime says so (kCgroup, with the v1 tasks
-// files): the /sys/fs/cgroup mount needs them.
-Result<void> await_cgroup(Init& in) {
-  if (in.cgroup_tasks) return Ok();
+// Into the cgroup (entry.h) once the runtime has made it and written its device rules
+// (kCgroup, with the v1 tasks files), before the first thing that needs it: the
+// /sys/fs/cgroup mount, a mount of a block device or the device nodes (both checked
+// against the device rules), a cgroup namespace.
+Result<void> join_cgroup(Init& in) {
+  if (in.cgroup_joined) return Ok();
   Frame f = GUISE_TRY(take(in, Msg::kCgroup));
   cgroups::TaskFiles tasks;
   tasks.fds = std::move(f.fds);
@@ -125,20 +127,17 @@ Result<void> await_cgroup(Init& in) {
     tasks.paths.push_back(f.text.substr(start, nl - start));
     start = nl + 1;
   }
-  in.cgroup_tasks = std::move(tasks);
-  return Ok();
-}
-
-// Into the cgroup (entry.h), after the device nodes are made (the runtime may still be
-// moving the v1 device rules through "deny all", and mknod is checked against them) and
-// before any device is opened (after the go-ahead).
-Result<void> join_cgroup(Init& in) {
-  GUISE_TRY(await_cgroup(in));
   in.c.cpus.restore();
-  GUISE_TRY(cgroups::enter_self(*in.cgroup_tasks));
+  GUISE_TRY(cgroups::enter_self(tasks));
+  in.cgroup_joined = true;
   // The container sees this cgroup as its root.
   if (in.c.ns.new_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) return sys::sys_error("unshare cgroup namespace");
   return Ok();
+}
+
+bool needs_cgroup(const MountStep& step) {
+  if (step.fstype == "cgroup" || step.fstype == "cgroup2") return true;
+  return !step.bind && step.source.rfind("/dev/", 0) == 0;  // a block device
 }
 
 Result<void> enter_namespaces(Init& in) {
@@ -180,16 +179,16 @@ Result<sys::Fd> prepare_rootfs(Init& in) {
   MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty()};
   bool dev_is_bind = false, has_devpts = false;
   for (size_t i = 0; i < steps.size(); ++i) {
-    if (steps[i].fstype == "cgroup" || steps[i].fstype == "cgroup2") GUISE_TRY(await_cgroup(in), "joining cgroup");
+    if (needs_cgroup(steps[i])) GUISE_TRY(join_cgroup(in), "joining cgroup");
     MountStep step = with_mount_label(steps[i], linux.mount_label);
     GUISE_TRY(apply_mount(root.get(), step, ctx), "mounts[" + std::to_string(i) + "] " + steps[i].destination);
     if (steps[i].destination == "/dev" && steps[i].bind) dev_is_bind = true;
     if (steps[i].destination == "/dev/pts" && steps[i].fstype == "devpts") has_devpts = true;
   }
+  GUISE_TRY(join_cgroup(in), "joining cgroup");
   bool in_userns = in.c.ns.new_user || in.c.ns.late_user;
   GUISE_TRY(create_devices(root.get(), plan_devices(linux.devices, dev_is_bind), in_userns));
   if (!dev_is_bind) GUISE_TRY(create_dev_symlinks(root.get(), has_devpts), "creating /dev symlinks");
-  GUISE_TRY(join_cgroup(in), "joining cgroup");
   return root;
 }
 
@@ -266,7 +265,8 @@ Result<void> confine(Init& in) {
   // An LSM label takes effect at the next exec and must land on the program itself.
   if (!ExecLabel::wanted(in.proc)) in.trampoline = ExecTrampoline::make();
   // After the close-on-exec sweep: this one must survive the exec into the trampoline.
-  if (in.trampoline.valid()) in.exec_report = GUISE_TRY(open_exec_report(in));
+  if (in.trampoline.valid() && ExecTrampoline::can_report(in.spec.linux->seccomp))
+    in.exec_report = GUISE_TRY(open_exec_report(in));
   GUISE_TRY(in.label.apply());
   GUISE_TRY(in.seccomp.install(in.proc.no_new_privileges, in.state_json, 0));
   return Ok();
@@ -322,8 +322,9 @@ Result<void> build_container(Init& in) {
     ::close(in.c.start_fifo);
   }
   // `run` goes straight on; the channel, held open to the exec (close-on-exec), tells
-  // it when the exec happened.
-  in.started = true;
+  // it when the exec happened, and carries an error until then. After `start` an error
+  // is the container's.
+  in.started = !in.c.start_at_once;
   if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
   GUISE_TRY(confine(in));
   return exec_process(program, in.proc.args, env, in.trampoline.fd(), in.exec_report);

@@ -23,8 +23,8 @@ struct InitConfig {
   std::string bundle;  // absolute; relative mount sources are resolved from it
   int start_fifo = -1;  // exec.fifo opened O_RDONLY|O_NONBLOCK: a byte arrives on `start`
   int exec_done = -1;   // exec.done opened O_RDWR|O_CLOEXEC: closed by the exec itself
-  bool start_at_once = false;
-  CpuSpread cpus;  // the runtime's CPU set, taken back before the cgroup join  // `run`: no fifos; the init starts as soon as it is ready
+  bool start_at_once = false;  // `run`: no fifos; the init starts as soon as it is ready
+  CpuSpread cpus;              // the runtime's CPU set, taken back before the cgroup join
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;

@@ -121,13 +121,18 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
 }
 
 // The cgroup, made and limited while the init builds its rootfs (it has begun with its
-// namespaces and mounts): the v1 directories, then the tasks files the init writes itself
-// into (entry.h) once its mounts (its /sys/fs/cgroup needs the directories) and device
-// nodes are made, then the limits. The init waits for the go-ahead after them
-// (serve_init) before it opens a device or reports ready, and nothing of the user's runs
-// before that.
+// namespaces and mounts): the v1 directories and the device rules, then the tasks files
+// the init writes itself into (entry.h) before the first thing that needs the cgroup (its
+// /sys/fs/cgroup, a block device mount, its device nodes), then the other limits. The
+// init waits for the go-ahead after them (serve_init) before it reports ready, and
+// nothing of the user's runs before that.
 Result<void> set_up_cgroup(cgroups::Cgroup& cgroup, const oci::Spec& spec, linux::Channel& ch) {
   GUISE_TRY(cgroup.complete());
+  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
+  oci::Resources device_rules;
+  device_rules.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
+  resources.devices.clear();
+  GUISE_TRY(cgroup.apply(device_rules));
   cgroups::TaskFiles tasks = GUISE_TRY(cgroup.open_task_files(), "joining cgroup");
   std::string paths;
   std::vector<int> fds;
@@ -136,8 +141,6 @@ Result<void> set_up_cgroup(cgroups::Cgroup& cgroup, const oci::Spec& spec, linux
     fds.push_back(tasks.fds[i].get());
   }
   GUISE_TRY(ch.send(linux::Msg::kCgroup, paths, fds));
-  oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
-  resources.devices = linux::effective_device_rules(resources.devices, spec.linux->devices);
   return cgroup.apply(resources);
 }
 
@@ -194,8 +197,9 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     if (!exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
   }
 
-  // The v1 directories are made after the clone (complete(), below).
-  auto made = cgroups::create(spec.linux->cgroups_path, o.id, /*defer_v1=*/true);
+  // The v1 directories are made after the clone (complete(), below), except for an
+  // unprivileged user: a refused mkdir here means running without a cgroup (as runc).
+  auto made = cgroups::create(spec.linux->cgroups_path, o.id, /*defer_v1=*/!g.rootless);
   if (made.ok()) {
     cgroup = std::move(made).take();
   } else if (g.rootless && (made.error().errnum == EACCES || made.error().errnum == EPERM ||
@@ -282,12 +286,12 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     // process: no command sees it before create ends (the state directory is locked).
     st.started = true;
     GUISE_TRY(dir.save(st));
-    GUISE_TRY(write_pid_file(o.pid_file, pid));
-    if (!o.pid_file.empty()) undo.add([&o] { ::unlink(o.pid_file.c_str()); });
   }
   sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o));
   if (o.start_at_once) {
     GUISE_TRY(await_exec(parent_end, spec.process->args.front()));
+    // Only now: the pid is the user's process, in every namespace and cgroup.
+    GUISE_TRY(write_pid_file(o.pid_file, pid));
   } else {
     GUISE_TRY(dir.save(st));
     GUISE_TRY(write_pid_file(o.pid_file, pid));

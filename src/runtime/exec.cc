@@ -110,6 +110,7 @@ struct ExecChild {
   linux::PreparedSeccomp& seccomp;
   const linux::CapSets& caps;
   cgroups::TaskFiles& cgroup_tasks;
+  bool report_exec;  // the seccomp profile lets the trampoline report (exec_trampoline.h)
 };
 
 // Done before joining anything, through the host's view: the process's own
@@ -161,7 +162,9 @@ Result<void> exec_child(const ExecChild& c, linux::Channel& parent) {
   GUISE_TRY(linux::close_fds_on_exec(c.preserve_fds));
   // CVE-2019-5736: never exec the program while /proc/self/exe is the runtime binary.
   linux::ExecTrampoline trampoline = linux::ExecLabel::wanted(p) ? linux::ExecTrampoline() : linux::ExecTrampoline::make();
-  int report = trampoline.valid() ? GUISE_TRY(linux::ExecTrampoline::send_report_pipe(parent, 3 + c.preserve_fds)) : -1;
+  int report = trampoline.valid() && c.report_exec
+                   ? GUISE_TRY(linux::ExecTrampoline::send_report_pipe(parent, 3 + c.preserve_fds))
+                   : -1;
   GUISE_TRY(label.apply());
   GUISE_TRY(c.seccomp.install(p.no_new_privileges, c.state_json, host_pid));
   return linux::exec_process(program, p.args, env, trampoline.fd(), report);
@@ -232,7 +235,8 @@ Result<int> exec_in_container(const Globals& g, const ExecOptions& o) {
     pid = GUISE_TRY(sys::clone3(args), "starting exec process");
     if (pid == 0) {
       parent_end.close();
-      ExecChild c{proc, pidfd.get(), join, o.preserve_fds, st.id, state_text, seccomp, caps, tasks};
+      ExecChild c{proc, pidfd.get(), join, o.preserve_fds, st.id, state_text, seccomp, caps, tasks,
+                  linux::ExecTrampoline::can_report(spec.linux ? spec.linux->seccomp : std::nullopt)};
       Error e = exec_child(c, child_end).error();
       (void)child_end.send_error(e);
       ::_exit(127);
