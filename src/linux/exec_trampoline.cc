@@ -82,18 +82,22 @@ std::string ExecTrampoline::argv0(int report_fd) {
   return a;
 }
 
+Result<int> ExecTrampoline::report_fd(int fd, int lowest) {
+  int kept = ::fcntl(fd, F_DUPFD, lowest);
+  if (kept < 0) return sys::sys_error("dup the exec report fd");
+  if (kept > 255) {
+    ::close(kept);
+    return -1;
+  }
+  return kept;
+}
+
 Result<int> ExecTrampoline::send_report_pipe(Channel& parent, int lowest) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) return sys::sys_error("pipe for the exec report");
   sys::Fd read_end(p[0]), write_end(p[1]);
   GUISE_TRY(parent.send(Msg::kExecReport, {}, {read_end.get()}));
-  int fd = ::fcntl(write_end.get(), F_DUPFD, lowest);
-  if (fd < 0) return sys::sys_error("dup the exec report fd");
-  if (fd > 255) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
+  return report_fd(write_end.get(), lowest);
 }
 
 bool ExecTrampoline::can_report(const std::optional<oci::Seccomp>& seccomp) {

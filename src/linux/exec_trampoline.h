@@ -48,6 +48,9 @@ class ExecTrampoline {
   // (Msg::kExecReport) and returns the write end, not close-on-exec, at the lowest fd
   // >= `lowest` (-1 where that would not fit in a byte: no report then).
   static Result<int> send_report_pipe(Channel& parent, int lowest);
+  // A copy of `fd` for the report: not close-on-exec, the lowest fd >= `lowest`; -1
+  // (and no copy) where that would not fit in a byte.
+  static Result<int> report_fd(int fd, int lowest);
   // Whether the trampoline may report under the container's seccomp filter: it runs
   // fcntl (and close, write) once the filter is in, so a profile must let them through
   // whatever their arguments, by a rule or by an allowing default. A profile that does

@@ -248,13 +248,7 @@ Result<int> open_exec_report(Init& in) {
   int lowest = 3 + in.c.preserve_fds;
   if (in.c.start_at_once) return ExecTrampoline::send_report_pipe(in.parent, lowest);
   if (in.c.exec_done < 0) return -1;
-  int fd = ::fcntl(in.c.exec_done, F_DUPFD, lowest);
-  if (fd < 0) return sys::sys_error("dup exec.done");
-  if (fd > 255) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
+  return ExecTrampoline::report_fd(in.c.exec_done, lowest);
 }
 
 // The last steps before exec, in this order: the label applies at exec; the filter
