@@ -11,8 +11,9 @@ namespace {
 constexpr size_t kMaxFrame = 64 * 1024;
 constexpr size_t kMaxFds = 64;  // a v1 host's tasks files: one per hierarchy
 
-// Frame encoding: type(1) errnum(4) then four length-prefixed strings:
-// op, path, context joined by '\n', text.
+// Frame encoding: type(1) errnum(4) kind(1) then four length-prefixed strings:
+// op, path, context joined by '\n', text. A kLog frame's text is its level (one byte)
+// and the message.
 void put_string(std::string& out, const std::string& s) {
   uint32_t n = static_cast<uint32_t>(s.size());
   out.append(reinterpret_cast<const char*>(&n), sizeof n);
@@ -30,7 +31,21 @@ bool get_string(const char*& p, const char* end, std::string& s) {
   return true;
 }
 
+Channel* g_log_channel = nullptr;
+sys::LogSink g_fallback_sink = nullptr;
+
+void channel_sink(sys::LogLevel level, std::string_view message) {
+  if (g_log_channel && g_log_channel->fd() >= 0 && g_log_channel->send_log(level, message).ok()) return;
+  if (g_fallback_sink) g_fallback_sink(level, message);
+}
+
 }  // namespace
+
+void route_log_to(Channel& parent) {
+  if (sys::log_sink() != channel_sink) g_fallback_sink = sys::log_sink();
+  g_log_channel = &parent;
+  sys::set_log_sink(channel_sink);
+}
 
 const char* msg_name(Msg m) {
   switch (m) {
@@ -45,6 +60,7 @@ const char* msg_name(Msg m) {
     case Msg::kCgroup: return "cgroup";
     case Msg::kGo: return "go";
     case Msg::kExecReport: return "exec-report";
+    case Msg::kLog: return "log";
   }
   return "?";
 }
@@ -62,6 +78,7 @@ static Result<void> send_frame(int sock, Msg type, const Error* err, const std::
   buf.push_back(static_cast<char>(type));
   int32_t errnum = err ? err->errnum : 0;
   buf.append(reinterpret_cast<const char*>(&errnum), sizeof errnum);
+  buf.push_back(static_cast<char>(err ? err->kind : sys::ErrorKind::kSystem));
   std::string context;
   if (err) {
     for (size_t i = 0; i < err->context.size(); ++i) {
@@ -123,7 +140,23 @@ Result<void> Channel::wait_closed() {
   return sys::user_error(std::string("protocol: unexpected ") + msg_name(f->type) + " from container init");
 }
 
+Result<void> Channel::send_log(sys::LogLevel level, std::string_view message) {
+  std::string text(1, static_cast<char>(level));
+  text.append(message.substr(0, kMaxFrame - 256));
+  return send_frame(fd_.get(), Msg::kLog, nullptr, text, {});
+}
+
 Result<std::optional<Frame>> Channel::recv_or_end() {
+  for (;;) {
+    auto f = GUISE_TRY(recv_frame());
+    // The peer's log lines go to this process's sink wherever they come in the protocol.
+    if (!f || f->type != Msg::kLog) return f;
+    if (!f->text.empty())
+      sys::log(static_cast<sys::LogLevel>(f->text[0]), std::string_view(f->text).substr(1));
+  }
+}
+
+Result<std::optional<Frame>> Channel::recv_frame() {
   // Not a fresh zeroed 64 KiB string per frame: that was the largest user-space cost
   // of a container start. Each process (runtime, init) has its own copy.
   static char buf[kMaxFrame];
@@ -165,11 +198,12 @@ Result<std::optional<Frame>> Channel::recv_or_end() {
   if (n == 0) return std::optional<Frame>();
   const char* p = buf;
   const char* end = p + n;
-  if (n < 5) return sys::user_error("short frame from container init");
+  if (n < 6) return sys::user_error("short frame from container init");
   f.type = static_cast<Msg>(*p++);
   int32_t errnum;
   std::memcpy(&errnum, p, sizeof errnum);
   p += sizeof errnum;
+  f.error.kind = static_cast<sys::ErrorKind>(*p++);
   std::string context;
   if (!get_string(p, end, f.error.op) || !get_string(p, end, f.error.path) ||
       !get_string(p, end, context) || !get_string(p, end, f.text))

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sys/fd.h"
+#include "sys/log.h"
 #include "sys/result.h"
 
 namespace guise::linux {
@@ -25,9 +27,15 @@ enum class Msg : uint8_t {
   kCgroup,              // parent -> child: the cgroup exists; its v1 tasks files (fds; paths in text)
   kGo,                  // parent -> child: limits applied; the container's state (text)
   kExecReport,          // child -> parent, for `run`: where a failed exec's errno will come (one fd)
+  kLog,                 // child -> parent: a log line for the runtime's sink (any time; never expected)
 };
 
 const char* msg_name(Msg m);
+
+class Channel;
+// In the container's init and exec's child: the library's log lines go to the runtime
+// over `parent` (kLog frames) while it is open, and to stderr once it is closed.
+void route_log_to(Channel& parent);
 
 struct Frame {
   Msg type = Msg::kError;
@@ -43,6 +51,9 @@ class Channel {
 
   Result<void> send(Msg type, std::string text = {}, const std::vector<int>& fds = {});
   Result<void> send_error(const Error& e);
+  // A log line for the peer's sink; the receiving side logs it inside recv(), so no
+  // step of the protocol ever sees one.
+  Result<void> send_log(sys::LogLevel level, std::string_view message);
   Result<Frame> recv();
   // Receives one frame and requires it to be `want`; a kError frame becomes the
   // peer's own Error; end of stream means the peer died before answering.
@@ -57,6 +68,7 @@ class Channel {
   void close() { fd_.reset(); }
 
  private:
+  Result<std::optional<Frame>> recv_frame();
   sys::Fd fd_;
 };
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sys/child_process.h"
 #include "sys/fd.h"
 #include "sys/syscalls.h"
 
@@ -17,42 +18,24 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& name, const std:
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) return sys::sys_error("pipe for", name);
   sys::Fd read_end(fds[0]), write_end(fds[1]);
-  std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env = hook.env;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid < 0) return sys::sys_error("fork for", name);
-  if (pid == 0) {
-    ::dup2(read_end.get(), 0);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::execve(hook.path.c_str(), argv.data(), envp.data());
-    ::_exit(127);
-  }
+  sys::SpawnOptions so;
+  so.stdin_fd = read_end.get();
+  so.env = &hook.env;
+  sys::ChildProcess child = GUISE_TRY(sys::spawn(hook.path, hook.args, so), name);
   read_end.reset();
-  auto pidfd = sys::pidfd_open(pid);
   ::signal(SIGPIPE, SIG_IGN);  // a hook that does not read its stdin is not an error
   (void)sys::write_all(write_end.get(), state_json, "hook stdin");
   write_end.reset();
 
-  if (hook.timeout && pidfd.ok()) {
-    struct pollfd p {pidfd.value().get(), POLLIN, 0};
-    int n;
-    do n = ::poll(&p, 1, *hook.timeout * 1000);
-    while (n < 0 && errno == EINTR);
-    if (n == 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      return sys::user_error(name + ": killed after timeout " + std::to_string(*hook.timeout) + "s");
-    }
-  }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return sys::sys_error("wait for", name);
+  if (hook.timeout) {
+    auto done = GUISE_TRY(child.wait_for(*hook.timeout * 1000), "wait for " + name);
+    // Not done in time: the child's owner kills and reaps it.
+    if (!done) return sys::user_error(name + ": killed after timeout " + std::to_string(*hook.timeout) + "s");
+    status = *done;
+  } else {
+    status = GUISE_TRY(child.wait(), name);
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && ::access(hook.path.c_str(), X_OK) != 0)
     return sys::sys_error(name + ": exec", hook.path);

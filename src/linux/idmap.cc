@@ -7,18 +7,75 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sys/child_process.h"
 #include "sys/syscalls.h"
 
 namespace guise::linux {
 
 namespace {
+
 std::string format(const std::vector<oci::IdMapping>& maps) {
   std::string out;
   for (const auto& m : maps)
     out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
   return out;
 }
+
+bool in_user_namespace() {
+  auto map = sys::read_file("/proc/self/uid_map");
+  // The initial namespace maps all of 0..2^32-2 onto itself.
+  return map.ok() && map.value().find("4294967295") == std::string::npos;
+}
+
+bool own_id_only(const std::vector<oci::IdMapping>& maps, uint32_t own) {
+  return maps.size() == 1 && maps[0].host_id == own && maps[0].size == 1;
+}
+
+// newuidmap/newgidmap: setuid helpers that check the ranges in /etc/subuid, /etc/subgid.
+Result<void> run_map_helper(const char* helper, pid_t pid, const std::vector<oci::IdMapping>& maps, const char* field,
+                            const char* subid_file) {
+  std::vector<std::string> args = {helper, std::to_string(pid)};
+  for (const auto& m : maps) {
+    args.push_back(std::to_string(m.container_id));
+    args.push_back(std::to_string(m.host_id));
+    args.push_back(std::to_string(m.size));
+  }
+  sys::SpawnOptions o;
+  o.search_path = true;
+  sys::ChildProcess child = GUISE_TRY(sys::spawn(helper, args, o), field);
+  int status = GUISE_TRY(child.wait(), field);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return sys::user_error(std::string(field) + ": mapping more than your own id needs " + helper +
+                           " (Debian package uidmap) and ranges in " + subid_file);
+  return sys::user_error(std::string(field) + ": " + helper + " refused the mapping (exit " +
+                         std::to_string(sys::exit_code(status)) + "); check " + subid_file);
+}
+
 }  // namespace
+
+Result<void> write_id_mappings(pid_t pid, const std::vector<oci::IdMapping>& uids,
+                               const std::vector<oci::IdMapping>& gids, const std::string& field_prefix) {
+  const std::string uid_field = field_prefix + "uidMappings", gid_field = field_prefix + "gidMappings";
+  std::string proc = "/proc/" + std::to_string(pid);
+  if (::geteuid() == 0 && !in_user_namespace()) {
+    if (!uids.empty()) GUISE_TRY(sys::write_file(proc + "/uid_map", format(uids)), uid_field);
+    if (!gids.empty()) GUISE_TRY(sys::write_file(proc + "/gid_map", format(gids)), gid_field);
+    return Ok();
+  }
+  if (own_id_only(uids, ::geteuid()))
+    GUISE_TRY(sys::write_file(proc + "/uid_map", format(uids)), uid_field);
+  else
+    GUISE_TRY(run_map_helper("newuidmap", pid, uids, uid_field.c_str(), "/etc/subuid"));
+  if (own_id_only(gids, ::getegid())) {
+    // Without privilege the kernel takes a gid map only once setgroups is denied.
+    GUISE_TRY(sys::write_file(proc + "/setgroups", "deny"), gid_field);
+    GUISE_TRY(sys::write_file(proc + "/gid_map", format(gids)), gid_field);
+  } else {
+    GUISE_TRY(run_map_helper("newgidmap", pid, gids, gid_field.c_str(), "/etc/subgid"));
+  }
+  return Ok();
+}
 
 Result<sys::Fd> make_userns_fd(const std::vector<oci::IdMapping>& uids, const std::vector<oci::IdMapping>& gids) {
   int fds[2];
@@ -41,13 +98,11 @@ Result<sys::Fd> make_userns_fd(const std::vector<oci::IdMapping>& uids, const st
     }
   };
   std::string proc = "/proc/" + std::to_string(pid);
-  auto uid = sys::write_file(proc + "/uid_map", format(uids));
-  auto gid = uid.ok() ? sys::write_file(proc + "/gid_map", format(gids)) : Result<void>(uid.error());
+  auto mapped = write_id_mappings(pid, uids, gids, "");
   sys::Fd ns(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   int open_errno = errno;
   reap();
-  if (!uid.ok()) return std::move(uid.error()).with_context("uidMappings");
-  if (!gid.ok()) return std::move(gid.error()).with_context("gidMappings");
+  if (!mapped.ok()) return std::move(mapped.error());
   if (!ns.valid()) return sys::sys_error_n(open_errno, "open user namespace", proc + "/ns/user");
   return ns;
 }

@@ -327,6 +327,7 @@ Result<void> build_container(Init& in) {
 }  // namespace
 
 void container_init(const InitConfig& config, Channel& parent) {
+  route_log_to(parent);
   Init in{config, *config.spec, *config.spec->process, parent, {}};
   Result<void> r = build_container(in);
   // Once started, as after runc's `start`, a failure is the container's to report: on
@@ -334,7 +335,7 @@ void container_init(const InitConfig& config, Channel& parent) {
   if (!in.started && parent.fd() >= 0) {
     (void)parent.send_error(r.error());
   } else {
-    std::fprintf(stderr, "guise-oci: %s\n", r.error().message().c_str());
+    sys::log(sys::LogLevel::kError, r.error().message());
   }
   ::_exit(127);
 }

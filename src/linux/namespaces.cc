@@ -117,27 +117,18 @@ Result<ChildNamespaceScope> ChildNamespaceScope::enter(const NamespacePlan& plan
   return scope;
 }
 
+Result<ChildNamespaceScope> ChildNamespaceScope::join_process(int pidfd, uint64_t flags) {
+  ChildNamespaceScope scope;
+  if (flags & CLONE_NEWPID) scope.own_pid_.reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+  if (flags & CLONE_NEWTIME) scope.own_time_.reset(::open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC));
+  uint64_t f = flags & (CLONE_NEWPID | CLONE_NEWTIME);
+  if (f && ::setns(pidfd, static_cast<int>(f)) < 0) return sys::sys_error("join the container's pid namespace");
+  return scope;
+}
+
 ChildNamespaceScope::~ChildNamespaceScope() {
   if (own_pid_.valid()) (void)::setns(own_pid_.get(), CLONE_NEWPID);
   if (own_time_.valid()) (void)::setns(own_time_.get(), CLONE_NEWTIME);
-}
-
-static std::string format_mappings(const std::vector<oci::IdMapping>& maps) {
-  std::string out;
-  for (const auto& m : maps)
-    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
-  return out;
-}
-
-Result<void> write_id_mappings(pid_t pid, const oci::Linux& linux) {
-  std::string proc = "/proc/" + std::to_string(pid);
-  // Written by a privileged parent, the maps need no setgroups "deny"; the container
-  // keeps setgroups(2), which additionalGids needs.
-  if (!linux.uid_mappings.empty())
-    GUISE_TRY(sys::write_file(proc + "/uid_map", format_mappings(linux.uid_mappings)), "linux.uidMappings");
-  if (!linux.gid_mappings.empty())
-    GUISE_TRY(sys::write_file(proc + "/gid_map", format_mappings(linux.gid_mappings)), "linux.gidMappings");
-  return Ok();
 }
 
 Result<void> join_namespaces(const std::vector<Join>& joins) {

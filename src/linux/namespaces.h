@@ -45,16 +45,14 @@ Result<void> check_namespace_plan(const NamespacePlan& plan, const oci::Spec& sp
 class ChildNamespaceScope {
  public:
   static Result<ChildNamespaceScope> enter(const NamespacePlan& plan, const oci::Spec& spec);
+  // exec: the pid and time namespaces (of `flags`) of the process behind `pidfd`.
+  static Result<ChildNamespaceScope> join_process(int pidfd, uint64_t flags);
   ChildNamespaceScope(ChildNamespaceScope&&) = default;
   ~ChildNamespaceScope();  // restores
  private:
   ChildNamespaceScope() = default;
   sys::Fd own_pid_, own_time_;
 };
-
-// Parent side: writes /proc/PID/uid_map and gid_map (setgroups "deny" when the
-// config gives no additional gids mapping... see .cc).
-Result<void> write_id_mappings(pid_t pid, const oci::Linux& linux);
 
 // Child side: setns into each joined namespace.
 Result<void> join_namespaces(const std::vector<Join>& joins);

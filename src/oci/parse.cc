@@ -268,4 +268,15 @@ Result<Process> parse_process(std::string_view json_text, const std::string& ori
   return process;
 }
 
+Result<Resources> parse_resources(std::string_view json_text, const std::string& origin) {
+  nlohmann::json value = nlohmann::json::parse(json_text, nullptr, false);
+  if (value.is_discarded()) return sys::user_error(origin + ": malformed JSON");
+  if (value.is_null()) return Resources{};
+  // The spec parser knows every field and names the path of a bad one; it is given a
+  // config that holds nothing but these resources.
+  nlohmann::json doc = {{"ociVersion", "1.0.2"}, {"root", {{"path", "/"}}}, {"linux", {{"resources", value}}}};
+  Spec spec = GUISE_TRY(parse_spec(doc.dump(), origin));
+  return spec.linux && spec.linux->resources ? *spec.linux->resources : Resources{};
+}
+
 }  // namespace guise::oci

@@ -19,4 +19,8 @@ std::string default_spec_json(bool rootless);
 // Parses a process.json as `exec --process` takes it (the spec's process object).
 Result<Process> parse_process(std::string_view json_text, const std::string& origin);
 
+// A linux.resources object alone (`update -r`, the stored resources); null is empty.
+// Errors name `origin` and the field's JSON path.
+Result<Resources> parse_resources(std::string_view json_text, const std::string& origin);
+
 }  // namespace guise::oci

@@ -1,11 +1,11 @@
 #include "runtime/container_cgroup.h"
 
-#include "runtime/rootless.h"
+#include "cgroups/none.h"
 
 namespace guise::runtime {
 
 Result<std::unique_ptr<cgroups::Cgroup>> container_cgroup(const ContainerState& s) {
-  if (s.cgroup_paths.empty()) return no_cgroup(s.pid);
+  if (s.cgroup_paths.empty()) return cgroups::no_cgroup(s.pid);
   return cgroups::open(s.cgroup_paths);
 }
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "cgroups/cgroup.h"
-#include "runtime/state.h"
+#include "runtime/runtime.h"
 
 namespace guise::runtime {
 

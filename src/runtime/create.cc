@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 
 #include "cgroups/cgroup.h"
+#include "cgroups/none.h"
 #include "linux/channel.h"
 #include "linux/devices.h"
 #include "linux/exec_trampoline.h"
@@ -22,36 +22,16 @@
 #include "linux/process.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
-#include "runtime/container.h"
-#include "runtime/rootless.h"
+#include "runtime/runtime.h"
+#include "runtime/state.h"
+#include "sys/child_process.h"
+#include "sys/log.h"
 #include "sys/rollback.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
 
 namespace {
-
-// Owns the container's init until create succeeds: killed and reaped otherwise.
-class ChildGuard {
- public:
-  ChildGuard(pid_t pid, sys::Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
-  ~ChildGuard() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
-  Created release() {
-    Created c;
-    c.pid = std::exchange(pid_, 0);
-    c.pidfd = std::move(pidfd_);
-    return c;
-  }
-
- private:
-  pid_t pid_;
-  sys::Fd pidfd_;
-};
 
 Result<std::string> absolute(const std::string& path, const char* what) {
   char buf[PATH_MAX];
@@ -95,7 +75,7 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
     linux::Frame f = GUISE_TRY(ch.recv());
     switch (f.type) {
       case linux::Msg::kMapIds:
-        GUISE_TRY(write_id_mappings(pid, *spec.linux));
+        GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
         GUISE_TRY(ch.send(linux::Msg::kIdsMapped));
         break;
       case linux::Msg::kRunHooks:
@@ -163,9 +143,21 @@ Result<void> await_exec(linux::Channel& ch, const std::string& program) {
   return Ok();
 }
 
-}  // namespace
+// What create makes on the host, owned here so that the rollback (which refers to it)
+// runs before it goes.
+struct Made {
+  std::optional<StateDir> dir;
+  std::unique_ptr<cgroups::Cgroup> cgroup;
+};
 
-Result<Created> create_container(const Globals& g, const CreateOptions& o) {
+// Puts the caller's stdio choices in place in the init, before it builds anything.
+void take_stdio(const Stdio& s) {
+  if (s.in >= 0 && s.in != 0) ::dup2(s.in, 0);
+  if (s.out >= 0 && s.out != 1) ::dup2(s.out, 1);
+  if (s.err >= 0 && s.err != 2) ::dup2(s.err, 2);
+}
+
+Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& made, sys::Rollback& undo) {
   std::string bundle = GUISE_TRY(absolute(o.bundle, "bundle"));
   std::string config_text;
   oci::Spec spec = GUISE_TRY(load_spec(bundle, config_text));
@@ -179,13 +171,9 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
   if (!spec.process->terminal && !o.console_socket.empty())
     return sys::user_error("--console-socket given but process.terminal is false");
 
-  // Owners first, then the rollback that refers to them: it runs before they go.
-  std::optional<StateDir> state_dir;
-  std::unique_ptr<cgroups::Cgroup> cgroup;
-  sys::Rollback undo;
-  state_dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
-  StateDir& dir = *state_dir;
-  undo.add([&] { dir.remove(); });
+  made.dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
+  StateDir& dir = *made.dir;
+  undo.add([&dir] { dir.remove(); });
   GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
   sys::Fd fifo, exec_done;
   if (!o.start_at_once) {
@@ -199,16 +187,17 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
 
   // The v1 directories are made after the clone (complete(), below), except for an
   // unprivileged user: a refused mkdir here means running without a cgroup (as runc).
-  auto made = cgroups::create(spec.linux->cgroups_path, o.id, /*defer_v1=*/!g.rootless);
-  if (made.ok()) {
-    cgroup = std::move(made).take();
-  } else if (g.rootless && (made.error().errnum == EACCES || made.error().errnum == EPERM ||
-                            made.error().errnum == EROFS)) {
-    cgroup = no_cgroup(0);  // as runc: an unprivileged user without a delegated cgroup runs without one
+  std::unique_ptr<cgroups::Cgroup>& cgroup = made.cgroup;
+  auto made_cgroup = cgroups::create(spec.linux->cgroups_path, o.id, /*defer_v1=*/!g.rootless);
+  if (made_cgroup.ok()) {
+    cgroup = std::move(made_cgroup).take();
+  } else if (g.rootless && (made_cgroup.error().errnum == EACCES || made_cgroup.error().errnum == EPERM ||
+                            made_cgroup.error().errnum == EROFS)) {
+    cgroup = cgroups::no_cgroup(0);  // as runc: an unprivileged user without a delegated cgroup runs without one
   } else {
-    return std::move(made.error());
+    return std::move(made_cgroup.error());
   }
-  undo.add([&] { (void)cgroup->destroy(); });
+  undo.add([&cgroup]() -> Result<void> { return cgroup->destroy(); });
 
   linux::InitConfig ic;
   ic.spec = &spec;
@@ -256,16 +245,17 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     pid = GUISE_TRY(sys::clone3(args), "starting container init");
     if (pid == 0) {
       parent_end.close();
+      take_stdio(o.stdio);
       linux::container_init(ic, child_end);
     }
   }
-  ChildGuard child(pid, sys::Fd(pidfd));
+  sys::ChildProcess child(pid, sys::Fd(pidfd));
   ic.cpus.move_child(pid);
   child_end.close();
   fifo.reset();
   exec_done.reset();
   if (ic.ns.new_user && !ic.ns.late_user) {
-    GUISE_TRY(write_id_mappings(pid, *spec.linux));
+    GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
     GUISE_TRY(parent_end.send(linux::Msg::kIdsMapped));
   }
   GUISE_TRY(set_up_cgroup(*cgroup, spec, parent_end));
@@ -297,16 +287,33 @@ Result<Created> create_container(const Globals& g, const CreateOptions& o) {
     GUISE_TRY(write_pid_file(o.pid_file, pid));
   }
   undo.commit();
-  Created created = child.release();
+  Created created;
+  created.pidfd = child.release_pidfd();
+  created.pid = child.release();
   created.terminal_master = std::move(master);
   if (o.start_at_once && spec.hooks && !spec.hooks->poststart.empty()) {
     auto r = linux::run_hooks(spec.hooks->poststart, "poststart", state_json(st, Status::kRunning, false));
-    if (!r.ok()) std::fprintf(stderr, "guise-oci: warning: %s\n", r.error().message().c_str());
+    if (!r.ok()) sys::warn(r.error().message());
   }
   created.state = std::move(st);
   created.spec = std::make_shared<const oci::Spec>(std::move(spec));
   created.cgroup = std::move(cgroup);
   return created;
+}
+
+}  // namespace
+
+Result<Created> create_container(const Globals& g, const CreateOptions& o) {
+  Made made;
+  sys::Rollback undo;
+  auto created = create_steps(g, o, made, undo);
+  if (!created.ok()) undo.unwind(created.error());
+  return created;
+}
+
+Result<Created> run_container(const Globals& g, CreateOptions o) {
+  o.start_at_once = true;
+  return create_container(g, o);
 }
 
 }  // namespace guise::runtime

@@ -7,15 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstring>
 
 #include "cgroups/cgroup.h"
-#include "runtime/container_cgroup.h"
 #include "linux/exec_trampoline.h"
 #include "linux/hooks.h"
 #include "oci/parse.h"
-#include "runtime/container.h"
+#include "runtime/container_cgroup.h"
+#include "runtime/runtime.h"
+#include "runtime/state.h"
+#include "sys/log.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
@@ -39,7 +40,7 @@ Result<oci::Spec> stored_spec(const StateDir& dir) {
   return oci::parse_spec(text, "config.json");
 }
 
-void warn(const Error& e) { std::fprintf(stderr, "guise-oci: warning: %s\n", e.message().c_str()); }
+void warn(const Error& e) { sys::warn(e.message()); }
 
 // The init is gone: what is left in its cgroup and the cgroup itself, the poststop
 // hooks, the state directory.
@@ -75,16 +76,21 @@ Status current_status(const ContainerState& s, const std::string& state_dir) {
   return Status::kRunning;
 }
 
-Result<void> start_container(const Globals& g, const std::string& id) {
-  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
+Result<Opened> open_container(const std::string& root, const std::string& id) {
+  StateDir dir = GUISE_TRY(StateDir::open(root, id));
   ContainerState st = GUISE_TRY(dir.load());
   Status status = current_status(st, dir.path());
-  if (status == Status::kStopped) return sys::user_error("cannot start a container that has stopped");
-  if (status != Status::kCreated) return sys::user_error("cannot start an already running container");
+  return Opened{std::move(dir), std::move(st), status};
+}
+
+Result<void> start_container(const Globals& g, const std::string& id) {
+  auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
+  if (status == Status::kStopped) return sys::wrong_state("cannot start a container that has stopped");
+  if (status != Status::kCreated) return sys::wrong_state("cannot start an already running container");
   sys::Fd exec_done(::open(dir.exec_done_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   sys::Fd fifo(::open(dir.fifo_path().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo.valid()) {
-    if (errno == ENXIO) return sys::user_error("cannot start container " + id + ": its init process has exited");
+    if (errno == ENXIO) return sys::wrong_state("cannot start container " + id + ": its init process has exited");
     return sys::sys_error("open", dir.fifo_path());
   }
   GUISE_TRY(sys::write_all(fifo.get(), "0", "exec.fifo"));
@@ -115,14 +121,13 @@ Result<void> start_container(const Globals& g, const std::string& id) {
   return Ok();
 }
 
-Result<std::string> container_state(const Globals& g, const std::string& id) {
-  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
-  ContainerState st = GUISE_TRY(dir.load());
-  return state_json(st, current_status(st, dir.path()));
+Result<ContainerInfo> container_state(const Globals& g, const std::string& id) {
+  auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
+  return ContainerInfo{std::move(st), status};
 }
 
-std::vector<ListEntry> list_containers(const Globals& g) {
-  std::vector<ListEntry> out;
+std::vector<ContainerInfo> list_containers(const Globals& g) {
+  std::vector<ContainerInfo> out;
   for (const auto& id : list_ids(g.root)) {
     auto dir = StateDir::open(g.root, id);
     if (!dir.ok()) continue;
@@ -134,53 +139,24 @@ std::vector<ListEntry> list_containers(const Globals& g) {
   return out;
 }
 
-Result<int> parse_signal(const std::string& text) {
-  if (text.empty()) return sys::user_error("invalid signal \"\"");
-  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
-    char* end = nullptr;
-    long n = std::strtol(text.c_str(), &end, 10);
-    if (*end || n <= 0 || n >= NSIG) return sys::user_error("invalid signal \"" + text + "\"");
-    return static_cast<int>(n);
-  }
-  std::string name = text;
-  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
-  // glibc's abbreviations miss some names runc (Go) accepts.
-  static const std::pair<const char*, int> aliases[] = {{"IO", SIGIO}, {"IOT", SIGABRT}, {"CLD", SIGCHLD},
-                                                       {"POLL", SIGPOLL}};
-  for (const auto& [alias, sig] : aliases)
-    if (name == alias) return sig;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    const char* abbrev = sigabbrev_np(sig);
-    if (abbrev && name == abbrev) return sig;
-  }
-  return sys::user_error("invalid signal \"" + text + "\"");
-}
-
 Result<void> kill_container(const Globals& g, const std::string& id, int signal, bool all) {
-  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
-  ContainerState st = GUISE_TRY(dir.load());
-  Status status = current_status(st, dir.path());
-  if (status == Status::kStopped && !all) return sys::user_error("container not running");
+  auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
+  if (status == Status::kStopped && !all) return sys::wrong_state("container not running");
   if (all) {
     auto cg = GUISE_TRY(container_cgroup(st));
     return cg->kill_all(signal);
   }
   sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid));
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) < 0) {
-    if (errno == ESRCH) return sys::user_error("container not running");
+    if (errno == ESRCH) return sys::wrong_state("container not running");
     return sys::sys_error("signal container init", std::to_string(st.pid));
   }
   return Ok();
 }
 
-Result<void> delete_container(const Globals& g, const std::string& id, bool force) {
+Result<void> remove_container(const Globals& g, const std::string& id, bool force) {
   auto opened = StateDir::open(g.root, id);
-  if (!opened.ok()) {
-    if (force && opened.error().errnum == 0 && opened.error().op.find("does not exist") != std::string::npos)
-      return Ok();
-    return std::move(opened.error());
-  }
+  if (!opened.ok()) return std::move(opened.error());
   StateDir dir = std::move(opened).take();
   auto loaded = dir.load();
   if (!loaded.ok()) {
@@ -191,7 +167,7 @@ Result<void> delete_container(const Globals& g, const std::string& id, bool forc
   ContainerState st = std::move(loaded).take();
   Status status = current_status(st, dir.path());
   if ((status == Status::kRunning || status == Status::kPaused) && !force)
-    return sys::user_error("cannot delete container " + id + " that is not stopped: " + status_name(status));
+    return sys::wrong_state("cannot delete container " + id + " that is not stopped: " + status_name(status));
   auto cg = container_cgroup(st);
   if (status != Status::kStopped) {
     if (cg.ok() && !st.own_pid_namespace) (void)cg.value()->kill_all(SIGKILL);
@@ -203,37 +179,50 @@ Result<void> delete_container(const Globals& g, const std::string& id, bool forc
   return remove_stopped(dir, st, cg.ok() ? cg.value().get() : nullptr, spec.ok() ? &spec.value() : nullptr);
 }
 
-Result<void> delete_created(const Globals& g, Created& c) {
+Result<void> remove_created(const Globals& g, Created& c) {
   auto opened = StateDir::open(g.root, c.state.id);
   if (!opened.ok()) {
-    // Deleted by another command while the container ran.
-    if (opened.error().errnum == 0 && opened.error().op.find("does not exist") != std::string::npos) return Ok();
+    if (opened.error().is(sys::ErrorKind::kNotFound)) return Ok();  // removed by another call while it ran
     return std::move(opened.error());
   }
   return remove_stopped(opened.value(), c.state, c.cgroup.get(), c.spec.get());
 }
 
 Result<std::vector<pid_t>> container_pids(const Globals& g, const std::string& id) {
-  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
-  ContainerState st = GUISE_TRY(dir.load());
+  auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
   auto cg = GUISE_TRY(container_cgroup(st));
   return cg->pids();
 }
 
+Result<oci::Process> container_process(const Globals& g, const std::string& id) {
+  auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
+  oci::Spec spec = GUISE_TRY(stored_spec(dir));
+  if (!spec.process) return sys::user_error("config.json: process: missing from the container's config");
+  return *spec.process;
+}
+
+Result<cgroups::Stats> container_stats(const Globals& g, const std::string& id) {
+  ContainerState st;
+  {
+    auto [dir, state, status] = GUISE_TRY(open_container(g.root, id));
+    if (status == Status::kStopped) return sys::wrong_state("container with id " + id + " is not running");
+    st = std::move(state);
+  }
+  auto cg = GUISE_TRY(container_cgroup(st));
+  return cg->stats();
+}
+
 Result<void> pause_container(const Globals& g, const std::string& id) {
-  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
-  ContainerState st = GUISE_TRY(dir.load());
-  Status status = current_status(st, dir.path());
+  auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
   if (status != Status::kRunning && status != Status::kCreated)
-    return sys::user_error(std::string("container not running: ") + status_name(status));
+    return sys::wrong_state(std::string("container not running: ") + status_name(status));
   auto cg = GUISE_TRY(container_cgroup(st));
   return cg->freeze();
 }
 
 Result<void> resume_container(const Globals& g, const std::string& id) {
-  StateDir dir = GUISE_TRY(StateDir::open(g.root, id));
-  ContainerState st = GUISE_TRY(dir.load());
-  if (current_status(st, dir.path()) != Status::kPaused) return sys::user_error("container not paused");
+  auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
+  if (status != Status::kPaused) return sys::wrong_state("container not paused");
   auto cg = GUISE_TRY(container_cgroup(st));
   return cg->thaw();
 }

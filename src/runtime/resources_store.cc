@@ -129,21 +129,10 @@ std::string resources_json(const oci::Resources& r) {
   return j.dump();
 }
 
-Result<oci::Resources> parse_resources(std::string_view json_text, const std::string& origin) {
-  nlohmann::json value = nlohmann::json::parse(json_text, nullptr, false);
-  if (value.is_discarded()) return sys::user_error(origin + ": malformed JSON");
-  if (value.is_null()) return oci::Resources{};
-  // The spec parser knows every field and names the path of a bad one; it is given a
-  // config that holds nothing but these resources.
-  nlohmann::json doc = {{"ociVersion", "1.0.2"}, {"root", {{"path", "/"}}}, {"linux", {{"resources", value}}}};
-  oci::Spec spec = GUISE_TRY(oci::parse_spec(doc.dump(), origin));
-  return spec.linux && spec.linux->resources ? *spec.linux->resources : oci::Resources{};
-}
-
 Result<oci::Resources> load_resources(const StateDir& dir) {
   std::string path = dir.path() + "/resources.json";
   auto text = sys::read_file(path);
-  if (text.ok()) return parse_resources(*text, path);
+  if (text.ok()) return oci::parse_resources(*text, path);
   if (text.error().errnum != ENOENT) return std::move(text.error());
   std::string config = GUISE_TRY(sys::read_file(dir.config_path()));
   oci::Spec spec = GUISE_TRY(oci::parse_spec(config, dir.config_path()));

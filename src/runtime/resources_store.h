@@ -14,8 +14,6 @@ namespace guise::runtime {
 
 // linux.resources JSON, with the runtime spec's field names.
 std::string resources_json(const oci::Resources& r);
-// Parses a linux.resources object; errors name `origin` and the field's JSON path.
-Result<oci::Resources> parse_resources(std::string_view json_text, const std::string& origin);
 
 Result<oci::Resources> load_resources(const StateDir& dir);
 Result<void> save_resources(const StateDir& dir, const oci::Resources& r);  // atomically, by rename

@@ -59,7 +59,7 @@ Result<StateDir> StateDir::create(const std::string& root, const std::string& id
   if (::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST) return sys::sys_error("create state root", root);
   std::string path = root + "/" + id;
   if (::mkdir(path.c_str(), 0711) < 0) {
-    if (errno == EEXIST) return sys::user_error("container with id " + id + " already exists");
+    if (errno == EEXIST) return sys::already_exists("container with id " + id + " already exists");
     return sys::sys_error("create state directory", path);
   }
   auto lock = lock_dir(path);
@@ -75,12 +75,12 @@ Result<StateDir> StateDir::open(const std::string& root, const std::string& id) 
   std::string path = root + "/" + id;
   struct stat st {};
   if (::stat(path.c_str(), &st) < 0) {
-    if (errno == ENOENT) return sys::user_error("container " + id + " does not exist");
+    if (errno == ENOENT) return sys::not_found("container " + id + " does not exist");
     return sys::sys_error("stat", path);
   }
   sys::Fd lock = GUISE_TRY(lock_dir(path));
   // Deleted by another command while we waited for the lock.
-  if (::fstat(lock.get(), &st) < 0 || st.st_nlink == 0) return sys::user_error("container " + id + " does not exist");
+  if (::fstat(lock.get(), &st) < 0 || st.st_nlink == 0) return sys::not_found("container " + id + " does not exist");
   return StateDir(path, std::move(lock));
 }
 
@@ -107,7 +107,7 @@ Result<ContainerState> StateDir::load() const {
   auto text = sys::read_file(path);
   if (!text.ok()) {
     if (text.error().errnum == ENOENT)
-      return sys::user_error("container " + path_.substr(path_.rfind('/') + 1) + " does not exist");
+      return sys::not_found("container " + path_.substr(path_.rfind('/') + 1) + " does not exist");
     return std::move(text.error());
   }
   auto j = nlohmann::json::parse(text.value(), nullptr, false);

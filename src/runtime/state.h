@@ -9,26 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "runtime/runtime.h"
 #include "sys/fd.h"
 #include "sys/result.h"
 
 namespace guise::runtime {
-
-enum class Status { kCreating, kCreated, kRunning, kPaused, kStopped };
-const char* status_name(Status s);
-
-struct ContainerState {
-  std::string id;
-  std::string bundle;  // absolute
-  std::string rootfs;  // absolute
-  pid_t pid = 0;
-  uint64_t pid_start_time = 0;  // tells the init from a process that reused its pid
-  std::string created;          // RFC 3339 with nanoseconds, UTC
-  std::map<std::string, std::string> annotations;
-  std::map<std::string, std::string> cgroup_paths;
-  bool own_pid_namespace = false;
-  bool started = false;
-};
 
 // Rejects "", ".", "..", and anything with '/' or characters runc refuses.
 Result<void> validate_id(const std::string& id);
@@ -61,10 +46,18 @@ class StateDir {
 // The ids under root, sorted.
 std::vector<std::string> list_ids(const std::string& root);
 
-// The OCI state as `state` prints it (runc's shape: ociVersion, id, pid, status,
-// bundle, rootfs, created, owner, annotations when present), indented like runc.
-std::string state_json(const ContainerState& s, Status status, bool pretty = true);
-
 std::string now_rfc3339();
+
+// The container's current status, looked at now (the process may have exited).
+Status current_status(const ContainerState& s, const std::string& state_dir);
+
+// The state directory opened and its state loaded, for the commands that act on a
+// container; `allowed` lists the statuses the command accepts, else a kWrongState error.
+struct Opened {
+  StateDir dir;
+  ContainerState state;
+  Status status;
+};
+Result<Opened> open_container(const std::string& root, const std::string& id);
 
 }  // namespace guise::runtime

@@ -4,6 +4,17 @@
 
 namespace guise::sys {
 
+const char* kind_name(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::kSystem: return "system";
+    case ErrorKind::kInvalid: return "invalid";
+    case ErrorKind::kNotFound: return "not found";
+    case ErrorKind::kAlreadyExists: return "already exists";
+    case ErrorKind::kWrongState: return "wrong state";
+  }
+  return "system";
+}
+
 std::string Error::message() const {
   std::string out;
   for (auto it = context.rbegin(); it != context.rend(); ++it) {
@@ -18,6 +29,10 @@ std::string Error::message() const {
   if (errnum != 0) {
     out += ": ";
     out += std::strerror(errnum);
+  }
+  for (const auto& c : cleanup) {
+    out += "; and while undoing: ";
+    out += c;
   }
   return out;
 }

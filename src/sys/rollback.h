@@ -1,9 +1,13 @@
-// Rollback: undo steps registered as resources are made; run in reverse on
-// destruction unless commit() was called. Keeps the original error intact.
+// Rollback: undo steps registered as resources are made; run in reverse unless
+// commit() was called. unwind(error) keeps the original error and adds each undo
+// step's own failure to it; the destructor (an early return) runs them silently.
 #pragma once
 
 #include <functional>
+#include <type_traits>
 #include <vector>
+
+#include "sys/result.h"
 
 namespace guise::sys {
 
@@ -12,20 +16,33 @@ class Rollback {
   Rollback() = default;
   Rollback(const Rollback&) = delete;
   Rollback& operator=(const Rollback&) = delete;
-  ~Rollback() { run(); }
+  ~Rollback() { run(nullptr); }
 
-  void add(std::function<void()> undo) { undos_.push_back(std::move(undo)); }
+  // `undo` returns Result<void>, or nothing where its failure is of no use to anyone.
+  template <class F>
+  void add(F undo) {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&>>)
+      undos_.push_back([u = std::move(undo)]() mutable -> Result<void> {
+        u();
+        return Ok();
+      });
+    else
+      undos_.push_back(std::move(undo));
+  }
   void commit() { undos_.clear(); }
-  void run() {
+  // Undoes everything now; each failed step is added to `original`.
+  void unwind(Error& original) { run(&original); }
+
+ private:
+  void run(Error* original) {
     while (!undos_.empty()) {
       auto undo = std::move(undos_.back());
       undos_.pop_back();
-      undo();
+      auto r = undo();
+      if (!r.ok() && original) original->add_cleanup_failure(r.error());
     }
   }
-
- private:
-  std::vector<std::function<void()>> undos_;
+  std::vector<std::function<Result<void>()>> undos_;
 };
 
 }  // namespace guise::sys

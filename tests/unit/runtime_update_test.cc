@@ -3,12 +3,27 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/events.h"
+#include "cli/common/duration.h"
+#include "cli/common/size.h"
+#include "cli/oci/events_json.h"
+#include "cli/oci/update_flags.h"
+#include "oci/parse.h"
 #include "runtime/resources_store.h"
-#include "runtime/update.h"
+#include "runtime/runtime.h"
 
 namespace guise::runtime {
 namespace {
+
+// The request's reading is guise-oci's (runc's flags and -r JSON); merging and storing
+// are the runtime's.
+using cli::drop_unset;
+using cli::oom_event;
+using cli::parse_duration;
+using cli::parse_ram_bytes;
+using cli::stats_event;
+using cli::update_from_flags;
+using oci::parse_resources;
+using UpdateOptions = cli::UpdateFlags;
 
 int64_t ram(const std::string& s) {
   auto r = parse_ram_bytes(s, "memory");

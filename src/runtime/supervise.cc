@@ -1,4 +1,5 @@
-#include "runtime/run.h"
+// supervise: a caller waiting in the foreground on a container's process.
+#include "runtime/runtime.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -46,17 +47,11 @@ bool copy_once(int from, int to) {
   return true;
 }
 
-int exit_code(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 255;
-}
-
 }  // namespace
 
 // Forwards every signal the runtime receives to the container, as runc does, and
 // proxies the terminal, until the container's init exits.
-Result<int> supervise(const Created& c) {
+Result<int> supervise(pid_t pid, int pidfd, int terminal_master) {
   sigset_t all;
   sigfillset(&all);
   sigdelset(&all, SIGCHLD);
@@ -69,48 +64,35 @@ Result<int> supervise(const Created& c) {
   sys::Fd sigfd(::signalfd(-1, &all, SFD_CLOEXEC));
   if (!sigfd.valid()) return sys::sys_error("signalfd");
   std::optional<RawTerminal> raw;
-  int master = c.terminal_master.get();
+  int master = terminal_master;
   if (master >= 0) raw.emplace();
   bool stdin_open = master >= 0;
   for (;;) {
-    struct pollfd fds[4] = {{c.pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0},
+    struct pollfd fds[4] = {{pidfd, POLLIN, 0}, {sigfd.get(), POLLIN, 0},
                             {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
     int n = ::poll(fds, 4, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys::sys_error("poll");
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo si {};
-      if (::read(sigfd.get(), &si, sizeof si) == sizeof si) ::kill(c.pid, static_cast<int>(si.ssi_signo));
+      if (::read(sigfd.get(), &si, sizeof si) == sizeof si) ::kill(pid, static_cast<int>(si.ssi_signo));
     }
     if (master >= 0 && (fds[2].revents & (POLLIN | POLLHUP))) {
       if (!copy_once(master, 1)) master = -1;
     }
     if (stdin_open && (fds[3].revents & (POLLIN | POLLHUP))) {
-      if (!copy_once(0, c.terminal_master.get())) stdin_open = false;
+      if (!copy_once(0, terminal_master)) stdin_open = false;
     }
     if (fds[0].revents & POLLIN) {
       while (master >= 0 && copy_once(master, 1)) {
       }
       int status = 0;
-      while (::waitpid(c.pid, &status, 0) < 0)
+      while (::waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return sys::sys_error("wait for container init");
       ::sigprocmask(SIG_SETMASK, &old, nullptr);
-      return exit_code(status);
+      return sys::exit_code(status);
     }
   }
-}
-
-Result<int> run_container(const Globals& g, RunOptions o) {
-  o.create.keep_terminal_master = !o.detach && o.create.console_socket.empty();
-  o.create.start_at_once = true;
-  Created c = GUISE_TRY(create_container(g, o.create));
-  if (o.detach) return 0;
-  auto code = supervise(c);
-  if (!o.keep) {
-    auto d = delete_created(g, c);
-    if (!d.ok() && code.ok()) return std::move(d.error());
-  }
-  return code;
 }
 
 }  // namespace guise::runtime

@@ -2,10 +2,12 @@
 #include <cstdio>
 #include <string>
 
-#include "cli/commands.h"
-#include "cli/log.h"
-#include "runtime/events.h"
-#include "runtime/update.h"
+#include "cli/common/duration.h"
+#include "cli/common/log.h"
+#include "cli/oci/commands.h"
+#include "cli/oci/events_json.h"
+#include "cli/oci/update_flags.h"
+#include "runtime/runtime.h"
 
 namespace guise::cli {
 
@@ -20,7 +22,8 @@ struct StringFlag {
 };
 
 void register_update(CLI::App& app, Options& opt) {
-  static runtime::UpdateOptions o;
+  static UpdateFlags o;
+  static std::string id;
   static StringFlag memory, reservation, swap, kmem, kmem_tcp, period, quota, share, rt_period, rt_runtime, cpus, mems,
       l3, mba;
   static int64_t pids = 0;
@@ -45,7 +48,7 @@ void register_update(CLI::App& app, Options& opt) {
   auto* pids_opt = sub->add_option("--pids-limit", pids, "maximum number of pids (-1: none)");
   str(l3, "--l3-cache-schema", "Intel RDT L3 schema (not supported)");
   str(mba, "--mem-bw-schema", "Intel RDT memory bandwidth schema (not supported)");
-  sub->add_option("id", o.id, "container id")->required();
+  sub->add_option("id", id, "container id")->required();
   sub->callback([&opt, blkio_opt, pids_opt] {
     if (!prepare(opt)) return;
     o.memory = memory.get();
@@ -64,7 +67,8 @@ void register_update(CLI::App& app, Options& opt) {
     o.mem_bw_schema = mba.get();
     if (pids_opt->count()) o.pids_limit = pids;
     if (blkio_opt->count()) o.blkio_weight = blkio;
-    auto r = runtime::update_container(opt.globals, o);
+    auto change = update_request(o);
+    auto r = change.ok() ? runtime::update_resources(opt.globals, id, change.value()) : Result<void>(change.error());
     if (!r.ok()) {
       log_error(r.error().message());
       opt.exit_code = 1;
@@ -73,26 +77,42 @@ void register_update(CLI::App& app, Options& opt) {
 }
 
 void register_events(CLI::App& app, Options& opt) {
-  static runtime::EventsOptions o;
-  static std::string interval = "5s";
+  static std::string id, interval = "5s";
+  static bool stats_once = false;
   auto* sub = app.add_subcommand("events", "print a container's resource usage and OOM events as JSON lines");
-  sub->add_flag("--stats", o.stats_once, "print the stats once and exit");
+  sub->add_flag("--stats", stats_once, "print the stats once and exit");
   sub->add_option("--interval", interval, "time between stats (default 5s)");
-  sub->add_option("id", o.id, "container id")->required();
+  sub->add_option("id", id, "container id")->required();
   sub->callback([&opt] {
     if (!prepare(opt)) return;
-    auto d = runtime::parse_duration(interval);
+    auto d = parse_duration(interval);
     if (!d.ok()) {
       log_error(d.error().message());
       opt.exit_code = 1;
       return;
     }
-    o.interval = *d;
-    auto r = runtime::container_events(opt.globals, o, [](const std::string& line) {
+    if (d->count() <= 0) {
+      log_error("duration interval must be greater than 0");
+      opt.exit_code = 1;
+      return;
+    }
+    auto emit = [](const std::string& line) {
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
       std::fflush(stdout);
-    });
+    };
+    Result<void> r;
+    if (stats_once) {
+      auto stats = runtime::container_stats(opt.globals, id);
+      if (stats.ok()) emit(stats_event(id, *stats));
+      else r = std::move(stats.error()).with_context("reading stats");
+    } else {
+      runtime::WatchCallbacks cb;
+      cb.stats_interval = *d;
+      cb.on_stats = [&](const cgroups::Stats& s) { emit(stats_event(id, s)); };
+      cb.on_oom = [&] { emit(oom_event(id)); };
+      r = runtime::watch_container(opt.globals, id, cb);
+    }
     if (!r.ok()) {
       log_error(r.error().message());
       opt.exit_code = 1;

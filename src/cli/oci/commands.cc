@@ -1,4 +1,4 @@
-#include "cli/commands.h"
+#include "cli/oci/commands.h"
 
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -10,12 +10,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli/features.h"
-#include "cli/log.h"
+#include "cli/common/log.h"
+#include "cli/common/signal.h"
+#include "cli/oci/ps_table.h"
 #include "oci/parse.h"
-#include "runtime/exec.h"
-#include "runtime/rootless.h"
-#include "runtime/run.h"
+#include "runtime/runtime.h"
 #include "sys/syscalls.h"
 
 namespace guise::cli {
@@ -98,18 +97,27 @@ void register_lifecycle(CLI::App& app, Options& opt, const Only& only) {
   }
 
   if (only.wants("run")) {
-    static runtime::RunOptions run;
+    static runtime::CreateOptions run;
+    static bool detach = false, keep = false;
     auto* sub = app.add_subcommand("run", "create and start a container");
-    add_create_flags(sub, run.create);
-    sub->add_flag("-d,--detach", run.detach, "detach from the container's process");
-    sub->add_flag("--keep", run.keep, "do not delete the container after it exits");
-    sub->add_option("id", run.create.id)->required();
+    add_create_flags(sub, run);
+    sub->add_flag("-d,--detach", detach, "detach from the container's process");
+    sub->add_flag("--keep", keep, "do not delete the container after it exits");
+    sub->add_option("id", run.id)->required();
     sub->callback([&opt] {
       if (!prepare(opt)) return;
-      run.create.pid_file = absolute_path(run.create.pid_file);
-      add_listen_fds(run.create);
-      auto r = runtime::run_container(opt.globals, run);
-      if (!failed(opt, r)) opt.exit_code = r.value();
+      run.pid_file = absolute_path(run.pid_file);
+      add_listen_fds(run);
+      // In the foreground, runc proxies the terminal itself unless a socket takes it.
+      run.keep_terminal_master = !detach && run.console_socket.empty();
+      auto created = runtime::run_container(opt.globals, run);
+      if (failed(opt, created) || detach) return;
+      auto code = runtime::supervise(created->pid, created->pidfd.get(), created->terminal_master.get());
+      if (!keep) {
+        auto removed = runtime::remove_created(opt.globals, created.value());
+        if (!removed.ok() && code.ok()) code = std::move(removed.error());
+      }
+      if (!failed(opt, code)) opt.exit_code = code.value();
     });
   }
 
@@ -120,7 +128,7 @@ void register_lifecycle(CLI::App& app, Options& opt, const Only& only) {
     sub->callback([&opt] {
       if (!prepare(opt)) return;
       auto r = runtime::container_state(opt.globals, state_id);
-      if (!failed(opt, r)) std::cout << r.value() << "\n";
+      if (!failed(opt, r)) std::cout << runtime::state_json(r->state, r->status) << "\n";
     });
   }
 
@@ -133,7 +141,7 @@ void register_lifecycle(CLI::App& app, Options& opt, const Only& only) {
     sub->add_option("signal", kill_signal);
     sub->callback([&opt] {
       if (!prepare(opt)) return;
-      auto sig = runtime::parse_signal(kill_signal);
+      auto sig = parse_signal(kill_signal);
       if (failed(opt, sig)) return;
       auto r = runtime::kill_container(opt.globals, kill_id, sig.value(), kill_all);
       failed(opt, r);
@@ -148,7 +156,8 @@ void register_lifecycle(CLI::App& app, Options& opt, const Only& only) {
     sub->add_option("id", delete_id)->required();
     sub->callback([&opt] {
       if (!prepare(opt)) return;
-      auto r = runtime::delete_container(opt.globals, delete_id, delete_force);
+      auto r = runtime::remove_container(opt.globals, delete_id, delete_force);
+      if (!r.ok() && delete_force && r.error().is(sys::ErrorKind::kNotFound)) return;  // runc: --force on a missing id is fine
       failed(opt, r);
     });
   }
@@ -229,7 +238,7 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
       }
       std::vector<std::string> args(rest.begin() + 1, rest.end());
       if (args.empty()) args = {"-ef"};
-      auto table = runtime::ps_table(pids.value(), args);
+      auto table = ps_table(pids.value(), args);
       if (!failed(opt, table)) std::cout << table.value();
     });
   }
@@ -238,7 +247,7 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
     auto* sub = app.add_subcommand("features", "print the features this build and kernel support (JSON)");
     sub->callback([&opt] {
       if (!prepare(opt)) return;
-      std::cout << features_json() << "\n";
+      std::cout << runtime::features_json() << "\n";
     });
   }
 
@@ -278,8 +287,8 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
 }  // namespace
 
 bool prepare(Options& opt) {
-  configure_log(opt.log_path, opt.log_format, opt.debug);
-  opt.globals.rootless = runtime::rootless_mode(opt.rootless);
+  configure_log("guise-oci", opt.log_path, opt.log_format, opt.debug);
+  opt.globals.rootless = opt.rootless == "true" || (opt.rootless == "auto" && runtime::unprivileged());
   if (opt.globals.root.empty()) opt.globals.root = runtime::default_state_root();
   if (opt.systemd_cgroup) {
     bool running = ::access("/run/systemd/system", F_OK) == 0;

@@ -6,7 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "runtime/container.h"
+#include "runtime/runtime.h"
 
 namespace guise::cli {
 

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <sstream>
 
-#include "runtime/container.h"
+#include "cli/oci/ps_table.h"
+#include "sys/child_process.h"
 #include "sys/fd.h"
 
-namespace guise::runtime {
+namespace guise::cli {
 
 Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<std::string>& ps_args) {
   int fds[2];
@@ -16,23 +17,16 @@ Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<s
   sys::Fd rd(fds[0]), wr(fds[1]);
   std::vector<std::string> args = {"ps"};
   args.insert(args.end(), ps_args.begin(), ps_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t child = ::fork();
-  if (child < 0) return sys::sys_error("fork");
-  if (child == 0) {
-    ::dup2(wr.get(), 1);
-    ::execvp("ps", argv.data());
-    ::_exit(127);
-  }
+  sys::SpawnOptions so;
+  so.stdout_fd = wr.get();
+  so.search_path = true;
+  sys::ChildProcess child = GUISE_TRY(sys::spawn("ps", args, so));
   wr.reset();
   std::string out;
   char buf[8192];
   ssize_t n;
   while ((n = ::read(rd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  int status = GUISE_TRY(child.wait());
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return sys::user_error("ps " + (ps_args.empty() ? std::string() : ps_args[0]) + " failed (exit " +
                            std::to_string(WEXITSTATUS(status)) + ")");
@@ -57,4 +51,4 @@ Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<s
   return result;
 }
 
-}  // namespace guise::runtime
+}  // namespace guise::cli

@@ -1,5 +1,5 @@
 // guise-oci: runc's command line, flag for flag. Parsing and output only; the work
-// is in runtime/.
+// is in the runtime library, reached through runtime/runtime.h.
 #include <seccomp.h>
 #include <unistd.h>
 
@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli/commands.h"
-#include "cli/log.h"
+#include "cli/oci/commands.h"
+#include "cli/common/log.h"
 #include "oci/spec.h"
 
 using namespace guise;

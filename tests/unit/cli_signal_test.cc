@@ -3,9 +3,9 @@
 
 #include <csignal>
 
-#include "runtime/container.h"
+#include "cli/common/signal.h"
 
-namespace guise::runtime {
+namespace guise::cli {
 namespace {
 
 std::string signal_error(const std::string& text) {
@@ -19,7 +19,7 @@ int sig(const std::string& text) {
   return r.ok() ? r.value() : -1;
 }
 
-TEST(RuntimeSignal, NamesWithAndWithoutSigPrefix) {
+TEST(CliSignal, NamesWithAndWithoutSigPrefix) {
   EXPECT_EQ(sig("KILL"), SIGKILL);
   EXPECT_EQ(sig("SIGKILL"), SIGKILL);
   EXPECT_EQ(sig("TERM"), SIGTERM);
@@ -31,13 +31,13 @@ TEST(RuntimeSignal, NamesWithAndWithoutSigPrefix) {
   EXPECT_EQ(sig("CONT"), SIGCONT);
 }
 
-TEST(RuntimeSignal, NamesAreCaseInsensitive) {
+TEST(CliSignal, NamesAreCaseInsensitive) {
   EXPECT_EQ(sig("kill"), SIGKILL);
   EXPECT_EQ(sig("Term"), SIGTERM);
   EXPECT_EQ(sig("SIGint"), SIGINT);
 }
 
-TEST(RuntimeSignal, Numbers) {
+TEST(CliSignal, Numbers) {
   EXPECT_EQ(sig("9"), 9);
   EXPECT_EQ(sig("15"), 15);
   EXPECT_EQ(sig("1"), 1);
@@ -45,7 +45,7 @@ TEST(RuntimeSignal, Numbers) {
   EXPECT_EQ(sig("64"), 64);
 }
 
-TEST(RuntimeSignal, BadNumbersAreErrorsNamingTheSignal) {
+TEST(CliSignal, BadNumbersAreErrorsNamingTheSignal) {
   EXPECT_EQ(signal_error("0"), "invalid signal \"0\"");
   EXPECT_EQ(signal_error("65"), "invalid signal \"65\"");
   EXPECT_EQ(signal_error("100"), "invalid signal \"100\"");
@@ -54,7 +54,7 @@ TEST(RuntimeSignal, BadNumbersAreErrorsNamingTheSignal) {
   EXPECT_EQ(signal_error("99999999999999999999"), "invalid signal \"99999999999999999999\"");
 }
 
-TEST(RuntimeSignal, BadNamesAreErrorsNamingTheSignal) {
+TEST(CliSignal, BadNamesAreErrorsNamingTheSignal) {
   EXPECT_EQ(signal_error("FOO"), "invalid signal \"FOO\"");
   EXPECT_EQ(signal_error("SIGFOO"), "invalid signal \"SIGFOO\"");
   EXPECT_EQ(signal_error(""), "invalid signal \"\"");
@@ -63,7 +63,7 @@ TEST(RuntimeSignal, BadNamesAreErrorsNamingTheSignal) {
   EXPECT_EQ(parse_signal("FOO").error().errnum, 0);
 }
 
-TEST(RuntimeSignal, RealTimeNamesAreNotKnown) {
+TEST(CliSignal, RealTimeNamesAreNotKnown) {
   // glibc's sigabbrev_np has no name for the real-time signals, so only numbers
   // reach them (runc, through x/sys/unix, does not know SIGRTMIN either).
   EXPECT_EQ(signal_error("SIGRTMIN"), "invalid signal \"SIGRTMIN\"");
@@ -71,11 +71,11 @@ TEST(RuntimeSignal, RealTimeNamesAreNotKnown) {
 }
 
 // runc upper-cases before taking the prefix off: `kill ctr sigterm` works there.
-TEST(RuntimeSignal, LowerCaseSigPrefixIsAccepted) {
+TEST(CliSignal, LowerCaseSigPrefixIsAccepted) {
   EXPECT_EQ(signal_error("sigterm"), "(signal 15)");
   EXPECT_EQ(signal_error("sigkill"), "(signal 9)");
   EXPECT_EQ(signal_error("SigHup"), "(signal 1)");
 }
 
 }  // namespace
-}  // namespace guise::runtime
+}  // namespace guise::cli

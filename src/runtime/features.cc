@@ -1,4 +1,5 @@
-#include "cli/features.h"
+// The OCI features document: what this build and this kernel support.
+#include "runtime/runtime.h"
 
 #include <seccomp.h>
 #include <unistd.h>
@@ -8,7 +9,7 @@
 #include "linux/capabilities.h"
 #include "oci/spec.h"
 
-namespace guise::cli {
+namespace guise::runtime {
 
 std::string features_json() {
   nlohmann::ordered_json j;
@@ -49,4 +50,4 @@ std::string features_json() {
   return j.dump(4);
 }
 
-}  // namespace guise::cli
+}  // namespace guise::runtime
