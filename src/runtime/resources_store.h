@@ -12,9 +12,6 @@
 
 namespace guise::runtime {
 
-// linux.resources JSON, with the runtime spec's field names.
-std::string resources_json(const oci::Resources& r);
-
 Result<oci::Resources> load_resources(const StateDir& dir);
 Result<void> save_resources(const StateDir& dir, const oci::Resources& r);  // atomically, by rename
 

@@ -8,6 +8,7 @@
 #include "cli/oci/events_json.h"
 #include "cli/oci/update_flags.h"
 #include "oci/parse.h"
+#include "oci/write.h"
 #include "runtime/resources_store.h"
 #include "runtime/runtime.h"
 
@@ -23,6 +24,7 @@ using cli::parse_ram_bytes;
 using cli::stats_event;
 using cli::update_from_flags;
 using oci::parse_resources;
+using oci::resources_json;
 using UpdateOptions = cli::UpdateFlags;
 
 int64_t ram(const std::string& s) {
