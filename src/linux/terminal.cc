@@ -39,9 +39,9 @@ Result<void> become_terminal_owner(int peer) {
 }
 
 Result<void> send_to_console_socket(const std::string& socket_path, int master) {
-  sys::Fd sock = GUISE_TRY(sys::connect_unix(socket_path, "--console-socket"));
+  sys::Fd sock = GUISE_TRY(sys::connect_unix(socket_path, "console socket"));
   // runc sends the pty's name as the payload; engines read only the fd.
-  return sys::send_with_fd(sock.get(), "/dev/ptmx", master, "--console-socket " + socket_path);
+  return sys::send_with_fd(sock.get(), "/dev/ptmx", master, "console socket " + socket_path);
 }
 
 }  // namespace guise::linux

@@ -57,14 +57,6 @@ Result<oci::Spec> load_spec(const std::string& bundle, std::string& text) {
   return spec;
 }
 
-Result<void> write_pid_file(const std::string& path, pid_t pid) {
-  if (path.empty()) return Ok();
-  std::string tmp = path + ".guise-tmp";
-  GUISE_TRY(sys::write_file(tmp, std::to_string(pid), O_CREAT | O_TRUNC, 0644), "--pid-file");
-  if (::rename(tmp.c_str(), path.c_str()) < 0) return sys::sys_error("--pid-file: rename to", path);
-  return Ok();
-}
-
 // The parent's half of the protocol: answer the init's requests until it is ready.
 Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec, const ContainerState& st,
                            const CreateOptions& o) {
@@ -86,7 +78,7 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
       case linux::Msg::kPtyMaster:
         if (f.fds.empty()) return sys::user_error("protocol: terminal master missing");
         if (!o.console_socket.empty())
-          GUISE_TRY(linux::send_to_console_socket(o.console_socket, f.fds[0].get()), "--console-socket");
+          GUISE_TRY(linux::send_to_console_socket(o.console_socket, f.fds[0].get()), "console socket");
         else
           master = std::move(f.fds[0]);
         break;
@@ -167,9 +159,9 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     return sys::user_error("rootfs (" + rootfs + ") does not exist");
   rootfs = GUISE_TRY(absolute(rootfs, "rootfs"));
   if (spec.process->terminal && o.console_socket.empty() && !o.keep_terminal_master)
-    return sys::user_error("process.terminal is true: --console-socket is required to receive the terminal");
+    return sys::user_error("process.terminal is true: a console socket is required to receive the terminal");
   if (!spec.process->terminal && !o.console_socket.empty())
-    return sys::user_error("--console-socket given but process.terminal is false");
+    return sys::user_error("a console socket was given but process.terminal is false");
 
   made.dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
   StateDir& dir = *made.dir;

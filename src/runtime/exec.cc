@@ -24,14 +24,6 @@ namespace guise::runtime {
 
 namespace {
 
-Result<void> write_pid_file(const std::string& path, pid_t pid) {
-  if (path.empty()) return Ok();
-  std::string tmp = path + ".guise-tmp";
-  GUISE_TRY(sys::write_file(tmp, std::to_string(pid), O_CREAT | O_TRUNC, 0644), "--pid-file");
-  if (::rename(tmp.c_str(), path.c_str()) < 0) return sys::sys_error("--pid-file: rename to", path);
-  return Ok();
-}
-
 // Until exec succeeds the child may send its terminal, the trampoline's report pipe or
 // an error; the end of stream (its end is close-on-exec) means it has exec'd the
 // trampoline, whose report then says whether the program was exec'd.
@@ -49,7 +41,7 @@ Result<sys::Fd> await_exec(linux::Channel& ch, sys::ChildProcess& child, const o
       return std::move(frame.error);
     } else if (frame.type == linux::Msg::kPtyMaster && !frame.fds.empty()) {
       if (!o.console_socket.empty())
-        GUISE_TRY(linux::send_to_console_socket(o.console_socket, frame.fds[0].get()), "--console-socket");
+        GUISE_TRY(linux::send_to_console_socket(o.console_socket, frame.fds[0].get()), "console socket");
       else if (o.keep_terminal_master)
         master = std::move(frame.fds[0]);
     }

@@ -183,4 +183,12 @@ std::string now_rfc3339() {
   return buf;
 }
 
+Result<void> write_pid_file(const std::string& path, pid_t pid) {
+  if (path.empty()) return Ok();
+  std::string tmp = path + ".guise-tmp";
+  GUISE_TRY(sys::write_file(tmp, std::to_string(pid), O_CREAT | O_TRUNC, 0644), "pid file");
+  if (::rename(tmp.c_str(), path.c_str()) < 0) return sys::sys_error("pid file: rename to", path);
+  return Ok();
+}
+
 }  // namespace guise::runtime

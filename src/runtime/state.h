@@ -48,6 +48,9 @@ std::vector<std::string> list_ids(const std::string& root);
 
 std::string now_rfc3339();
 
+// Writes the pid to `path` ("" writes nothing) whole, by rename: a reader never sees it half.
+Result<void> write_pid_file(const std::string& path, pid_t pid);
+
 // The container's current status, looked at now (the process may have exited).
 Status current_status(const ContainerState& s, const std::string& state_dir);
 

@@ -188,3 +188,41 @@ def test_log_json_on_error(ct):
     errors = [rec for rec in records if rec["level"] == "error"]
     assert errors, records
     assert any("rootfs" in rec["msg"] for rec in errors), errors
+
+
+def _log_records(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f.read().splitlines() if l.strip()]
+
+
+def test_debug_log_carries_the_container_inits_lines(ct):
+    # The init's own debug lines cross back to the runtime and land in --log, as
+    # runc's init's (nsexec) lines do.
+    log = os.path.join(ct.dir, "debug.json")
+    ct.probe_args("exit", "0")
+    r = ct.run(global_args=("--debug", "--log", log, "--log-format", "json"))
+    assert r.rc == 0, r
+    records = _log_records(log)
+    assert records, "nothing logged with --debug"
+    for rec in records:
+        assert {"level", "msg", "time"} <= set(rec), rec
+    debug = [rec["msg"] for rec in records if rec["level"] == "debug"]
+    assert any("container init" in m or "nsexec" in m for m in debug), debug
+
+
+def test_log_file_exists_when_nothing_was_logged(ct):
+    log = os.path.join(ct.dir, "quiet.log")
+    ct.probe_args("exit", "0")
+    r = ct.run(global_args=("--log", log))
+    assert r.rc == 0, r
+    assert os.path.exists(log), "--log FILE not created"
+    with open(log) as f:
+        assert not [l for l in f.read().splitlines() if "level=error" in l or "level=warning" in l]
+
+
+def test_delete_force_of_a_missing_container_is_quiet_without_force_an_error(ct):
+    r = ct.rt("delete", "--force", "no-such-container-" + ct.id)
+    assert r.rc == 0, r
+    r = ct.rt("delete", "no-such-container-" + ct.id)
+    assert r.rc != 0, r
+    assert "does not exist" in r.err or "not found" in r.err or "not exist" in r.err, r
