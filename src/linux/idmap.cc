@@ -91,17 +91,14 @@ Result<sys::Fd> make_userns_fd(const std::vector<oci::IdMapping>& uids, const st
     (void)!::read(hold_read.get(), &c, 1);
     ::_exit(0);
   }
+  sys::ChildProcess holder(pid, sys::Fd());  // killed and reaped on every way out
   hold_read.reset();
-  auto reap = [&] {
-    hold_write.reset();
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  };
   std::string proc = "/proc/" + std::to_string(pid);
   auto mapped = write_id_mappings(pid, uids, gids, "");
   sys::Fd ns(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   int open_errno = errno;
-  reap();
+  hold_write.reset();  // lets the holder exit by itself
+  (void)holder.wait();
   if (!mapped.ok()) return std::move(mapped.error());
   if (!ns.valid()) return sys::sys_error_n(open_errno, "open user namespace", proc + "/ns/user");
   return ns;
