@@ -44,7 +44,7 @@ void channel_sink(sys::LogLevel level, std::string_view message) {
 void route_log_to(Channel& parent) {
   if (sys::log_sink() != channel_sink) g_fallback_sink = sys::log_sink();
   g_log_channel = &parent;
-  sys::set_log_sink(channel_sink);
+  sys::set_log_sink(channel_sink, sys::log_enabled(sys::LogLevel::kDebug) ? sys::LogLevel::kDebug : sys::LogLevel::kInfo);
 }
 
 const char* msg_name(Msg m) {

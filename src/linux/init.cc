@@ -309,7 +309,8 @@ Result<void> build_container(Init& in) {
   auto env = with_home(in.proc.env, in.proc.user.uid);
   std::string program = GUISE_TRY(resolve_executable(in.proc.args.front(), env), "process.args");
   ::prctl(PR_SET_PDEATHSIG, 0);  // set up: from here the container outlives `create`
-  sys::debug("container init: set up in " + in.c.rootfs + "; the process will be " + program);
+  if (sys::log_enabled(sys::LogLevel::kDebug))
+    sys::debug("container init: set up in " + in.c.rootfs + "; the process will be " + program);
   GUISE_TRY(in.parent.send(Msg::kReady));
   if (!in.c.start_at_once) {
     in.parent.close();

@@ -25,6 +25,7 @@
 #include "runtime/runtime.h"
 #include "runtime/state.h"
 #include "sys/child_process.h"
+#include "sys/clock.h"
 #include "sys/log.h"
 #include "sys/rollback.h"
 #include "sys/syscalls.h"
@@ -259,7 +260,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   st.pid = pid;
   auto start_time = sys::process_start_time(pid);
   st.pid_start_time = start_time.ok() ? *start_time : 0;
-  st.created = now_rfc3339();
+  st.created = sys::now_rfc3339();
   st.annotations = spec.annotations;
   st.cgroup_paths = cgroup->paths();
   st.own_pid_namespace = ic.ns.clone_flags & CLONE_NEWPID;

@@ -172,17 +172,6 @@ std::string state_json(const ContainerState& s, Status status, bool pretty) {
   return pretty ? j.dump(2) : j.dump();
 }
 
-std::string now_rfc3339() {
-  struct timespec ts {};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm {};
-  ::gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
-
 Result<void> write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return Ok();
   std::string tmp = path + ".guise-tmp";

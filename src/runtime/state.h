@@ -46,8 +46,6 @@ class StateDir {
 // The ids under root, sorted.
 std::vector<std::string> list_ids(const std::string& root);
 
-std::string now_rfc3339();
-
 // Writes the pid to `path` ("" writes nothing) whole, by rename: a reader never sees it half.
 Result<void> write_pid_file(const std::string& path, pid_t pid);
 

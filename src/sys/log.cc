@@ -11,7 +11,6 @@ namespace {
 // Used until a face installs its own: a library user that installs nothing still
 // sees warnings, and only them.
 void stderr_sink(LogLevel level, std::string_view message) {
-  if (level == LogLevel::kDebug) return;
   std::string line = std::string("guise: ") + level_name(level) + ": ";
   line += message;
   line += '\n';
@@ -19,6 +18,7 @@ void stderr_sink(LogLevel level, std::string_view message) {
 }
 
 LogSink g_sink = stderr_sink;
+LogLevel g_least = LogLevel::kInfo;
 
 }  // namespace
 
@@ -32,8 +32,14 @@ const char* level_name(LogLevel l) {
   return "info";
 }
 
-void set_log_sink(LogSink sink) { g_sink = sink ? sink : stderr_sink; }
+void set_log_sink(LogSink sink, LogLevel least) {
+  g_sink = sink ? sink : stderr_sink;
+  g_least = least;
+}
 LogSink log_sink() { return g_sink; }
-void log(LogLevel level, std::string_view message) { g_sink(level, message); }
+bool log_enabled(LogLevel level) { return level >= g_least; }
+void log(LogLevel level, std::string_view message) {
+  if (level >= g_least) g_sink(level, message);
+}
 
 }  // namespace guise::sys

@@ -13,9 +13,12 @@ const char* level_name(LogLevel l);  // "debug", "info", "warning", "error" (log
 
 using LogSink = void (*)(LogLevel, std::string_view message);
 
-// Installs the sink for this process; nullptr restores the default (stderr, no debug).
-void set_log_sink(LogSink sink);
+// Installs the sink for this process; nullptr restores the default (stderr). Lines below
+// `least` are dropped before they are built or sent (a container's init inherits this,
+// so it sends no debug lines nobody asked for).
+void set_log_sink(LogSink sink, LogLevel least = LogLevel::kInfo);
 LogSink log_sink();
+bool log_enabled(LogLevel level);
 
 void log(LogLevel level, std::string_view message);
 inline void warn(std::string_view message) { log(LogLevel::kWarning, message); }

@@ -20,7 +20,7 @@ class LinuxChannelLog : public ::testing::Test {
   void SetUp() override {
     g_seen.clear();
     saved_ = sys::log_sink();
-    sys::set_log_sink(record);
+    sys::set_log_sink(record, sys::LogLevel::kDebug);
   }
   void TearDown() override { sys::set_log_sink(saved_); }
   sys::LogSink saved_ = nullptr;
@@ -58,7 +58,7 @@ TEST_F(LinuxChannelLog, RoutedSinkSendsUntilTheChannelCloses) {
   child.close();
   sys::warn("after the channel closed");  // falls back to the sink in place before
   // Restore the test's sink for the receiving side.
-  sys::set_log_sink(record);
+  sys::set_log_sink(record, sys::LogLevel::kDebug);
   std::vector<std::pair<sys::LogLevel, std::string>> before = g_seen;
   auto end = parent.recv_or_end();
   ASSERT_TRUE(end.ok());

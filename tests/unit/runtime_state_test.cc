@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "runtime/state.h"
+#include "sys/clock.h"
 
 namespace guise::runtime {
 namespace {
@@ -104,10 +105,10 @@ TEST(RuntimeState, StateJsonEscapesStrings) {
 }
 
 TEST(RuntimeState, NowIsRfc3339WithNanosecondsInUtc) {
-  std::string now = now_rfc3339();
+  std::string now = sys::now_rfc3339();
   EXPECT_TRUE(std::regex_match(now, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z)"))) << now;
   EXPECT_GE(now.substr(0, 4), "2024");
-  EXPECT_LE(now_rfc3339().substr(0, 19), now_rfc3339().substr(0, 19));  // later calls do not go back
+  EXPECT_LE(sys::now_rfc3339().substr(0, 19), sys::now_rfc3339().substr(0, 19));  // later calls do not go back
 }
 
 class RuntimeStateDir : public ::testing::Test {

@@ -1,12 +1,12 @@
 #include "cli/common/log.h"
 
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "sys/clock.h"
 #include "sys/log.h"
 
 namespace guise::cli {
@@ -15,22 +15,10 @@ namespace {
 std::string g_program = "guise", g_path, g_format = "text";
 bool g_debug = false;
 
-// RFC 3339 with nanoseconds, UTC, as logrus writes it.
-std::string now_rfc3339() {
-  struct timespec ts {};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm {};
-  ::gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
-
 void write_log(const char* level, const std::string& message) {
   if (g_path.empty()) return;
   std::string line;
-  std::string time = now_rfc3339();
+  std::string time = sys::now_rfc3339();
   if (g_format == "json") {
     nlohmann::ordered_json j;
     j["level"] = level;
@@ -64,7 +52,7 @@ void configure_log(const std::string& program, const std::string& path, const st
   g_path = path;
   g_format = format;
   g_debug = debug;
-  sys::set_log_sink(sink);
+  sys::set_log_sink(sink, debug ? sys::LogLevel::kDebug : sys::LogLevel::kInfo);
   if (!path.empty()) {
     int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) ::close(fd);

@@ -58,13 +58,6 @@ void add_create_flags(CLI::App* sub, runtime::CreateOptions& c) {
   sub->add_option("--preserve-fds", c.preserve_fds, "pass N extra fds (3..3+N-1) to the container");
 }
 
-std::string absolute_path(const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd)) return p;
-  return std::string(cwd) + "/" + p;
-}
-
 // LISTEN_FDS from a socket-activating parent are passed on, as runc does.
 void add_listen_fds(runtime::CreateOptions& c) {
   if (const char* n = ::getenv("LISTEN_FDS")) c.preserve_fds += std::atoi(n);
@@ -285,6 +278,13 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
 }
 
 }  // namespace
+
+std::string absolute_path(const std::string& p) {
+  if (p.empty() || p[0] == '/') return p;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) return p;
+  return std::string(cwd) + "/" + p;
+}
 
 bool prepare(Options& opt) {
   configure_log("guise-oci", opt.log_path, opt.log_format, opt.debug);

@@ -31,6 +31,10 @@ void register_commands(CLI::App& app, Options& opt, const Only& only = {});
 void register_exec(CLI::App& app, Options& opt);
 void register_cgroup_commands(CLI::App& app, Options& opt, const Only& only);
 
+// A path given relative to the caller's directory, made absolute (pid files: the
+// runtime may write them from elsewhere).
+std::string absolute_path(const std::string& p);
+
 // Runs before every command: log set-up and the checks on global flags.
 bool prepare(Options& opt);
 

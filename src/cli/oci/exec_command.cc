@@ -10,13 +10,6 @@ namespace guise::cli {
 
 namespace {
 
-std::string absolute_path(const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd)) return p;
-  return std::string(cwd) + "/" + p;
-}
-
 // The process the flags ask for: a whole process.json (-p), or the container's own
 // process with the flags' changes.
 Result<oci::Process> requested_process(const runtime::Globals& g, const std::string& id, const ExecFlags& f) {
