@@ -15,6 +15,7 @@ hierarchy), so it has what a container's cgroup gets, and it is removed at once.
 """
 
 import contextlib
+import errno
 import functools
 import os
 import platform
@@ -404,6 +405,50 @@ def cpuset():
     return Feature(cpus and mems, "CPUs %s and memory nodes %s in our cpuset" % (cpus, mems), value=(cpus, mems))
 
 
+# --------------------------------------------------------------- seccomp
+
+SECCOMP_FILTER_FLAGS = {
+    "SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2, "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4,
+    "SECCOMP_FILTER_FLAG_NEW_LISTENER": 8, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH": 16,
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32,
+}
+_SYS_SECCOMP = {"x86_64": 317, "aarch64": 277}
+
+
+@functools.lru_cache(maxsize=None)
+def seccomp_action(name):
+    """NAME (kill_process, user_notif, log...) is in /proc/sys/kernel/seccomp/actions_avail."""
+    try:
+        avail = _read("/proc/sys/kernel/seccomp/actions_avail").split()
+    except OSError:
+        avail = []
+    if name in avail:
+        return Feature(True, "seccomp action %s" % name)
+    return Feature(False, "no seccomp action %s in this kernel (actions_avail: %s)" % (name, " ".join(avail)))
+
+
+@functools.lru_cache(maxsize=None)
+def seccomp_flag(name):
+    """The kernel knows filter flag NAME: seccomp(SET_MODE_FILTER, flag, NULL) fails with
+    EFAULT (the flag passed, the missing program did not) rather than EINVAL.  Nothing is
+    installed either way."""
+    import ctypes
+    nr = _SYS_SECCOMP.get(platform.machine())
+    if nr is None:
+        return Feature(False, "no seccomp syscall number known for %s" % platform.machine())
+    flags = SECCOMP_FILTER_FLAGS[name]
+    if name == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV":
+        flags |= SECCOMP_FILTER_FLAGS["SECCOMP_FILTER_FLAG_NEW_LISTENER"]  # only with a listener
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    rc = libc.syscall(ctypes.c_long(nr), ctypes.c_long(1), ctypes.c_ulong(flags), None)
+    err = ctypes.get_errno()
+    if rc < 0 and err == errno.EFAULT:
+        return Feature(True, "seccomp filter flag %s" % name)
+    return Feature(False, "no seccomp filter flag %s in this kernel (seccomp says %s)"
+                   % (name, os.strerror(err) if rc < 0 else "ok"))
+
+
 # --------------------------------------------------------------- namespaces, users, LSMs, arch
 
 NS_FILE = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
@@ -419,11 +464,23 @@ def namespace(kind):
 
 
 @functools.lru_cache(maxsize=None)
+def user_namespaces():
+    """Root may make a user namespace (user.max_user_namespaces is not 0, no LSM refuses)."""
+    if not namespace("user"):
+        return namespace("user")
+    r = subprocess.run(["unshare", "--user", "true"], capture_output=True, text=True)
+    if r.returncode == 0:
+        return Feature(True, "user namespaces")
+    return Feature(False, "no user namespaces (unshare --user as root: %s)" % (r.stderr.strip() or
+                                                                               "exit %d" % r.returncode))
+
+
+@functools.lru_cache(maxsize=None)
 def unprivileged_userns(uid=65534):
     """An unprivileged user may make a user namespace (not refused by
     user.max_user_namespaces, kernel.unprivileged_userns_clone or an LSM)."""
-    if not namespace("user"):
-        return namespace("user")
+    if not user_namespaces():
+        return user_namespaces()
     r = subprocess.run(["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "--",
                         "unshare", "--user", "true"], capture_output=True, text=True)
     if r.returncode == 0:

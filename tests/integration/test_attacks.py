@@ -586,7 +586,7 @@ def test_cannot_load_kernel_modules(ct):
 def test_cannot_mount_host_block_devices(ct):
     devs = [d for d in sorted(os.listdir("/sys/class/block")) if not d.startswith(("loop", "ram"))][:1]
     if not devs:
-        pytest.skip("no block device on this host")
+        pytest.skip("host: no block device in /sys/class/block (other than loop and ram)")
     with open("/sys/class/block/%s/dev" % devs[0]) as f:
         major, minor = f.read().strip().split(":")
     ct.add_tmpfs("/tmp")
