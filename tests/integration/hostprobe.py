@@ -352,8 +352,11 @@ def kernel_memory_limit(name="memory.kmem.limit_in_bytes", value=64 * MiB):
     if not _has_file("memory", name):
         return Feature(False, "no kernel memory limit file %s" % name)
     with probe_cgroup("memory") as d:
-        with open(os.path.join(d, name), "w") as f:
-            f.write(str(value))
+        try:
+            with open(os.path.join(d, name), "w") as f:
+                f.write(str(value))
+        except OSError as e:
+            return Feature(False, "no kernel memory limit (%s refuses %d: %s)" % (name, value, e.strerror))
         got = int(_read(os.path.join(d, name)))
     if got == value:
         return Feature(True, "an enforced kernel memory limit (%s)" % name)
@@ -487,6 +490,15 @@ def unprivileged_userns(uid=65534):
         return Feature(True, "user namespaces for unprivileged users")
     return Feature(False, "no user namespaces for unprivileged users (unshare --user as uid %d: %s)"
                    % (uid, r.stderr.strip() or "exit %d" % r.returncode))
+
+
+@functools.lru_cache(maxsize=None)
+def program(name, what):
+    """NAME is on PATH; WHAT says what it is for, for the skip reason."""
+    path = shutil.which(name)
+    if path:
+        return Feature(True, "%s (%s)" % (name, path))
+    return Feature(False, "no %s on PATH (%s)" % (name, what))
 
 
 @functools.lru_cache(maxsize=None)

@@ -560,8 +560,8 @@ HOST_FIELDS = [
               r"rdma cgroup controller is not mounted|rdma controller is not enabled|No such device|Invalid argument",
               v1=("rdma", "rdma.max", lines_with(lambda f: "%s hca_handle=10 hca_object=100" % f.value)),
               v2=("rdma.max", lines_with(lambda f: "%s hca_handle=10 hca_object=100" % f.value))),
-    HostField("linux.resources.unified", {"unified": {"memory.high": "100000000"}}, host.cgroup_v2,
-              r"needs a cgroup v2 host", v2=("memory.high", "100000000")),
+    HostField("linux.resources.unified", {"unified": {"memory.high": str(64 * MiB)}}, host.cgroup_v2,
+              r"needs a cgroup v2 host", v2=("memory.high", str(64 * MiB))),  # whole pages: read back as written
 ]
 HOST_FIELD_IDS = [f.field.replace("linux.resources.", "") for f in HOST_FIELDS]
 

@@ -232,6 +232,7 @@ def test_seccomp_filter_on_exec(ct):
 def agent(ct):
     """The example agent, built from examples/seccomp-agent, on a socket of the test's."""
     need(host.seccomp_action("user_notif"))
+    need(host.program("cc", "a C compiler, to build examples/seccomp-agent"))
     binary = os.path.join(ct.dir, "seccomp-agent")
     b = subprocess.run(["cc", "-O2", "-Wall", "-o", binary, AGENT_SRC], capture_output=True, text=True)
     assert b.returncode == 0, b.stderr

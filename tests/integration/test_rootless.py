@@ -101,6 +101,7 @@ def test_rootless_refuses_cgroup_limits_without_delegation(runtime, session_dir,
 def subid_user():
     """A temporary account with subordinate id ranges, removed afterwards."""
     need(host.newuidmap())
+    need(host.program("useradd", "Debian package passwd, to make a user with subordinate ids"))
     name = "guise-rl-%s" % uuid.uuid4().hex[:6]
     uid = 4322
     subprocess.run(["useradd", "-M", "-N", "-u", str(uid), "-g", "nogroup", "-s", "/usr/sbin/nologin", name],
