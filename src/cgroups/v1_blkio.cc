@@ -78,8 +78,8 @@ Result<void> set_weights(const std::string& dir, const oci::BlockIoResources& b)
   for (const auto& d : b.weight_device) {
     if (d.weight) GUISE_TRY(write_device_weight(dir, files, d));
     if (d.leaf_weight)
-      GUISE_TRY(fs::write(dir, "blkio.leaf_weight_device", device_value(d.major, d.minor, *d.leaf_weight),
-                          kDeviceLeafField));
+      GUISE_TRY(
+          fs::write(dir, "blkio.leaf_weight_device", device_value(d.major, d.minor, *d.leaf_weight), kDeviceLeafField));
   }
   return Ok();
 }

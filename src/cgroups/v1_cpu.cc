@@ -99,8 +99,8 @@ Result<void> set_realtime(const std::string& dir, const oci::CpuResources& c) {
     GUISE_TRY(
         fs::write(dir, "cpu.rt_period_us", std::to_string(*c.realtime_period), "linux.resources.cpu.realtimePeriod"));
   if (c.realtime_runtime && (*c.realtime_runtime != 0 || fs::exists(dir, "cpu.rt_runtime_us"))) {
-    auto done = fs::write(dir, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime),
-                          "linux.resources.cpu.realtimeRuntime");
+    auto done =
+        fs::write(dir, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime), "linux.resources.cpu.realtimeRuntime");
     if (!done.ok()) return realtime_refused(std::move(done.error()), dir, *c.realtime_runtime);
   }
   return Ok();

@@ -27,8 +27,7 @@ Result<void> set_limit_and_swap(const std::string& dir, const oci::MemoryResourc
   int64_t limit = m.limit.value_or(0), swap = m.swap.value_or(0);
   if (swap != 0 && !fs::exists(dir, kSwapFile)) {
     if (swap != -1)
-      return sys::user_error(std::string(kSwapField) + ": this host has no " + kSwapFile +
-                             " (swap accounting is off in this kernel)");
+      return sys::user_error(std::string(kSwapField) + ": this host has no " + kSwapFile + " (swap accounting is off)");
     swap = 0;
   }
   if (limit == -1 && swap == 0 && fs::exists(dir, kSwapFile)) swap = -1;

@@ -125,10 +125,10 @@ TEST_F(V1HostFeatures, SwapWithoutSwapAccountingIsRefusedAndUnlimitedHolds) {
   auto done = apply_memory(dirs_, r);
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.error().message(),
-            "linux.resources.memory.swap: this host has no memory.memsw.limit_in_bytes (swap accounting is off in this "
-            "kernel)");
+            "linux.resources.memory.swap: this host has no memory.memsw.limit_in_bytes (swap accounting is off)");
   EXPECT_EQ(get("memory/memory.limit_in_bytes"), "");  // refused before anything was written
-  r.memory->swap = -1;  // unlimited: true without accounting
+  // Unlimited swap holds without accounting: only the limit is written.
+  r.memory->swap = -1;
   ASSERT_TRUE(apply_memory(dirs_, r).ok());
   EXPECT_EQ(get("memory/memory.limit_in_bytes"), std::to_string(64 << 20));
 }
