@@ -21,8 +21,15 @@ bool any_set(const oci::MemoryResources& m) {
 
 // As runc: "unlimited memory" with swap unset lifts swap too; raising swap goes before
 // the limit, lowering after it.
+// Without swap accounting (swapaccount=0, or a kernel built without it) there is no
+// memsw file: "unlimited" holds there as it is, any other swap limit is refused.
 Result<void> set_limit_and_swap(const std::string& dir, const oci::MemoryResources& m) {
   int64_t limit = m.limit.value_or(0), swap = m.swap.value_or(0);
+  if (swap != 0 && !fs::exists(dir, kSwapFile)) {
+    if (swap != -1)
+      return sys::user_error(std::string(kSwapField) + ": this host has no " + kSwapFile + " (swap accounting is off)");
+    swap = 0;
+  }
   if (limit == -1 && swap == 0 && fs::exists(dir, kSwapFile)) swap = -1;
   auto write_limit = [&] { return fs::write(dir, kLimitFile, std::to_string(limit), kLimitField); };
   auto write_swap = [&] { return fs::write(dir, kSwapFile, std::to_string(swap), kSwapField); };

@@ -30,7 +30,7 @@ Result<void> set_bandwidth(const std::string& dir, const oci::CpuResources& c) {
   std::string max = cpu_max(c.quota, c.period, current);
   constexpr const char* kBurst = "linux.resources.cpu.burst";
   bool burst_later = false;
-  if (c.burst) {
+  if (c.burst && (*c.burst != 0 || fs::exists(dir, "cpu.max.burst"))) {
     auto done = write(dir, "cpu.max.burst", std::to_string(*c.burst), kBurst);
     if (!done.ok() && (done.error().errnum != EINVAL || max.empty())) return done;
     burst_later = !done.ok();
@@ -41,16 +41,31 @@ Result<void> set_bandwidth(const std::string& dir, const oci::CpuResources& c) {
   return Ok();
 }
 
+// burst (Linux 5.14) and idle (5.15) are not on every kernel. With the cpu controller
+// enabled (cpu.max is there) and the file missing, the kernel is why.
+Result<void> check_files(const std::string& dir, const oci::CpuResources& c) {
+  if (!fs::exists(dir, "cpu.max")) return Ok();  // write() names the controller that is not enabled
+  if (c.burst && *c.burst != 0 && !fs::exists(dir, "cpu.max.burst"))
+    return sys::user_error("linux.resources.cpu.burst: this kernel has no " + dir +
+                           "/cpu.max.burst (CFS burst came in Linux 5.14)");
+  if (c.idle && *c.idle != 0 && !fs::exists(dir, "cpu.idle"))
+    return sys::user_error("linux.resources.cpu.idle: this kernel has no " + dir +
+                           "/cpu.idle (idle cgroups came in Linux 5.15)");
+  return Ok();
+}
+
 }  // namespace
 
 Result<void> apply_cpu(const std::string& dir, const oci::Resources& r) {
   if (!r.cpu) return Ok();
   const auto& c = *r.cpu;
   GUISE_TRY(refuse_realtime(c));
+  GUISE_TRY(check_files(dir, c));
   if (c.shares && *c.shares != 0)
     GUISE_TRY(write(dir, "cpu.weight", std::to_string(shares_to_weight(*c.shares)), "linux.resources.cpu.shares"));
   GUISE_TRY(set_bandwidth(dir, c));
-  if (c.idle) GUISE_TRY(write(dir, "cpu.idle", std::to_string(*c.idle), "linux.resources.cpu.idle"));
+  if (c.idle && (*c.idle != 0 || fs::exists(dir, "cpu.idle")))
+    GUISE_TRY(write(dir, "cpu.idle", std::to_string(*c.idle), "linux.resources.cpu.idle"));
   return Ok();
 }
 

@@ -32,6 +32,8 @@ Result<void> set_swap(const std::string& dir, const oci::MemoryResources& m) {
   auto done = write(dir, "memory.swap.max", swap, kSwapField);
   // Without swap accounting there is no file; "no limit" and "no swap" both hold then.
   if (!done.ok() && done.error().errnum == ENOENT && (swap == "max" || swap == "0")) return Ok();
+  if (!done.ok() && done.error().errnum == ENOENT && fs::exists(dir, "memory.max"))
+    return sys::user_error(std::string(kSwapField) + ": this host has no memory.swap.max (swap accounting is off)");
   return done;
 }
 

@@ -30,8 +30,10 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(HERE, "..", "integration"))  # hostprobe, shared with those tests
 
 import engines  # noqa: E402
+import hostprobe  # noqa: E402
 import image  # noqa: E402
 import support  # noqa: E402
 
@@ -191,10 +193,23 @@ def containerd(work, runtimes, packages):
     c.stop()
 
 
+def overlayfs():
+    """docker's overlay2 and podman's overlay storage drivers need overlayfs."""
+    with open("/proc/filesystems") as f:
+        if any(l.split()[-1] == "overlay" for l in f if l.strip()):
+            return hostprobe.Feature(True, "overlayfs")
+    r = subprocess.run(["modinfo", "overlay"], capture_output=True)
+    if r.returncode == 0:
+        return hostprobe.Feature(True, "overlayfs (a module, loaded on first mount)")
+    return hostprobe.Feature(False, "no overlayfs (not in /proc/filesystems, no overlay module): the "
+                                    "overlay storage drivers of docker and podman need it")
+
+
 @pytest.fixture(scope="session")
 def dockerd(work, runtimes, containerd, cgroup_parent, packages):
     if "docker" in packages:
         pytest.skip(packages["docker"])
+    hostprobe.need(overlayfs())
     d = engines.Dockerd(os.path.join(work, "docker"), runtimes, containerd, cgroup_parent)
     yield d
     r = d.docker("ps", "-aq")
@@ -207,6 +222,7 @@ def dockerd(work, runtimes, containerd, cgroup_parent, packages):
 def podman_env(work, runtimes, packages):
     if "podman" in packages:
         pytest.skip(packages["podman"])
+    hostprobe.need(overlayfs())
     p = engines.PodmanEnv(os.path.join(work, "podman"), runtimes)
     yield p
     r = p.podman("ps", "-aq")
@@ -275,6 +291,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+    # a skip from a hostprobe helper is reported at the test that needed the feature
+    if rep.skipped and isinstance(rep.longrepr, tuple) and os.path.basename(str(rep.longrepr[0])) == "hostprobe.py":
+        rep.longrepr = (item.nodeid, item.location[1] + 1, rep.longrepr[2])
     c = item.funcargs.get("ctx") if hasattr(item, "funcargs") else None
     if rep.when == "call" and rep.failed and c is not None:
         rep.sections.append(("%s calls made by %s during the test" % (c.runtime.name,

@@ -465,9 +465,9 @@ class DockerLike(Engine):
     def oom_killed(self, cid):
         return self.inspect(cid, "{{.State.OOMKilled}}") == "true"
 
-    def update(self, cid, memory, cpus):
-        return self.cli("update", "--memory", str(memory), "--memory-swap", str(2 * memory),
-                        "--cpus", str(cpus), cid)
+    def update(self, cid, memory, cpus, swap=None):
+        return self.cli("update", "--memory", str(memory),
+                        *(["--memory-swap", str(swap)] if swap else []), "--cpus", str(cpus), cid)
 
     def stop(self, cid, timeout=2):
         ok(self.cli("stop", "-t", str(timeout), cid, timeout=timeout + 60), "%s stop" % self.name)

@@ -235,11 +235,19 @@ def own_cgroups(pid="self"):
 
 
 def mount_dir_of(controller):
-    """/sys/fs/cgroup/<dir> of a v1 controller (cpu, memory, name=systemd...)."""
+    """Where the hierarchy of a v1 controller (cpu, memory, name=systemd...) is mounted,
+    or the cgroup2 mount for "": read from mountinfo (/sys/fs/cgroup/unified on a
+    hybrid host, /sys/fs/cgroup itself on a v2 one, cpu,cpuacct where co-mounted)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            fstype, supers = fields[sep + 1], fields[sep + 3].split(",")
+            if (controller == "" and fstype == "cgroup2") or (fstype == "cgroup" and controller in supers):
+                return _unescape(fields[4])
     if controller == "":
         return os.path.join(CGROUP_ROOT, "unified")
-    name = controller.replace("name=", "")
-    return os.path.join(CGROUP_ROOT, name)
+    return os.path.join(CGROUP_ROOT, controller.replace("name=", ""))
 
 
 def cgroup_file(pid, controller, name):

@@ -16,6 +16,7 @@ import time
 import pytest
 
 import engines
+import hostprobe
 import support
 from conftest import ENGINES, REPO
 
@@ -32,6 +33,16 @@ def use_shared(shared):
     if cid is None:
         pytest.fail("the shared detached container did not start:\n" + err, pytrace=False)
     return cid
+
+
+def need_v1(*controllers):
+    """The flows read the engine's limits back from v1 files (freezer.state,
+    memory.limit_in_bytes, cpu.cfs_quota_us, pids.max): a v1 or hybrid host with
+    each controller's hierarchy."""
+    for c in controllers:
+        f = hostprobe.need(hostprobe.controller(c))
+        if f.value != 1:
+            pytest.skip("host: the %s controller is cgroup v2's; these flows read its v1 files" % c)
 
 
 def cgroup_value(pid, ctrl, name):
@@ -93,6 +104,7 @@ def test_ps(ctx, shared):
 
 
 def test_pause(ctx, shared):
+    need_v1("freezer")
     cid = use_shared(shared)
     e = ctx.engine
     pid = e.pid(cid)
@@ -107,6 +119,7 @@ def test_pause(ctx, shared):
 
 
 def test_resume(ctx, shared):
+    need_v1("freezer")
     cid = use_shared(shared)
     e = ctx.engine
     pid = e.pid(cid)
@@ -131,7 +144,9 @@ def test_stats(ctx, shared):
         # podman 4.3 reads every controller at the longest of the container's
         # cgroup paths (here memory's, which lies below the sandbox's memory
         # cgroup while the others are below /): its pids and cpu read 0
-        return
+        pytest.skip("host: the container's cgroups differ between hierarchies (%s), and podman reads "
+                    "pids at memory's path: its pids count is not checked" % sorted(
+                        set(support.own_cgroups(e.pid(cid)).values())))
     assert s["pids"] and s["pids"] >= 3, s
 
 
@@ -141,9 +156,12 @@ def test_update(ctx, shared):
     e = ctx.engine
     need(e, "update", "ctr 1.6 has no `task update`; containerd's Update (the shim's "
          "`update --resources -`) is driven through docker here")
+    need_v1("memory", "cpu")
     cid = use_shared(shared)
     pid = e.pid(cid)
-    r = e.update(cid, memory=96 * MiB, cpus=0.5)
+    # memory+swap moves with the limit only where swap is accounted
+    swap = 2 * 96 * MiB if hostprobe.swap_accounting() else None
+    r = e.update(cid, memory=96 * MiB, cpus=0.5, swap=swap)
     assert r.rc == 0, r
     assert int(cgroup_value(pid, "memory", "memory.limit_in_bytes")) == 96 * MiB
     quota = int(cgroup_value(pid, "cpu", "cpu.cfs_quota_us"))
@@ -249,6 +267,7 @@ def test_limits(ctx, host_rootfs):
     """--memory, --cpus and --pids-limit land in the container's cgroup, and
     the cgroup is below our own (the engine's cgroup parent)."""
     e = ctx.engine
+    need_v1("memory", "cpu", "pids")
     pids_by_engine = e.name != "ctr"
     cid = e.run_detached(ctx.rt, ctx.new_id(), ["sleep", "3600"], memory=64 * MiB, cpus=0.5,
                          **({"pids": 50} if pids_by_engine else {}))

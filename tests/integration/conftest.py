@@ -751,3 +751,13 @@ def ct(request, runtime, state_root, session_dir, template_bundle):
 def host_tmp(ct):
     """A per-test host directory, for bind sources and marker files."""
     return ct.tmpdir("host")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skip raised by a hostprobe helper is reported at the test that needed the
+    feature (its node id), not at the helper, so `pytest -rs` says which test skipped."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and isinstance(rep.longrepr, tuple) and os.path.basename(str(rep.longrepr[0])) == "hostprobe.py":
+        rep.longrepr = (item.nodeid, item.location[1] + 1, rep.longrepr[2])

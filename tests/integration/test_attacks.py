@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import time
 
@@ -26,6 +27,7 @@ from conftest import (TESTBIN, Probe, _copy_rootfs, mountinfo, mounts_under, par
                       parse_mountinfo_text, runc_xfail, split_multi, wait_for)
 
 DOCKER_PROFILE = os.path.join(os.path.dirname(__file__), "..", "..", "profiles", "docker-default.json")
+PROC_SUPER_MAGIC = "0x9fa0"  # statfs f_type of procfs
 
 
 # ------------------------------------------------------------------ helpers
@@ -349,6 +351,10 @@ def test_cve_2026_41579_dev_symlink_creates_nothing_on_host(ct, host_tmp):
     r = ct.probe("pid")
     assert os.listdir(hostdir) == [], "made on the host: %s" % os.listdir(hostdir)
     assert mounts_under(hostdir) == []
+    if r.rc != 0:  # refused: the user is told it was /dev
+        assert "/dev" in r.err, r
+    else:
+        assert "pid 1" in r.out, r
 
 
 # ------------------------------------------------- CVE-2019-16884 / 2019-19921 / 2023-27561 / 2023-28642
@@ -381,7 +387,9 @@ def test_cve_2023_27561_proc_symlink_in_image(ct):
     ct.cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
     r = ct.probe("statfs", "/proc")
     if r.rc == 0:
-        assert r.facts["fstype"] == "0x9fa0", r  # procfs, not the fake
+        assert r.facts["fstype"] == PROC_SUPER_MAGIC, r  # procfs, not the fake
+    else:  # refused, naming /proc and the symlink there
+        assert "/proc" in r.err and "symlink" in r.err, r
     _fake_untouched(fake)
 
 
@@ -395,7 +403,10 @@ def test_cve_2019_16884_volume_over_proc(ct, host_tmp):
     ct.add_mount("/proc", "bind", fake, ["rbind", "rw"])
     ct.cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
     r = ct.probe("statfs", "/proc")
-    assert r.rc != 0 or r.facts["fstype"] == "0x9fa0", r
+    if r.rc == 0:
+        assert r.facts["fstype"] == PROC_SUPER_MAGIC, r
+    else:  # refused, naming the mount on /proc
+        assert "/proc" in r.err and "mounts[" in r.err, r
     with open(os.path.join(fake, "sys", "net", "ipv4", "ip_forward")) as f:
         assert f.read() == "fake\n"
 
@@ -409,9 +420,13 @@ def test_cve_2025_52881_mount_inside_proc_redirects_no_write(ct, host_tmp):
         f.write("fake\n")
     ct.add_mount("/proc/sys", "bind", fake, ["rbind", "rw"])
     ct.cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
-    ct.probe("pid")
+    r = ct.probe("sysctl", "net.ipv4.ip_forward")
     with open(os.path.join(fake, "net", "ipv4", "ip_forward")) as f:
         assert f.read() == "fake\n", "the runtime's sysctl write landed in the fake /proc/sys"
+    if r.rc == 0:  # the sysctl landed in the container's own namespace
+        assert r.facts["net.ipv4.ip_forward"] == "1", r
+    else:  # refused, naming the mount over /proc/sys
+        assert "/proc/sys" in r.err, r
 
 
 def test_sysctl_lands_in_the_container_namespace(ct):
@@ -430,9 +445,16 @@ def test_sysctl_lands_in_the_container_namespace(ct):
 # ------------------------------------------------------------------ CVE-2025-31133 / 52565
 
 
-def _hostile_dev(host_tmp, **links):
+MASKABLE_PROC_FILES = ("/proc/kcore", "/proc/timer_list", "/proc/sched_debug", "/proc/keys")
+
+
+def _hostile_dev(host_tmp, null_device=False, **links):
+    """A host directory to bind on /dev, holding LINKS (name -> target) and pts/; with
+    null_device, a real null device (c 1:3) as null."""
     d = os.path.join(host_tmp, "dev")
     os.makedirs(os.path.join(d, "pts"))
+    if null_device:
+        os.mknod(os.path.join(d, "null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     for name, target in links.items():
         os.symlink(target, os.path.join(d, name))
     return d
@@ -444,27 +466,61 @@ def _with_dev_bind(ct, devdir):
                                 "options": ["rbind", "rw"]})
 
 
+def _assert_only_mount_points_made(ct, devdir, before):
+    """What the runtime made in the host's directory bound on /dev: only the points the
+    config's own mounts below /dev need (empty directories, or empty files for bound
+    device nodes), never a device node or a symlink of its own."""
+    points = {m["destination"].split("/")[2] for m in ct.cfg["mounts"]
+              if m["destination"].startswith("/dev/")}
+    made = sorted(set(os.listdir(devdir)) - set(before))
+    for name in made:
+        path = os.path.join(devdir, name)
+        st = os.lstat(path)
+        empty = (stat.S_ISDIR(st.st_mode) and os.listdir(path) == []) or (stat.S_ISREG(st.st_mode) and st.st_size == 0)
+        assert empty, "the runtime made %s on the host: %s" % (path, oct(st.st_mode))
+    return set(made) - points
+
+
 @runc_xfail("CVE-2025-31133: runc 1.1.5 masks with whatever /dev/null resolves to")
 def test_cve_2025_31133_dev_null_symlink_cannot_unmask(ct, host_tmp):
     """/dev/null is a symlink to core_pattern when maskedPaths are applied: the
-    mask must not bind a writable procfs file over the masked paths."""
+    mask must not bind a writable procfs file over the masked paths.  The runtime
+    may refuse the container (saying which mask and why), or mask with a real null
+    device; either way the host's /dev directory keeps its symlink."""
+    targets = [p for p in MASKABLE_PROC_FILES if os.path.exists(p)]
+    if not targets:
+        pytest.skip("host: none of %s in this kernel: nothing to mask" % ", ".join(MASKABLE_PROC_FILES))
     devdir = _hostile_dev(host_tmp, null="/proc/sys/kernel/core_pattern")
+    before = os.listdir(devdir)
     _with_dev_bind(ct, devdir)
-    ct.cfg["linux"]["maskedPaths"] = ["/proc/kcore", "/proc/timer_list", "/proc/sched_debug"]
+    ct.cfg["linux"]["maskedPaths"] = list(MASKABLE_PROC_FILES)
     with guarded_core_pattern():
-        r, probes = ct.multi_probe(["open", "/proc/timer_list", "w"], ["statfs", "/proc/timer_list"],
-                                   ["open", "/proc/sched_debug", "w"])
+        r, probes = ct.multi_probe(*[[cmd, p] for p in targets for cmd in ("statfs", "stat")])
         if r.rc == 0:
-            assert probes[0].rc != 0, probes[0]  # never opened for writing
-            assert probes[2].rc != 0, probes[2]
-    assert os.path.islink(os.path.join(devdir, "null"))
-    assert sorted(os.listdir(devdir)) == ["null", "pts"] or True
+            assert len(probes) == 2 * len(targets), r
+            for p, fs_, st in zip(targets, probes[0::2], probes[1::2]):
+                assert fs_.facts.get("fstype") != PROC_SUPER_MAGIC, (p, fs_)  # covered, not procfs
+                assert (st.facts.get("type"), st.facts.get("rdev")) == ("chr", "1:3"), (p, st)
+        else:
+            # Refused: before the process ran, and the user is told which mask and why.
+            assert probes == [], r
+            assert "/dev/null" in r.err and "mask" in r.err, r
+            assert "not the null device" in r.err or "symlink" in r.err, r
+    assert os.readlink(os.path.join(devdir, "null")) == "/proc/sys/kernel/core_pattern"
+    unexpected = _assert_only_mount_points_made(ct, devdir, before)
+    if r.rc != 0:
+        assert not unexpected, "made on the host by a container that was refused: %s" % sorted(unexpected)
 
 
 def test_cve_2025_52565_dev_console_symlink(ct, host_tmp):
     """With a terminal, /dev/console is a symlink to core_pattern: the terminal
-    must not be mounted through it, nor the file exposed writable."""
-    devdir = _hostile_dev(host_tmp, console="/proc/sys/kernel/core_pattern", ptmx="pts/ptmx")
+    must not be mounted through it, nor the file exposed writable.  (The bound /dev
+    has a real null device, so that the masks are made and the runtime reaches the
+    terminal.)  The runtime may refuse, naming /dev/console and why, or mount the
+    terminal on a /dev/console of its own."""
+    devdir = _hostile_dev(host_tmp, null_device=True, console="/proc/sys/kernel/core_pattern",
+                          ptmx="pts/ptmx")
+    before = os.listdir(devdir)
     _with_dev_bind(ct, devdir)
     ct.cfg["process"]["terminal"] = True
     cs = ct.console_socket()
@@ -475,9 +531,14 @@ def test_cve_2025_52565_dev_console_symlink(ct, host_tmp):
             assert ct.start().rc == 0
             ct.wait_status("stopped")
             out = cs.wait().decode(errors="replace").replace("\r\n", "\n")
-            facts = parse_facts(out)
-            assert facts.get("fstype") != "0x9fa0", out  # /dev/console is not a procfs file
-    assert os.path.islink(os.path.join(devdir, "console"))
+            probes = split_multi(out)
+            assert len(probes) == 2, out
+            assert probes[0].rc == 0 and probes[0].facts["fstype"] != PROC_SUPER_MAGIC, out
+            assert probes[1].rc != 0, out  # core_pattern is not writable from inside
+        else:
+            assert "/dev/console" in r.err and "symlink" in r.err, r
+    assert os.readlink(os.path.join(devdir, "console")) == "/proc/sys/kernel/core_pattern"
+    _assert_only_mount_points_made(ct, devdir, before)
 
 
 def test_console_is_the_terminal(ct):
@@ -525,7 +586,7 @@ def test_cannot_load_kernel_modules(ct):
 def test_cannot_mount_host_block_devices(ct):
     devs = [d for d in sorted(os.listdir("/sys/class/block")) if not d.startswith(("loop", "ram"))][:1]
     if not devs:
-        pytest.skip("no block device on this host")
+        pytest.skip("host: no block device in /sys/class/block (other than loop and ram)")
     with open("/sys/class/block/%s/dev" % devs[0]) as f:
         major, minor = f.read().strip().split(":")
     ct.add_tmpfs("/tmp")
@@ -607,12 +668,20 @@ def test_without_profile_the_same_syscalls_are_reachable(ct):
 
 
 def test_masked_paths_read_empty(ct):
-    proc_files = [p for p in ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug")
-                  if os.path.exists(p)]
-    r, probes = ct.multi_probe(*[["cat", p] for p in proc_files], ["ls", "/sys/firmware"],
-                               ["open", "/proc/kcore", "w"])
+    """The default masks: each /proc file this kernel has is the null device (it reads
+    empty, and a write goes nowhere), /sys/firmware an empty read-only directory."""
+    proc_files = [p for p in MASKABLE_PROC_FILES if os.path.exists(p)]
+    if not proc_files:
+        pytest.skip("host: none of %s in this kernel: nothing to mask" % ", ".join(MASKABLE_PROC_FILES))
+    masked = ct.cfg["linux"]["maskedPaths"]
+    assert set(proc_files) <= set(masked) and "/sys/firmware" in masked, masked
+    r, probes = ct.multi_probe(*[[cmd, p] for p in proc_files for cmd in ("cat", "stat")],
+                               ["ls", "/sys/firmware"], ["statfs", "/sys/firmware"])
     assert r.rc == 0, r
-    for p, probe in zip(proc_files, probes):
-        assert probe.rc == 0 and probe.out == "", (p, probe)
-    assert probes[len(proc_files)].out == ""
-    assert probes[-1].rc != 0
+    assert len(probes) == 2 * len(proc_files) + 2, r
+    for p, cat, st in zip(proc_files, probes[0:-2:2], probes[1:-2:2]):
+        assert cat.rc == 0 and cat.out == "", (p, cat)
+        assert (st.facts.get("type"), st.facts.get("rdev")) == ("chr", "1:3"), (p, st)
+    ls, fs_ = probes[-2:]
+    assert ls.rc == 0 and ls.out == "", ls
+    assert fs_.facts.get("fstype") != "0x62656572" and fs_.facts.get("readonly") == "1", fs_  # not sysfs

@@ -12,49 +12,19 @@ tests/cgroups-vm/cgroup-tests.sh.
 
 import json
 import os
+import re
 import time
 
 import pytest
 
+import hostprobe as host
 from conftest import IS_RUNC, TESTBIN, runc_xfail, wait_for
+from hostprobe import cgroup_dirs, need
 
 MiB = 1 << 20
 
 
 # --------------------------------------------------------------- host side
-
-
-def cgroup_mounts():
-    """{controller: (mountpoint, root)} for v1 mounts, and "" for the cgroup2 mount."""
-    out = {}
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            fstype, supers = fields[sep + 1], fields[sep + 3].split(",")
-            root, mountpoint = fields[3], fields[4]
-            if fstype == "cgroup2":
-                out.setdefault("", (mountpoint, root))
-            elif fstype == "cgroup":
-                for opt in supers:
-                    out.setdefault(opt, (mountpoint, root))
-    return out
-
-
-def cgroup_dirs(pid):
-    """The directories of PID's cgroup, keyed by controller ("" for the cgroup2 one)."""
-    mounts = cgroup_mounts()
-    dirs = {}
-    with open("/proc/%d/cgroup" % pid) as f:
-        for line in f:
-            _, ctrls, path = line.rstrip("\n").split(":", 2)
-            for c in (ctrls.split(",") if ctrls else [""]):
-                if c not in mounts:
-                    continue
-                mountpoint, root = mounts[c]
-                rel = path[len(root):] if root != "/" and path.startswith(root) else path
-                dirs[c] = os.path.normpath(mountpoint + "/" + rel)
-    return dirs
 
 
 def is_v2(dirs):
@@ -106,13 +76,19 @@ def cpu_ratio(dirs, seconds):
 
 def block_device():
     """(major, minor) of a real block device: one backed by a device, not loop/zram/ram."""
-    for name in sorted(os.listdir("/sys/block")):
-        if name.startswith(("loop", "ram", "zram", "dm-", "md")):
-            continue
-        if os.path.exists("/sys/block/%s/device" % name):
-            major, minor = read("/sys/block/" + name, "dev").strip().split(":")
-            return int(major), int(minor)
-    pytest.skip("no real block device in /sys/block")
+    return need(host.block_device()).value
+
+
+def memory_limit_forces_oom():
+    """{"swap": ...} to add to a memory limit so that going past it is an OOM kill, not
+    swapping: memory+swap equal to the limit where swap is accounted; nothing where no
+    swap is on.  With swap on and no accounting, a limit alone cannot force one."""
+    if host.swap_accounting():
+        return True
+    if host.swap_on():
+        pytest.skip("host: %s and %s: a memory limit alone lets the container swap instead of being "
+                    "OOM-killed" % (host.swap_on().why, host.swap_accounting().why))
+    return False
 
 
 # --------------------------------------------------------------- helpers
@@ -168,7 +144,9 @@ BIG_SHARES = 262144
 
 
 def test_memory_limit_kills_allocation_with_137_and_events_report_oom(ct):
-    resources(ct)["memory"] = {"limit": 32 * MiB, "swap": 32 * MiB}
+    resources(ct)["memory"] = {"limit": 32 * MiB}
+    if memory_limit_forces_oom():
+        resources(ct)["memory"]["swap"] = 32 * MiB
     # dd holds a 64 MiB buffer and fills it from /dev/zero: past the limit.
     ct.set_args("/bin/sh", "-c", "sleep 2; exec dd if=/dev/zero of=/dev/null bs=64M count=1")
     ct.write_config()
@@ -190,6 +168,7 @@ def test_memory_limit_kills_allocation_with_137_and_events_report_oom(ct):
 
 
 def test_memory_limit_reported_by_events_stats(ct):
+    need(host.controller("pids"))
     resources(ct)["memory"] = {"limit": 48 * MiB}
     resources(ct)["pids"] = {"limit": 42}
     start_detached(ct, "sleep", "30")
@@ -224,6 +203,7 @@ def test_cpu_quota_holds_busy_loop_to_half_a_core(ct):
 
 
 def test_pids_limit_makes_fork_fail_with_eagain(ct):
+    need(host.controller("pids"))
     resources(ct)["pids"] = {"limit": 10}
     r = ct.probe("fork-many", "20")
     assert r.rc == 0, r
@@ -236,6 +216,7 @@ def test_pids_limit_makes_fork_fail_with_eagain(ct):
 
 
 def test_io_throttle_values_land_for_the_device(ct):
+    need(host.controller("io" if host.v2() else "blkio"))
     major, minor = block_device()
     dev = "%d:%d" % (major, minor)
     resources(ct)["blockIO"] = {
@@ -294,14 +275,16 @@ def test_allowed_device_opens_for_the_access_granted(ct):
 
 
 def test_update_changes_a_running_busy_loop(ct):
+    need(host.controller("pids"))
+    swap = bool(host.swap_accounting())  # memory+swap moves with the limit where it is accounted
     resources(ct)["cpu"] = {"quota": 20000, "period": 100000, "shares": BIG_SHARES}
-    resources(ct)["memory"] = {"limit": 64 * MiB, "swap": 64 * MiB}
+    resources(ct)["memory"] = {"limit": 64 * MiB, **({"swap": 64 * MiB} if swap else {})}
     resources(ct)["pids"] = {"limit": 20}
     _, dirs = start_detached(ct, "spin", "60")
     time.sleep(0.5)
     before = assert_cores(dirs, 0.2, "cores before update")
-    r = ct.rt("update", "--cpu-quota", "50000", "--memory", "128m", "--memory-swap", "128m",
-              "--pids-limit", "30", ct.id)
+    r = ct.rt("update", "--cpu-quota", "50000", "--memory", "128m",
+              *(["--memory-swap", "128m"] if swap else []), "--pids-limit", "30", ct.id)
     assert r.rc == 0, r
     time.sleep(0.3)
     after = assert_cores(dirs, 0.5, "cores after update")
@@ -313,6 +296,7 @@ def test_update_changes_a_running_busy_loop(ct):
 
 
 def test_update_from_docker_json_leaves_zeros_alone(ct, host_tmp):
+    need(host.controller("pids"))
     resources(ct)["cpu"] = {"quota": 20000, "period": 100000, "shares": 512}
     resources(ct)["memory"] = {"limit": 64 * MiB}
     resources(ct)["pids"] = {"limit": 20}
@@ -346,6 +330,7 @@ def test_update_from_docker_json_leaves_zeros_alone(ct, host_tmp):
 
 @pytest.mark.skipif(IS_RUNC, reason="resources.json is guise's own record")
 def test_update_is_recorded_beside_the_state(ct):
+    need(host.controller("pids"))
     resources(ct)["memory"] = {"limit": 64 * MiB}
     start_detached(ct, "sleep", "60")
     assert ct.rt("update", "--pids-limit", "25", "--cpu-share", "256", ct.id).rc == 0
@@ -374,6 +359,8 @@ def test_update_refuses_bad_values_and_stopped_containers(ct):
 
 
 def test_pause_stops_a_busy_loop_and_resume_lets_it_go_on(ct):
+    if not host.v2():  # cgroup v2 freezes with cgroup.freeze, in every cgroup
+        need(host.controller("freezer"))
     _, dirs = start_detached(ct, "spin", "60")
     time.sleep(0.3)
     assert cpu_ratio(dirs, 1) > 0.3
@@ -391,7 +378,8 @@ def test_pause_stops_a_busy_loop_and_resume_lets_it_go_on(ct):
 
 def test_delete_removes_the_cgroup_in_every_hierarchy(ct):
     resources(ct)["memory"] = {"limit": 64 * MiB}
-    resources(ct)["pids"] = {"limit": 20}
+    if host.controller("pids"):
+        resources(ct)["pids"] = {"limit": 20}
     pid, dirs = start_detached(ct, "sleep", "60")
     ours = sorted(set(d for d in dirs.values() if d.endswith("/" + ct.id)))
     assert ours, dirs
@@ -438,23 +426,21 @@ def v1_file(dirs, ctrl, name):
 
 
 def test_resource_fields_land_in_their_files(ct):
+    """The fields every host honours; those that depend on the host are in HOST_FIELDS."""
+    need(host.controller("pids"))
+    cpus, mems = need(host.cpuset()).value
+    cpu, mem = str(cpus[-1]), str(mems[-1])  # not 0 where the host has more: the value must carry
     res = resources(ct)
-    res["memory"] = {"limit": 64 * MiB, "reservation": 32 * MiB, "swap": 96 * MiB}
-    res["cpu"] = {"shares": 512, "quota": 50000, "period": 100000, "burst": 10000, "cpus": "0", "mems": "0"}
+    res["memory"] = {"limit": 64 * MiB, "reservation": 32 * MiB}
+    res["cpu"] = {"shares": 512, "quota": 50000, "period": 100000, "cpus": cpu, "mems": mem}
     res["pids"] = {"limit": 33}
-    res["blockIO"] = {"weight": 500}
     _, dirs = start_detached(ct, "sleep", "60")
     if is_v2(dirs):
         d = dirs[""]
         want = {"memory.max": str(64 * MiB), "memory.low": str(32 * MiB), "cpu.weight": "20",
-                "cpu.max": "50000 100000", "cpu.max.burst": "10000", "cpuset.cpus": "0",
-                "cpuset.mems": "0", "pids.max": "33"}
-        if os.path.exists(os.path.join(d, "memory.swap.max")):
-            want["memory.swap.max"] = str(32 * MiB)
+                "cpu.max": "50000 100000", "cpuset.cpus": cpu, "cpuset.mems": mem, "pids.max": "33"}
         got = {k: read(d, k).strip() for k in want}
         assert got == want
-        weight = read(d, "io.bfq.weight") if os.path.exists(os.path.join(d, "io.bfq.weight")) else read(d, "io.weight")
-        assert weight.split("\n")[0] in ("default 4950", "default 500"), weight
         return
     got = {
         "memory.limit_in_bytes": v1_file(dirs, "memory", "memory.limit_in_bytes"),
@@ -468,62 +454,157 @@ def test_resource_fields_land_in_their_files(ct):
     }
     assert got == {"memory.limit_in_bytes": str(64 * MiB), "memory.soft_limit_in_bytes": str(32 * MiB),
                    "cpu.shares": "512", "cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000",
-                   "cpuset.cpus": "0", "cpuset.mems": "0", "pids.max": "33"}
-    if os.path.exists(os.path.join(dirs["memory"], "memory.memsw.limit_in_bytes")):
-        assert v1_file(dirs, "memory", "memory.memsw.limit_in_bytes") == str(96 * MiB)
-    if os.path.exists(os.path.join(dirs["cpu"], "cpu.cfs_burst_us")) and not IS_RUNC:  # runc 1.1 has no burst
-        assert v1_file(dirs, "cpu", "cpu.cfs_burst_us") == "10000"
-    bfq = os.path.exists(os.path.join(dirs["blkio"], "blkio.bfq.weight"))
-    assert v1_file(dirs, "blkio", "blkio.bfq.weight" if bfq else "blkio.weight") == "500"
+                   "cpuset.cpus": cpu, "cpuset.mems": mem, "pids.max": "33"}
 
 
 def test_v1_only_fields_land_in_their_files(ct):
+    if host.v2():
+        pytest.skip("host: cgroup v2 has no swappiness or OOM killer switch")
     res = resources(ct)
-    res["memory"] = {"limit": 64 * MiB, "swappiness": 30, "disableOOMKiller": True, "kernelTCP": 16 * MiB}
-    res["cpu"] = {"realtimePeriod": 500000, "idle": 0}
+    res["memory"] = {"limit": 64 * MiB, "swappiness": 30, "disableOOMKiller": True}
+    res["cpu"] = {"idle": 0}  # the default: holds on every kernel, with or without cpu.idle
     _, dirs = start_detached(ct, "sleep", "60")
-    if is_v2(dirs):
-        pytest.skip("swappiness, the OOM killer switch, kernel TCP memory and realtime are v1 files")
     assert v1_file(dirs, "memory", "memory.swappiness") == "30"
     assert keyed(dirs["memory"], "memory.oom_control")["oom_kill_disable"] == 1
-    if os.path.exists(os.path.join(dirs["memory"], "memory.kmem.tcp.limit_in_bytes")) and not IS_RUNC:
-        # runc 1.1 ignores kernel memory settings
-        assert v1_file(dirs, "memory", "memory.kmem.tcp.limit_in_bytes") == str(16 * MiB)
-    if os.path.exists(os.path.join(dirs["cpu"], "cpu.rt_period_us")):
-        assert v1_file(dirs, "cpu", "cpu.rt_period_us") == "500000"
 
 
-def test_device_rules_are_exactly_the_allow_list(ct):
-    _, dirs = start_detached(ct, "sleep", "60")
-    if is_v2(dirs):
-        pytest.skip("v2 has no devices.list; the BPF program is checked by opening devices")
-    listed = sorted(read(dirs["devices"], "devices.list").split("\n")[:-1])
-    # runc 1.1 also allows /dev/net/tun; guise allows only what a default container
-    # uses (cgroups::default_device_rules): a tun device needs its own rule.
-    extra = ["c 10:200 rwm"] if IS_RUNC else []
-    assert listed == sorted(["b *:* m", "c *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-                             "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"] + extra), listed
+class HostField:
+    """A linux.resources field that only some hosts can honour: where the host has what
+    it needs (probe), the value must land in its file; where not, guise must refuse the
+    config with one line naming the field and the reason (refusal, a regex matched
+    against what follows the field's name).
+
+    res: the resources (or a function of the probe's Feature giving them).
+    v1: (controller, file, check) and v2: (file, check), where file may be a function of
+    the Feature, and check is the expected content or a function of (content, Feature)
+    that holds when the value landed.
+    """
+
+    def __init__(self, field, res, probe, refusal, v1=None, v2=None, v2_field=None, runc=None):
+        self.field, self.res, self.probe, self.refusal = field, res, probe, refusal
+        self.v1, self.v2, self.v2_field, self.runc = v1, v2, v2_field, runc
+
+    def resources(self, feature):
+        return self.res(feature) if callable(self.res) else json.loads(json.dumps(self.res))
 
 
-UNHONOURABLE = [
-    # (resources, field named in the error, when the host lacks it)
-    ({"cpu": {"realtimeRuntime": 1000, "realtimePeriod": 500000}}, "linux.resources.cpu.realtimeRuntime"),
-    ({"blockIO": {"leafWeight": 500}}, "linux.resources.blockIO.leafWeight"),
-    ({"memory": {"kernel": 64 * MiB}}, "linux.resources.memory.kernel"),
-    ({"hugepageLimits": [{"pageSize": "2MB", "limit": 4 * MiB}]}, "linux.resources.hugepageLimits"),
-    ({"network": {"classID": 1048577}}, "linux.resources.network.classID"),
-    ({"unified": {"memory.high": "100000000"}}, "linux.resources.unified"),
+def lines_with(want):
+    return lambda text, feature: want(feature) in text.splitlines()
+
+
+def first_line_in(*wants):
+    return lambda text, feature: text.splitlines()[0] in wants
+
+
+def _device_weight(feature):
+    major, minor = feature.value if feature else block_device()
+    return {"blockIO": {"weightDevice": [{"major": major, "minor": minor, "weight": 500}]}}
+
+
+def _device_weight_landed(text, feature):
+    major, minor = feature.value
+    return any(l in ("%d:%d 500" % (major, minor), "%d:%d 4950" % (major, minor)) for l in text.splitlines())
+
+
+def _rdma(feature):
+    return {"rdma": {feature.value if feature else "guise-no-such-rdma-device": {"hcaHandles": 10, "hcaObjects": 100}}}
+
+
+RT_REFUSED = r"realtime CPU time to share|no realtime|realtime group scheduling|no realtime bandwidth"
+KMEM_REFUSED = r"does not enforce|this kernel has no|cgroup v2 has no kernel"
+
+HOST_FIELDS = [
+    HostField("linux.resources.blockIO.weight", {"blockIO": {"weight": 500}}, host.blkio_weight,
+              r"^: this host has no blkio weight file \(the BFQ I/O scheduler is not in use on any disk\)$"
+              r"|^: this host has no io weight file",
+              v1=("blkio", lambda f: f.value, "500"), v2=(lambda f: f.value, first_line_in("default 500", "default 4950"))),
+    HostField("linux.resources.blockIO.weightDevice", _device_weight, host.weighted_disk,
+              r"this host has no (blkio|io) weight file|does not use the BFQ I/O scheduler",
+              v1=("blkio", lambda f: host.blkio_weight().value + "_device", _device_weight_landed),
+              v2=(lambda f: host.blkio_weight().value, _device_weight_landed)),
+    HostField("linux.resources.blockIO.leafWeight", {"blockIO": {"leafWeight": 500}}, host.blkio_leaf_weight,
+              r"this host has no blkio leaf weight file \(leaf weights are CFQ's|cgroup v2 has no leaf weights",
+              v1=("blkio", "blkio.leaf_weight", "500")),
+    HostField("linux.resources.memory.swap", {"memory": {"limit": 64 * MiB, "swap": 96 * MiB}},
+              host.swap_accounting, r"this host has no memory\.(memsw\.limit_in_bytes|swap\.max) \(swap accounting",
+              v1=("memory", "memory.memsw.limit_in_bytes", str(96 * MiB)), v2=("memory.swap.max", str(32 * MiB))),
+    HostField("linux.resources.memory.kernel", {"memory": {"kernel": 64 * MiB}}, host.kernel_memory_limit,
+              KMEM_REFUSED, v1=("memory", "memory.kmem.limit_in_bytes", str(64 * MiB)),
+              runc="runc 1.1 ignores kernel memory settings"),
+    HostField("linux.resources.memory.kernelTCP", {"memory": {"kernelTCP": 16 * MiB}},
+              lambda: host.kernel_memory_limit("memory.kmem.tcp.limit_in_bytes", 16 * MiB), KMEM_REFUSED,
+              v1=("memory", "memory.kmem.tcp.limit_in_bytes", str(16 * MiB)),
+              runc="runc 1.1 ignores kernel memory settings"),
+    HostField("linux.resources.cpu.burst", {"cpu": {"quota": 50000, "period": 100000, "burst": 10000}},
+              host.cpu_burst, r"\(CFS burst came in Linux 5\.14\)",
+              v1=("cpu", "cpu.cfs_burst_us", "10000"), v2=("cpu.max.burst", "10000"), runc="runc 1.1 has no burst"),
+    HostField("linux.resources.cpu.idle", {"cpu": {"idle": 1}}, host.cpu_idle, r"\(idle cgroups came in Linux 5\.15\)",
+              v1=("cpu", "cpu.idle", "1"), v2=("cpu.idle", "1")),
+    HostField("linux.resources.cpu.realtimePeriod", {"cpu": {"realtimePeriod": 500000}}, host.realtime_period,
+              RT_REFUSED, v1=("cpu", "cpu.rt_period_us", "500000")),
+    HostField("linux.resources.cpu.realtimeRuntime", {"cpu": {"realtimeRuntime": 1000, "realtimePeriod": 500000}},
+              host.realtime_budget, RT_REFUSED, v1=("cpu", "cpu.rt_runtime_us", "1000")),
+    HostField("linux.resources.hugepageLimits", {"hugepageLimits": [{"pageSize": "2MB", "limit": 4 * MiB}]},
+              lambda: host.hugepages("2MB"),
+              r"hugetlb cgroup controller is not mounted|no 2MB huge pages|hugetlb controller is not enabled",
+              v1=("hugetlb", "hugetlb.2MB.limit_in_bytes", str(4 * MiB)), v2=("hugetlb.2MB.max", str(4 * MiB))),
+    HostField("linux.resources.network.classID", {"network": {"classID": 1048577}},
+              lambda: host.controller("net_cls") if not host.v2() else host.Feature(False, "no net_cls in cgroup v2"),
+              r"net_cls cgroup controller is not mounted|do not exist on cgroup v2",
+              v1=("net_cls", "net_cls.classid", "1048577"), v2_field="linux.resources.network"),
+    HostField("linux.resources.network.priorities", {"network": {"priorities": [{"name": "lo", "priority": 1}]}},
+              lambda: host.controller("net_prio") if not host.v2() else host.Feature(False, "no net_prio in cgroup v2"),
+              r"net_prio cgroup controller is not mounted|do not exist on cgroup v2",
+              v1=("net_prio", "net_prio.ifpriomap", lines_with(lambda f: "lo 1")), v2_field="linux.resources.network"),
+    HostField("linux.resources.rdma", _rdma, host.rdma_device,
+              r"rdma cgroup controller is not mounted|rdma controller is not enabled|No such device|Invalid argument",
+              v1=("rdma", "rdma.max", lines_with(lambda f: "%s hca_handle=10 hca_object=100" % f.value)),
+              v2=("rdma.max", lines_with(lambda f: "%s hca_handle=10 hca_object=100" % f.value))),
+    HostField("linux.resources.unified", {"unified": {"memory.high": str(64 * MiB)}}, host.cgroup_v2,
+              r"needs a cgroup v2 host", v2=("memory.high", str(64 * MiB))),  # whole pages: read back as written
 ]
+HOST_FIELD_IDS = [f.field.replace("linux.resources.", "") for f in HOST_FIELDS]
+
+
+def _landed(field, feature, dirs):
+    """(path, content, holds) of the field's file in the container's cgroup."""
+    if is_v2(dirs):
+        name, check = field.v2
+        d = dirs[""]
+    else:
+        ctrl, name, check = field.v1
+        d = dirs[ctrl]
+    name = name(feature) if callable(name) else name
+    text = read(d, name)
+    holds = check(text, feature) if callable(check) else text.strip() == check
+    return os.path.join(d, name), text, holds
+
+
+@pytest.mark.parametrize("field", HOST_FIELDS, ids=HOST_FIELD_IDS)
+def test_a_value_the_host_can_honour_lands_in_its_file(ct, field):
+    feature = need(field.probe())
+    if IS_RUNC and field.runc:
+        pytest.skip(field.runc)
+    if (field.v2 if host.v2() else field.v1) is None:
+        pytest.fail("the probe says this host has %s, which cgroup v%d has no file for" % (
+            feature.why, 2 if host.v2() else 1))
+    resources(ct).update(field.resources(feature))
+    _, dirs = start_detached(ct, "sleep", "60")
+    path, text, holds = _landed(field, feature, dirs)
+    assert holds, "%s: %s reads %r" % (field.field, path, text)
 
 
 @pytest.mark.skipif(IS_RUNC, reason="runc skips what the host cannot do; guise names the field")
-@pytest.mark.parametrize("res,field", UNHONOURABLE, ids=[f for _, f in UNHONOURABLE])
-def test_a_value_the_host_cannot_honour_is_an_error_naming_the_field(ct, res, field):
-    resources(ct).update(res)
+@pytest.mark.parametrize("field", HOST_FIELDS, ids=HOST_FIELD_IDS)
+def test_a_value_the_host_cannot_honour_is_an_error_naming_the_field_and_why(ct, field):
+    feature = host.lacking(field.probe(), "%s is honoured here (test_a_value_the_host_can_honour_lands_in_its_file)"
+                           % field.field)
+    resources(ct).update(field.resources(feature))
     ct.probe_args("sleep", "10")
     r = ct.run("-d")
-    if r.rc == 0:
-        ct.delete(force=True)
-        pytest.skip("this host honours %s" % field)
-    assert field in r.err, r
+    assert r.rc != 0, "%s accepted on a host with %s: %r" % (field.field, feature.why, r)
+    named = field.v2_field if host.v2() and field.v2_field else field.field
+    assert named in r.err, r
+    why = r.err.split(named, 1)[1].rstrip("\n")
+    assert re.search(field.refusal, why), "%s: the error does not say why (%s): %r" % (named, field.refusal, r.err)
     assert r.err.count("\n") == 1, r  # one line: the field, the file and why

@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+import hostprobe as host
+from hostprobe import need
 from conftest import (IS_RUNC, REPO, TESTBIN, cap_mask, mounts_under, parse_mountinfo_text,
                       runc_xfail, skip_unless, wait_for)
 
@@ -124,6 +126,8 @@ def test_seccomp_default_errno_ret(ct):
                                     "SCMP_ACT_TRAP"])
 def test_seccomp_killing_actions(ct, action):
     # `testbin pid` calls getppid; the process dies of SIGSYS (31).
+    if action == "SCMP_ACT_KILL_PROCESS":
+        need(host.seccomp_action("kill_process"))
     ct.cfg["linux"]["seccomp"] = allow_all(rule(["getppid"], action))
     r = ct.probe("pid")
     assert r.rc == 128 + 31, r
@@ -138,6 +142,7 @@ def test_seccomp_trace_without_tracer_is_enosys(ct):
 
 
 def test_seccomp_log_allows(ct):
+    need(host.seccomp_action("log"))
     ct.cfg["linux"]["seccomp"] = allow_all(rule(["getppid"], "SCMP_ACT_LOG"))
     r = ct.probe("pid")
     assert r.rc == 0 and "ppid" in r.out, r
@@ -170,6 +175,8 @@ def test_seccomp_comparisons_of_one_argument_each_apply(ct):
 
 @runc_xfail("runc 1.1 refuses linux.seccomp.flags ('not yet supported')")
 def test_seccomp_flags(ct):
+    for flag in ("SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"):
+        need(host.seccomp_flag(flag))
     ct.cfg["linux"]["seccomp"] = allow_all(
         rule(["keyctl"], "SCMP_ACT_ERRNO", 1),
         flags=["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"])
@@ -224,6 +231,8 @@ def test_seccomp_filter_on_exec(ct):
 @pytest.fixture
 def agent(ct):
     """The example agent, built from examples/seccomp-agent, on a socket of the test's."""
+    need(host.seccomp_action("user_notif"))
+    need(host.program("cc", "a C compiler, to build examples/seccomp-agent"))
     binary = os.path.join(ct.dir, "seccomp-agent")
     b = subprocess.run(["cc", "-O2", "-Wall", "-o", binary, AGENT_SRC], capture_output=True, text=True)
     assert b.returncode == 0, b.stderr
@@ -300,6 +309,7 @@ def test_seccomp_notify_state_sent_to_listener(ct, agent):
 
 @runc_xfail("runc 1.1 refuses linux.seccomp.flags ('not yet supported')")
 def test_seccomp_notify_with_killable_receive(ct, agent):
+    need(host.seccomp_flag("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
     sock, log = agent
     profile = _notify_profile(sock)
     profile["flags"] = ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", "SECCOMP_FILTER_FLAG_TSYNC"]
@@ -367,19 +377,21 @@ def test_seccomp_cache_entry_tampered_is_not_used(ct):
 # ------------------------------------------------------------------ LSM
 
 
+# Asking for a label of an LSM the host does not run must be an error, never an
+# unconfined process; where the LSM runs, labels are the engines' business.
+NO_APPARMOR = "host: %s; the refusal is for hosts without it" % host.apparmor().why
+NO_SELINUX = "host: %s; the refusal is for hosts without it" % host.selinux().why
+
+
 def _apparmor_enabled():
-    try:
-        with open("/sys/module/apparmor/parameters/enabled") as f:
-            return f.read().startswith("Y")
-    except OSError:
-        return False
+    return bool(host.apparmor())
 
 
 def _selinux_enabled():
-    return os.path.isdir("/sys/fs/selinux") and os.path.exists("/sys/fs/selinux/enforce")
+    return bool(host.selinux())
 
 
-@skip_unless(not _apparmor_enabled(), "AppArmor is enabled here")
+@skip_unless(not _apparmor_enabled(), NO_APPARMOR)
 @runc_xfail("runc 1.1 runs the process unconfined when AppArmor is not enabled")
 def test_apparmor_profile_without_apparmor_is_an_error(ct):
     ct.cfg["process"]["apparmorProfile"] = "guise-test-profile"
@@ -388,7 +400,7 @@ def test_apparmor_profile_without_apparmor_is_an_error(ct):
     assert "AppArmor" in r.err and "guise-test-profile" in r.err, r
 
 
-@skip_unless(not _selinux_enabled(), "SELinux is enabled here")
+@skip_unless(not _selinux_enabled(), NO_SELINUX)
 @runc_xfail("runc 1.1 runs the process unlabelled when SELinux is not enabled")
 def test_selinux_label_without_selinux_is_an_error(ct):
     ct.cfg["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0:c1,c2"
@@ -397,7 +409,7 @@ def test_selinux_label_without_selinux_is_an_error(ct):
     assert "SELinux" in r.err, r
 
 
-@skip_unless(not _selinux_enabled(), "SELinux is enabled here")
+@skip_unless(not _selinux_enabled(), NO_SELINUX)
 @runc_xfail("runc 1.1 ignores mountLabel when SELinux is not enabled")
 def test_mount_label_without_selinux_is_an_error(ct):
     ct.cfg["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"
@@ -406,7 +418,7 @@ def test_mount_label_without_selinux_is_an_error(ct):
     assert "mountLabel" in r.err and "SELinux" in r.err, r
 
 
-@skip_unless(not _apparmor_enabled(), "AppArmor is enabled here")
+@skip_unless(not _apparmor_enabled(), NO_APPARMOR)
 @runc_xfail("runc 1.1 runs the process unconfined when AppArmor is not enabled")
 def test_exec_apparmor_profile_without_apparmor_is_an_error(ct, host_tmp):
     _running(ct)
@@ -419,7 +431,7 @@ def test_exec_apparmor_profile_without_apparmor_is_an_error(ct, host_tmp):
     assert r.rc != 0 and "AppArmor" in r.err, r
 
 
-@skip_unless(not _apparmor_enabled(), "AppArmor is enabled here")
+@skip_unless(not _apparmor_enabled(), NO_APPARMOR)
 @runc_xfail("runc 1.1 runs the process unconfined when AppArmor is not enabled")
 def test_exec_apparmor_flag_without_apparmor_is_an_error(ct):
     # The command-line form must not be dropped either: a user asking for a profile
@@ -427,6 +439,12 @@ def test_exec_apparmor_flag_without_apparmor_is_an_error(ct):
     _running(ct)
     r = ct.rt("exec", "--apparmor", "guise-test-profile", ct.id, TESTBIN, "pid")
     assert r.rc != 0 and "AppArmor" in r.err, r
+
+
+@skip_unless(not _selinux_enabled(), NO_SELINUX)
+@runc_xfail("runc 1.1 runs the process unlabelled when SELinux is not enabled")
+def test_exec_process_label_flag_without_selinux_is_an_error(ct):
+    _running(ct)
     r = ct.rt("exec", "--process-label", "system_u:system_r:container_t:s0", ct.id, TESTBIN, "pid")
     assert r.rc != 0 and "SELinux" in r.err, r
 
@@ -441,28 +459,28 @@ def _host_session_keyring():
 
 
 def test_session_keyring_per_container(ct):
-    host = _host_session_keyring()
+    host_keyring = _host_session_keyring()
     a = ct.probe("keyring")
     b = ct.probe("keyring", cid=ct.new_id())
     assert a.rc == 0 and b.rc == 0, (a, b)
-    assert int(a.facts["session"]) != host and int(b.facts["session"]) != host
+    assert int(a.facts["session"]) != host_keyring and int(b.facts["session"]) != host_keyring
     assert a.facts["session"] != b.facts["session"]
     assert a.facts["desc"].endswith(ct.id), a.facts
 
 
 def test_no_new_keyring_keeps_the_callers(ct):
-    host = _host_session_keyring()
+    host_keyring = _host_session_keyring()
     r = ct.probe("keyring", extra=["--no-new-keyring"])
     assert r.rc == 0, r
-    assert int(r.facts["session"]) == host
+    assert int(r.facts["session"]) == host_keyring
 
 
 def test_exec_gets_the_containers_keyring_not_the_callers(ct):
-    host = _host_session_keyring()
+    host_keyring = _host_session_keyring()
     _running(ct)
     r = ct.rt("exec", ct.id, TESTBIN, "keyring")
     assert r.rc == 0, r
-    assert int(r.facts["session"]) != host
+    assert int(r.facts["session"]) != host_keyring
 
 
 # ------------------------------------------------------------------ /proc and /sys

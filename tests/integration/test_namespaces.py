@@ -5,7 +5,9 @@ import subprocess
 
 import pytest
 
+import hostprobe as host
 from conftest import host_ns_inode, parse_facts, proc_ns_inode, proc_status, runc_xfail
+from hostprobe import need
 
 # OCI namespace type -> /proc/PID/ns entry
 NS_FILE = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
@@ -54,20 +56,23 @@ def _params(kinds, xfail_time):
 @pytest.mark.parametrize("kind", _params(["pid", "network", "mount", "ipc", "uts", "cgroup",
                                           "time", "user"], xfail_time=True))
 def test_namespace_is_new_when_asked(ct, kind):
+    need(host.user_namespaces() if kind == "user" else host.namespace(kind))
     types = BASE + ([kind] if kind not in BASE else [])
     ct.set_namespaces(types)
     if kind == "user":
         _add_userns(ct)
     outside, inside = _ns_inside_and_outside(ct)
     f = NS_FILE[kind]
-    host = host_ns_inode(f)
-    assert outside[kind] != host, "outside: %s ns is the host's" % kind
+    host_ino = host_ns_inode(f)
+    assert outside[kind] != host_ino, "outside: %s ns is the host's" % kind
     assert inside[f] == outside[kind], (inside, outside)
 
 
 @pytest.mark.parametrize("kind", _params(["pid", "network", "ipc", "uts", "cgroup", "time",
                                           "user"], xfail_time=False))
 def test_namespace_is_shared_when_not_asked(ct, kind):
+    need(host.namespace(kind))
+    need(host.namespace("cgroup"))
     ct.set_namespaces([t for t in BASE + ["cgroup"] if t != kind])
     if kind == "uts":
         ct.cfg.pop("hostname", None)  # a hostname needs a private uts ns
@@ -79,9 +84,9 @@ def test_namespace_is_shared_when_not_asked(ct, kind):
                                                              "nodev", "ro"])
     outside, inside = _ns_inside_and_outside(ct)
     f = NS_FILE[kind]
-    host = host_ns_inode(f)
-    assert outside[kind] == host
-    assert inside[f] == host
+    host_ino = host_ns_inode(f)
+    assert outside[kind] == host_ino
+    assert inside[f] == host_ino
 
 
 def test_mount_namespace_is_required(ct):
@@ -103,7 +108,7 @@ def netns_file(ct):
     open(path, "w").close()
     r = subprocess.run(["unshare", "--net=" + path, "true"], capture_output=True, text=True)
     if r.returncode != 0:
-        pytest.skip("unshare --net=FILE failed: " + r.stderr)
+        pytest.skip("host: no network namespace on a file (unshare --net=FILE: %s)" % r.stderr.strip())
     yield path
     subprocess.run(["umount", path], check=False)
 
@@ -142,6 +147,7 @@ def test_join_bad_namespace_path_fails(ct):
 
 
 def test_user_namespace_mappings(ct):
+    need(host.user_namespaces())
     ct.set_namespaces(BASE + ["user"])
     _add_userns(ct)
     ct.cfg["process"]["user"] = {"uid": 0, "gid": 0}
@@ -158,6 +164,7 @@ def test_user_namespace_mappings(ct):
 
 
 def test_user_namespace_ids_inside_and_outside(ct):
+    need(host.user_namespaces())
     ct.set_namespaces(BASE + ["user"])
     _add_userns(ct)
     ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
@@ -171,6 +178,7 @@ def test_user_namespace_ids_inside_and_outside(ct):
 
 
 def test_user_namespace_root_inside(ct):
+    need(host.user_namespaces())
     ct.set_namespaces(BASE + ["user"])
     _add_userns(ct)
     r = ct.probe("id")
@@ -181,6 +189,7 @@ def test_user_namespace_root_inside(ct):
 
 @runc_xfail(RUNC_NO_TIMENS)
 def test_time_offsets(ct):
+    need(host.namespace("time"))
     ct.set_namespaces(BASE + ["time"])
     ct.cfg["linux"]["timeOffsets"] = {"monotonic": {"secs": 86400, "nanosecs": 0},
                                       "boottime": {"secs": 7200, "nanosecs": 500}}

@@ -275,7 +275,7 @@ def test_device_cgroup_denies_unlisted_device(ct):
 
 def test_device_cgroup_allows_listed_device(ct):
     if not os.path.exists("/dev/fuse"):
-        pytest.skip("host has no /dev/fuse")
+        pytest.skip("host: no /dev/fuse (the fuse module is not loaded)")
     ct.cfg["linux"]["devices"] = [
         {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}]
     ct.cfg["linux"]["resources"]["devices"].append(

@@ -13,7 +13,9 @@ import uuid
 
 import pytest
 
+import hostprobe as host
 from conftest import CMD_TIMEOUT, TESTBIN
+from hostprobe import need
 
 OWN_UID = 4321
 
@@ -25,6 +27,7 @@ def _as_user(uid, gid, argv, env, cwd):
 
 def _user_bundle(session_dir, template_bundle, uid, gid):
     """A bundle the user owns: rootfs copy and a config from `spec --rootless`."""
+    need(host.unprivileged_userns(uid))
     template_dir, _ = template_bundle
     base = os.path.join(session_dir, "rootless-%s" % uuid.uuid4().hex[:8])
     bundle = os.path.join(base, "bundle")
@@ -97,8 +100,8 @@ def test_rootless_refuses_cgroup_limits_without_delegation(runtime, session_dir,
 @pytest.fixture
 def subid_user():
     """A temporary account with subordinate id ranges, removed afterwards."""
-    if not shutil.which("newuidmap"):
-        pytest.skip("newuidmap not installed (Debian package uidmap)")
+    need(host.newuidmap())
+    need(host.program("useradd", "Debian package passwd, to make a user with subordinate ids"))
     name = "guise-rl-%s" % uuid.uuid4().hex[:6]
     uid = 4322
     subprocess.run(["useradd", "-M", "-N", "-u", str(uid), "-g", "nogroup", "-s", "/usr/sbin/nologin", name],
