@@ -222,6 +222,7 @@ Result<void> configure_process(Init& in) {
   if (p.terminal) {
     Pty pty = GUISE_TRY(open_pty(p.console_size), "process.terminal");
     GUISE_TRY(mount_console(pty.peer.get()), "process.terminal");
+    GUISE_TRY(give_terminal_to(pty.peer.get(), p.user.uid), "process.terminal");
     GUISE_TRY(in.parent.send(Msg::kPtyMaster, {}, {pty.master.get()}));
     GUISE_TRY(become_terminal_owner(pty.peer.get()), "process.terminal");
   }

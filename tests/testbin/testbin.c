@@ -302,11 +302,17 @@ static const char *file_type(mode_t m) {
   }
 }
 
-/* lstat: a symlink is reported as such, with its target. */
+/* lstat: a symlink is reported as such, with its target; "fd:N" is what fd N is
+ * open on (fstat). */
 static int cmd_stat(int argc, char **argv) {
-  if (argc != 1) return usage("stat PATH");
+  if (argc != 1) return usage("stat PATH|fd:N");
   struct stat st;
-  if (lstat(argv[0], &st) < 0) return fail("stat", argv[0]);
+  long fd;
+  if (!strncmp(argv[0], "fd:", 3) && parse_long(argv[0] + 3, &fd) == 0) {
+    if (fstat((int)fd, &st) < 0) return fail("fstat", argv[0]);
+  } else if (lstat(argv[0], &st) < 0) {
+    return fail("stat", argv[0]);
+  }
   printf("type %s\nmode %04o\nuid %u\ngid %u\nrdev %u:%u\nsize %lld\n",
          file_type(st.st_mode), (unsigned)(st.st_mode & 07777), st.st_uid, st.st_gid,
          major(st.st_rdev), minor(st.st_rdev), (long long)st.st_size);
