@@ -75,6 +75,7 @@ Result<void> exec_steps(const ExecChildConfig& c, Channel& parent) {
   GUISE_TRY(join_container_keyring(c.container_id));
   if (p.terminal) {
     Pty pty = GUISE_TRY(open_pty(p.console_size), "process.terminal");
+    GUISE_TRY(give_terminal_to(pty.peer.get(), p.user.uid), "process.terminal");
     GUISE_TRY(parent.send(Msg::kPtyMaster, {}, {pty.master.get()}));
     GUISE_TRY(become_terminal_owner(pty.peer.get()));
   } else {

@@ -1,7 +1,6 @@
 #include "linux/init.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -222,6 +221,7 @@ Result<void> configure_process(Init& in) {
   if (p.terminal) {
     Pty pty = GUISE_TRY(open_pty(p.console_size), "process.terminal");
     GUISE_TRY(mount_console(pty.peer.get()), "process.terminal");
+    GUISE_TRY(give_terminal_to(pty.peer.get(), p.user.uid), "process.terminal");
     GUISE_TRY(in.parent.send(Msg::kPtyMaster, {}, {pty.master.get()}));
     GUISE_TRY(become_terminal_owner(pty.peer.get()), "process.terminal");
   }
@@ -251,8 +251,9 @@ Result<int> open_exec_report(Init& in) {
   return ExecTrampoline::report_fd(in.c.exec_done, lowest);
 }
 
-// The last steps before exec, in this order: the label applies at exec; the filter
-// comes after everything the runtime itself still does.
+// The last steps of the setup, in this order: the label applies at exec; the filter
+// comes after everything the runtime itself still does but the wait for `start` and
+// the startContainer hooks, which run under it.
 Result<void> confine(Init& in) {
   if (in.proc.no_new_privileges) GUISE_TRY(set_no_new_privileges());
   GUISE_TRY(close_fds_on_exec(in.c.preserve_fds));
@@ -266,24 +267,17 @@ Result<void> confine(Init& in) {
   return Ok();
 }
 
-// Blocks until `start` writes a byte to exec.fifo. Read end held since before
-// pivot_root; poll does not see a hangup before any writer came.
+// Blocks until `start` writes a byte to exec.fifo. The fd is open for writing too,
+// so the read waits for the byte instead of finding no writer: under the seccomp
+// filter, this takes read alone (runc's init takes open and write).
 Result<void> wait_for_start(int fifo) {
-  struct pollfd p {fifo, POLLIN, 0};
+  char byte;
   for (;;) {
-    int n = ::poll(&p, 1, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys::sys_error("wait for start");
-    char byte;
     ssize_t r = ::read(fifo, &byte, 1);
     if (r == 1) return Ok();
-    if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (r == 0) {
-      // A writer came and went without a byte: wait again.
-      ::usleep(1000);
-      continue;
-    }
-    return sys::sys_error("read exec.fifo");
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return sys::sys_error("read exec.fifo");
+    return sys::user_error("exec.fifo: end of file while waiting for start");
   }
 }
 
@@ -311,18 +305,24 @@ Result<void> build_container(Init& in) {
   ::prctl(PR_SET_PDEATHSIG, 0);  // set up: from here the container outlives `create`
   if (sys::log_enabled(sys::LogLevel::kDebug))
     sys::debug("container init: set up in " + in.c.rootfs + "; the process will be " + program);
-  GUISE_TRY(in.parent.send(Msg::kReady));
-  if (!in.c.start_at_once) {
+  // As runc orders it, the filter is in before `start` is awaited, and the
+  // startContainer hooks run under it. `create` hears of a filter that cannot be
+  // loaded before it returns; `run` goes straight on, its channel held open to the
+  // exec (close-on-exec) to tell it when the exec happened, and carries an error
+  // (and, after kReady, the exec report) until then. After `start` an error is the
+  // container's.
+  if (in.c.start_at_once) {
+    GUISE_TRY(in.parent.send(Msg::kReady));
+    GUISE_TRY(confine(in));
+  } else {
+    GUISE_TRY(confine(in));
+    GUISE_TRY(in.parent.send(Msg::kReady));
     in.parent.close();
     GUISE_TRY(wait_for_start(in.c.start_fifo));
     ::close(in.c.start_fifo);
   }
-  // `run` goes straight on; the channel, held open to the exec (close-on-exec), tells
-  // it when the exec happened, and carries an error until then. After `start` an error
-  // is the container's.
   in.started = !in.c.start_at_once;
   if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->start_container, "startContainer", in.state_json));
-  GUISE_TRY(confine(in));
   return exec_process(program, in.proc.args, env, in.trampoline.fd(), in.exec_report);
 }
 

@@ -21,7 +21,7 @@ struct InitConfig {
   NamespacePlan ns;
   std::string rootfs;  // absolute host path
   std::string bundle;  // absolute; relative mount sources are resolved from it
-  int start_fifo = -1;  // exec.fifo opened O_RDONLY|O_NONBLOCK: a byte arrives on `start`
+  int start_fifo = -1;  // exec.fifo opened O_RDWR (blocking): a byte arrives on `start`
   int exec_done = -1;   // exec.done opened O_RDWR|O_CLOEXEC: closed by the exec itself
   bool start_at_once = false;  // `run`: no fifos; the init starts as soon as it is ready
   CpuSpread cpus;              // the runtime's CPU set, taken back before the cgroup join

@@ -88,6 +88,8 @@ std::string seccomp_fingerprint(const oci::Seccomp& c) {
   field(out, "libseccomp", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
   field(out, "api", std::to_string(seccomp_api_get()));
   field(out, "native", std::to_string(seccomp_arch_native()));
+  // What guise adds to libseccomp's program: entries made before it are not this program.
+  field(out, "enosys-stub", "1");
   field(out, "defaultAction", c.default_action);
   field(out, "defaultErrnoRet", c.default_errno_ret ? std::to_string(*c.default_errno_ret) : "-");
   for (const auto& a : c.architectures) field(out, "arch", a);

@@ -10,6 +10,7 @@
 
 #include <memory>
 
+#include "linux/seccomp_enosys.h"
 #include "sys/fd.h"
 
 namespace guise::linux {
@@ -81,14 +82,16 @@ Result<std::vector<uint8_t>> export_bpf(void* ctx) {
 
 namespace {
 
-Result<void> add_architectures(void* ctx, const std::vector<std::string>& names) {
+Result<std::vector<uint32_t>> add_architectures(void* ctx, const std::vector<std::string>& names) {
+  std::vector<uint32_t> arches;
   for (size_t i = 0; i < names.size(); ++i) {
     std::string where = "architectures[" + std::to_string(i) + "]";
     uint32_t arch = GUISE_TRY(arch_value(names[i], where));
     int rc = seccomp_arch_add(ctx, arch);
     if (rc < 0 && rc != -EEXIST) return sys::sys_error_n(-rc, where + ": add architectures", names[i]);
+    arches.push_back(arch);
   }
-  return Ok();
+  return arches;
 }
 
 // One syscalls[] entry. Names libseccomp does not know are skipped, as runc does.
@@ -108,6 +111,10 @@ Result<void> add_rule(void* ctx, const oci::SeccompSyscall& rule, uint32_t actio
     if (action == SCMP_ACT_NOTIFY && name == "sendmsg")
       return sys::user_error(where + ": SCMP_ACT_NOTIFY on sendmsg would stop the runtime before it can hand "
                              "the listener its notify fd (with sendmsg)");
+    // runc's rule and wording: the runtime's own writes after loading the filter
+    // (its reports, the exec trampoline's) must not wait on the agent.
+    if (action == SCMP_ACT_NOTIFY && name == "write")
+      return sys::user_error(where + ": SCMP_ACT_NOTIFY cannot be used for the write syscall");
     // libseccomp refuses two comparisons of one argument in a rule; runc then adds
     // each comparison as a rule of its own (any one matching applies the action).
     size_t rules = repeated_index ? args.size() : 1;
@@ -131,7 +138,7 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config) {
                            "listener has its fd; name the syscalls to notify instead (as runc requires)");
   Ctx ctx(seccomp_init(default_action));
   if (!ctx) return sys::user_error("seccomp_init failed for defaultAction " + config.default_action);
-  GUISE_TRY(add_architectures(ctx.get(), config.architectures));
+  std::vector<uint32_t> arches = GUISE_TRY(add_architectures(ctx.get(), config.architectures));
   for (size_t i = 0; i < config.flags.size(); ++i)
     program.flags |= GUISE_TRY(filter_flag(config.flags[i], "flags[" + std::to_string(i) + "]"));
   // no_new_privs is the runtime's to set (process.noNewPrivileges), not libseccomp's.
@@ -150,6 +157,9 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config) {
   // Only a filter with a listener has receives to make killable.
   if (!program.notify) program.flags &= ~kWaitKillableRecv;
   program.bpf = GUISE_TRY(export_bpf(ctx.get()));
+  auto stub = enosys_stub(plan_enosys(default_action, arches, config.syscalls));
+  auto* bytes = reinterpret_cast<const uint8_t*>(stub.data());
+  program.bpf.insert(program.bpf.begin(), bytes, bytes + stub.size() * sizeof(struct sock_filter));
   return program;
 }
 

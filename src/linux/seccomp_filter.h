@@ -17,7 +17,8 @@ struct SeccompProgram {
 };
 
 // Syscall names libseccomp does not know are skipped, as runc does; an unknown
-// action, operator, architecture or flag is an error naming the field.
+// action, operator, architecture or flag is an error naming the field. The program
+// starts with runc's -ENOSYS stub (seccomp_enosys.h).
 Result<SeccompProgram> compile_seccomp(const oci::Seccomp& config);
 
 // Installs the program; returns the notify listener fd (or -1).

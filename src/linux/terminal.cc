@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -28,6 +29,15 @@ Result<Pty> open_pty(const std::optional<oci::ConsoleSize>& size) {
     if (::ioctl(pty.master.get(), TIOCSWINSZ, &ws) < 0) return sys::sys_error("set console size");
   }
   return pty;
+}
+
+Result<void> give_terminal_to(int peer, uid_t uid) {
+  struct stat st {};
+  if (::fstat(peer, &st) < 0) return sys::sys_error("stat the terminal");
+  if (st.st_uid == uid) return Ok();
+  if (::fchown(peer, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+    return sys::sys_error("chown the terminal to uid " + std::to_string(uid));
+  return Ok();
 }
 
 Result<void> become_terminal_owner(int peer) {

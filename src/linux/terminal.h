@@ -2,6 +2,8 @@
 // end goes to the console socket (SCM_RIGHTS), the peer end becomes stdio.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 
@@ -19,6 +21,12 @@ struct Pty {
 // Opens /dev/ptmx as the container sees it; the peer is taken with TIOCGPTPEER,
 // never by a path a container could have replaced.
 Result<Pty> open_pty(const std::optional<oci::ConsoleSize>& size);
+
+// Gives the pty to the process's user, before it drops privileges, as runc does
+// (fixStdioPermissions): the owner becomes `uid`, the group stays what devpts gave it
+// (its gid= option: the tty group in runc's default config). Left as it is where an
+// id is not mapped in the user namespace or /dev is read-only, as runc leaves it.
+Result<void> give_terminal_to(int peer, uid_t uid);
 
 // Makes `peer` the controlling terminal and fds 0-2 of this process (a new session).
 Result<void> become_terminal_owner(int peer);

@@ -171,7 +171,9 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   sys::Fd fifo, exec_done;
   if (!o.start_at_once) {
     if (::mkfifo(dir.fifo_path().c_str(), 0622) < 0) return sys::sys_error("mkfifo", dir.fifo_path());
-    fifo.reset(::open(dir.fifo_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    // Read and write: with a writer of its own, the init's blocking read waits for
+    // `start`'s byte (and is all it needs under the seccomp filter).
+    fifo.reset(::open(dir.fifo_path().c_str(), O_RDWR | O_CLOEXEC));
     if (!fifo.valid()) return sys::sys_error("open", dir.fifo_path());
     if (::mkfifo(dir.exec_done_path().c_str(), 0600) < 0) return sys::sys_error("mkfifo", dir.exec_done_path());
     exec_done.reset(::open(dir.exec_done_path().c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));

@@ -198,12 +198,22 @@ RUNTIME_SYSCALLS = ["getcwd", "chdir", "fchdir", "capset", "setresuid", "setresg
                     "access", "faccessat", "faccessat2", "memfd_create", "poll"]
 
 
-def test_seccomp_filter_comes_last_with_no_new_privs(ct):
+@pytest.mark.parametrize("how", ["run", "create"])
+def test_seccomp_filter_comes_last_with_no_new_privs(ct, how):
+    # With create, the wait for `start` comes after the filter too, as in runc.
     ct.cfg["process"]["noNewPrivileges"] = True
     ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
     ct.cfg["linux"]["seccomp"] = allow_all(rule(RUNTIME_SYSCALLS, "SCMP_ACT_ERRNO", 1))
-    r = ct.probe("syscall", "getpid", "keyctl")
-    assert r.rc == 0, r
+    if how == "run":
+        r = ct.probe("syscall", "getpid", "keyctl")
+        assert r.rc == 0, r
+    else:
+        ct.probe_args("syscall", "getpid", "keyctl")
+        r = ct.create()
+        assert r.rc == 0, r
+        assert ct.start().rc == 0
+        ct.wait_status("stopped")
+        assert wait_for(lambda: r.out.count("\n") >= 2, 5), r
     assert r.facts == {"getpid": "ok", "keyctl": "EPERM"}
 
 
@@ -215,6 +225,57 @@ def test_seccomp_filter_comes_last_without_no_new_privs(ct):
     r = ct.probe("syscall", "getpid", "keyctl")
     assert r.rc == 0, r
     assert r.facts == {"getpid": "ok", "keyctl": "EPERM"}
+
+
+# Past every syscall any profile names (and every syscall a kernel has).
+NEWER_THAN_NAMED = "nr:1000"
+
+
+def test_seccomp_syscall_newer_than_the_profile_is_enosys(ct):
+    # Deny by default (EPERM), as docker's profile: a syscall newer than any it names
+    # gets ENOSYS (libc falls back only on that); older ones keep the default action,
+    # named (acct, with the default's own action) or not (keyctl).
+    with open(DOCKER_PROFILE) as f:
+        profile = json.load(f)
+    profile["syscalls"].append(rule(["acct"], "SCMP_ACT_ERRNO", 1))
+    ct.cfg["linux"]["seccomp"] = profile
+    r = ct.probe("syscall", NEWER_THAN_NAMED, "keyctl", "acct", "getpid")
+    assert r.rc == 0, r
+    assert r.facts == {NEWER_THAN_NAMED: "ENOSYS", "keyctl": "EPERM", "acct": "EPERM", "getpid": "ok"}
+    # The same from exec, whose filter is the same program.
+    ct.probe_args("sleep", "60")
+    cid = ct.new_id()
+    assert ct.create(cid=cid).rc == 0 and ct.start(cid).rc == 0
+    r = ct.rt("exec", cid, TESTBIN, "syscall", NEWER_THAN_NAMED, "keyctl")
+    assert r.rc == 0 and r.facts == {NEWER_THAN_NAMED: "ENOSYS", "keyctl": "EPERM"}, r
+
+
+def test_seccomp_syscall_newer_than_the_profile_with_an_allowing_default(ct):
+    # Nothing to fall back from: the kernel's own answer.
+    ct.cfg["linux"]["seccomp"] = allow_all(rule(["keyctl"], "SCMP_ACT_ERRNO", 18))
+    r = ct.probe("syscall", NEWER_THAN_NAMED, "keyctl", "getpid")
+    assert r.rc == 0, r
+    assert r.facts == {NEWER_THAN_NAMED: "ENOSYS", "keyctl": "EXDEV", "getpid": "ok"}
+
+
+@pytest.mark.parametrize("how", ["run", "create"])
+def test_seccomp_applies_to_start_container_hooks(ct, how):
+    # startContainer hooks run in the container after the filter is loaded, as in runc.
+    seen = ct.tmpdir("hook-out")
+    ct.add_mount("/hook-out", "bind", seen, ["rbind", "rw"])
+    ct.cfg["linux"]["seccomp"] = allow_all(rule(["keyctl"], "SCMP_ACT_ERRNO", 18))
+    ct.cfg["hooks"] = {"startContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", TESTBIN + " syscall keyctl > /hook-out/keyctl"]}]}
+    ct.probe_args("syscall", "keyctl")
+    if how == "run":
+        r = ct.run()
+        assert r.rc == 0 and r.facts == {"keyctl": "EXDEV"}, r
+    else:
+        assert ct.create().rc == 0
+        assert ct.start().rc == 0
+        ct.wait_status("stopped")
+    with open(os.path.join(seen, "keyctl")) as f:
+        assert f.read().split() == ["keyctl", "EXDEV"]
 
 
 def test_seccomp_filter_on_exec(ct):
@@ -324,6 +385,19 @@ def test_seccomp_notify_on_sendmsg_is_refused(ct, agent):
     ct.cfg["linux"]["seccomp"] = allow_all(rule(["sendmsg"], "SCMP_ACT_NOTIFY"), listenerPath=sock)
     r = ct.probe("pid")
     assert r.rc != 0 and "sendmsg" in r.err, r
+
+
+def test_seccomp_notify_on_write_is_refused(ct, agent):
+    # The runtime itself writes after loading the filter; runc refuses it, in these words.
+    sock, log = agent
+    ct.cfg["linux"]["seccomp"] = allow_all(rule(["mkdir"], "SCMP_ACT_NOTIFY"),
+                                           rule(["read", "write"], "SCMP_ACT_NOTIFY"), listenerPath=sock)
+    r = ct.probe("pid")
+    assert r.rc != 0, r
+    assert "SCMP_ACT_NOTIFY cannot be used for the write syscall" in r.err, r
+    if not IS_RUNC:
+        assert "linux.seccomp: syscalls[1]:" in r.err, r
+    assert _agent_messages(log) == []
 
 
 def test_seccomp_notify_listener_missing(ct):

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import hostprobe as host
-from conftest import TESTBIN, cap_mask, proc_status, runc_xfail
+from conftest import MARK, TESTBIN, cap_mask, proc_status, runc_xfail, split_multi
 from hostprobe import need
 
 
@@ -295,6 +295,45 @@ def test_terminal_with_console_socket(ct):
     for fd in ("fd0", "fd1", "fd2"):
         assert facts.get(fd, "").startswith("tty /dev/pts/"), out
     assert r.out == ""  # all output went through the pty
+
+
+# The owner of the process's terminal, and whether the process may open it anew
+# (through /proc/self/fd/0, which reopens the pty itself).
+PTY_PROBE = [["stat", "fd:0"], ["open", "/proc/self/fd/0", "rw,noctty"]]
+
+
+def _pty_results(text):
+    probes = split_multi(text.replace("\r\n", "\n"))
+    assert len(probes) == 2, text
+    return probes[0].facts, probes[1]
+
+
+def test_terminal_belongs_to_the_process_user(ct):
+    # As runc: the uid becomes the user's, the gid stays devpts's gid=5 (the tty group).
+    ct.cfg["process"]["terminal"] = True
+    ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    cs = ct.console_socket()
+    ct.multi_probe_args(*PTY_PROBE)
+    assert ct.create("--console-socket", cs.path).rc == 0
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    owner, reopen = _pty_results(cs.wait().decode(errors="replace"))
+    assert (owner["type"], owner["uid"], owner["gid"]) == ("chr", "1000", "5"), owner
+    assert reopen.rc == 0 and reopen.out.strip() == "ok", reopen
+
+
+def test_exec_terminal_belongs_to_the_exec_user(ct):
+    ct.probe_args("sleep", "60")
+    assert ct.create().rc == 0 and ct.start().rc == 0
+    cs = ct.console_socket()
+    script = "\n".join('echo "%s %d"; %s %s; echo "%s rc $?"' % (MARK, i, TESTBIN, " ".join(cmd), MARK)
+                       for i, cmd in enumerate(PTY_PROBE))
+    r = ct.rt("exec", "-t", "-d", "--console-socket", cs.path, "--user", "1000:1000", ct.id,
+              "/bin/sh", "-c", script)
+    assert r.rc == 0, r
+    owner, reopen = _pty_results(cs.wait().decode(errors="replace"))
+    assert (owner["type"], owner["uid"], owner["gid"]) == ("chr", "1000", "5"), owner
+    assert reopen.rc == 0 and reopen.out.strip() == "ok", reopen
 
 
 def test_terminal_without_console_socket_fails(ct):

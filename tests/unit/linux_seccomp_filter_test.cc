@@ -179,5 +179,14 @@ TEST(LinuxSeccompFilter, NotifyActionSetsNotify) {
   EXPECT_EQ(p.value().flags & SECCOMP_FILTER_FLAG_NEW_LISTENER, 0u);  // added by install, not compile
 }
 
+TEST(LinuxSeccompFilter, NotifyOnWriteIsRefusedAsRuncDoes) {
+  auto c = allow_by_default();
+  c.listener_path = "/run/agent.sock";
+  c.syscalls = {rule({"mkdir"}, "SCMP_ACT_NOTIFY"), rule({"read", "write"}, "SCMP_ACT_NOTIFY")};
+  EXPECT_EQ(compile_error(c), "syscalls[1]: SCMP_ACT_NOTIFY cannot be used for the write syscall");
+  c.syscalls[1].action = "SCMP_ACT_ERRNO";
+  EXPECT_TRUE(compile_seccomp(c).ok()) << compile_error(c);
+}
+
 }  // namespace
 }  // namespace guise::linux
