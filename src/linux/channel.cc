@@ -61,6 +61,8 @@ const char* msg_name(Msg m) {
     case Msg::kGo: return "go";
     case Msg::kExecReport: return "exec-report";
     case Msg::kLog: return "log";
+    case Msg::kMountSource: return "mount-source";
+    case Msg::kRootfsMount: return "rootfs-mount";
   }
   return "?";
 }

@@ -28,6 +28,8 @@ enum class Msg : uint8_t {
   kGo,                  // parent -> child: limits applied; the container's state (text)
   kExecReport,          // child -> parent, for `run`: where a failed exec's errno will come (one fd)
   kLog,                 // child -> parent: a log line for the runtime's sink (any time; never expected)
+  kMountSource,         // child -> parent: a bind source (text) it cannot reach; parent -> child: an O_PATH fd on it
+  kRootfsMount,         // child -> parent: the id (text) of its rootfs bind, made in a mount namespace not its own
 };
 
 const char* msg_name(Msg m);

@@ -71,6 +71,10 @@ Result<void> exec_steps(const ExecChildConfig& c, Channel& parent) {
   if (flags && ::setns(c.container_pidfd, static_cast<int>(flags)) < 0)
     return sys::sys_error("join the container's namespaces");
   ::close(c.container_pidfd);
+  if (c.container_root >= 0) {
+    if (::fchdir(c.container_root) < 0 || ::chroot(".") < 0) return sys::sys_error("enter the container's root");
+    ::close(c.container_root);
+  }
   // Not the caller's session keyring: the container's (runc's "_ses.<id>").
   GUISE_TRY(join_container_keyring(c.container_id));
   if (p.terminal) {
@@ -86,8 +90,7 @@ Result<void> exec_steps(const ExecChildConfig& c, Channel& parent) {
   }
   // Without no_new_privileges, CAP_SYS_ADMIN is held to load the filter; exec drops it.
   bool hold = c.seccomp.active() && !p.no_new_privileges;
-  GUISE_TRY(become_user(p.user, hold ? holding_for_seccomp(c.caps) : c.caps), "process.user");
-  GUISE_TRY(enter_cwd(p.cwd));
+  GUISE_TRY(become_user_at(p.user, hold ? holding_for_seccomp(c.caps) : c.caps, p.cwd));
   auto env = with_home(p.env, p.user.uid);
   std::string program = GUISE_TRY(resolve_executable(p.args.front(), env));
   ::prctl(PR_SET_PDEATHSIG, 0);

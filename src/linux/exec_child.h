@@ -28,6 +28,7 @@ struct ExecChildConfig {
   cgroups::TaskFiles& cgroup_tasks;
   bool report_exec;  // the seccomp profile lets the trampoline report (exec_trampoline.h)
   int stdio[3] = {-1, -1, -1};  // dup'd onto 0-2 first where >= 0 (no terminal)
+  int container_root = -1;  // the init's root, chrooted into after joining (no own mount namespace)
 };
 
 // The namespaces of process `pid` that differ from the caller's: those an exec joins.

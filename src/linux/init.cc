@@ -22,9 +22,11 @@
 #include "linux/lsm_labels.h"
 #include "linux/masks.h"
 #include "linux/mounts.h"
+#include "linux/paths.h"
 #include "linux/process.h"
 #include "linux/procfs.h"
 #include "linux/seccomp_setup.h"
+#include "linux/shared_root.h"
 #include "linux/terminal.h"
 
 namespace guise::linux {
@@ -46,6 +48,7 @@ struct Init {
   bool cgroup_joined = false;
   int exec_report = -1;    // for the trampoline: where a failed exec's errno goes
   CapSets caps;            // the process's, as configured
+  std::vector<ReadonlyLater> readonly_later;  // "ro" mounts made writable until the rootfs is complete
 };
 
 std::string state_field(const std::string& state_json, const char* key) {
@@ -107,9 +110,11 @@ Result<Frame> take(Init& in, Msg want) {
 
 // The runtime's go-ahead: the cgroup limits are in place; it carries the container's state.
 Result<void> wait_for_runtime(Init& in) {
-  in.state_json = GUISE_TRY(take(in, Msg::kGo)).text;
+  if (in.state_json.empty()) in.state_json = GUISE_TRY(take(in, Msg::kGo)).text;
   return Ok();
 }
+
+bool shares_mount_namespace(const Init& in) { return !in.c.ns.new_mount; }
 
 // Into the cgroup (entry.h) once the runtime has made it and written its device rules
 // (kCgroup, with the v1 tasks files), before the first thing that needs it: the
@@ -158,7 +163,32 @@ Result<void> enter_namespaces(Init& in) {
     if (::setresuid(0, 0, 0) < 0) return sys::sys_error("setuid 0 in the user namespace");
   }
   if (ns.late_flags && ::unshare(static_cast<int>(ns.late_flags)) < 0) return sys::sys_error("unshare namespaces");
+  // Joining a mount namespace moved the working directory to its root: relative
+  // mount sources are the bundle's.
+  bool joined_mount = false;
+  for (const auto& j : ns.child_joins) joined_mount = joined_mount || j.type == oci::NamespaceType::kMount;
+  if (joined_mount && ::chdir(in.c.bundle.c_str()) < 0)
+    return sys::sys_error("chdir to the bundle in the joined mount namespace", in.c.bundle);
   return Ok();  // the cgroup namespace comes with the cgroup (join_cgroup)
+}
+
+// A mount namespace that is not the container's own shows the rootfs bind to others:
+// the runtime records it (and detaches it with the container) before anything is
+// mounted in it.
+Result<sys::Fd> mount_shared_rootfs(Init& in) {
+  GUISE_TRY(wait_for_runtime(in));
+  sys::Fd root = GUISE_TRY(mount_rootfs(in.c.rootfs, /*private_tree=*/true));
+  uint64_t id = GUISE_TRY(mount_id_of(root.get()));
+  GUISE_TRY(in.parent.send(Msg::kRootfsMount, std::to_string(id)));
+  return root;
+}
+
+// A bind source out of the user namespace's reach, asked of the runtime (mounts.h).
+Result<sys::Fd> open_source_outside(Init& in, const std::string& source) {
+  GUISE_TRY(in.parent.send(Msg::kMountSource, source[0] == '/' ? source : in.c.bundle + "/" + source));
+  Frame f = GUISE_TRY(take(in, Msg::kMountSource));
+  if (f.fds.size() != 1) return sys::user_error("protocol: the runtime sent no fd for mount source " + source);
+  return std::move(f.fds[0]);
 }
 
 // linux.mountLabel: the SELinux context of the filesystems the runtime makes (as
@@ -172,15 +202,24 @@ MountStep with_mount_label(MountStep step, const std::string& label) {
 
 Result<sys::Fd> prepare_rootfs(Init& in) {
   const auto& linux = *in.spec.linux;
-  GUISE_TRY(isolate_mount_propagation(linux.rootfs_propagation));
-  sys::Fd root = GUISE_TRY(mount_rootfs(in.c.rootfs));
+  sys::Fd root;
+  if (shares_mount_namespace(in)) {
+    root = GUISE_TRY(mount_shared_rootfs(in));
+  } else {
+    GUISE_TRY(isolate_mount_propagation(linux.rootfs_propagation));
+    root = GUISE_TRY(mount_rootfs(in.c.rootfs));
+  }
   const auto& steps = in.c.mounts;
-  MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty()};
+  MountContext ctx{in.c.cgroup_paths, in.c.cgroup_v2, in.c.ns.new_user || !in.c.ns.child_joins.empty(), {}};
+  if (in.c.ns.new_user || in.c.ns.late_user)
+    ctx.open_source = [&in](const std::string& source) { return open_source_outside(in, source); };
   bool dev_is_bind = false, has_devpts = false;
   for (size_t i = 0; i < steps.size(); ++i) {
     if (needs_cgroup(steps[i])) GUISE_TRY(join_cgroup(in), "joining cgroup");
     MountStep step = with_mount_label(steps[i], linux.mount_label);
-    GUISE_TRY(apply_mount(root.get(), step, ctx), "mounts[" + std::to_string(i) + "] " + steps[i].destination);
+    std::string where = "mounts[" + std::to_string(i) + "] " + steps[i].destination;
+    sys::Fd mounted = GUISE_TRY(apply_mount(root.get(), step, ctx), where);
+    if (mounted.valid()) in.readonly_later.push_back({std::move(mounted), steps[i].destination});
     if (steps[i].destination == "/dev" && steps[i].bind) dev_is_bind = true;
     if (steps[i].destination == "/dev/pts" && steps[i].fstype == "devpts") has_devpts = true;
   }
@@ -188,16 +227,26 @@ Result<sys::Fd> prepare_rootfs(Init& in) {
   bool in_userns = in.c.ns.new_user || in.c.ns.late_user;
   GUISE_TRY(create_devices(root.get(), plan_devices(linux.devices, dev_is_bind), in_userns));
   if (!dev_is_bind) GUISE_TRY(create_dev_symlinks(root.get(), has_devpts), "creating /dev symlinks");
+  // The terminal's mountpoint, made while /dev may still be written (runc makes it then too).
+  if (in.proc.terminal && !dev_is_bind)
+    GUISE_TRY(make_mount_target(root.get(), "/dev/console", true), "process.terminal");
   return root;
 }
 
-Result<void> run_creation_hooks(Init& in) {
+Result<void> run_creation_hooks(Init& in, int root) {
   if (in.c.run_parent_hooks) {
     GUISE_TRY(in.parent.send(Msg::kRunHooks));
     GUISE_TRY(in.parent.expect(Msg::kHooksDone));
   }
-  if (in.spec.hooks) GUISE_TRY(run_hooks(in.spec.hooks->create_container, "createContainer", in.state_json));
-  return Ok();
+  if (!in.spec.hooks || in.spec.hooks->create_container.empty()) return Ok();
+  // In the container's root, as runc runs them.
+  if (::fchdir(root) < 0) return sys::sys_error("chdir to the rootfs for the createContainer hooks", in.c.rootfs);
+  return run_hooks(in.spec.hooks->create_container, "createContainer", in.state_json);
+}
+
+RootEntry root_entry(const Init& in) {
+  if (shares_mount_namespace(in)) return RootEntry::kChroot;
+  return in.c.no_pivot ? RootEntry::kMove : RootEntry::kPivot;
 }
 
 Result<void> configure_system(Init& in) {
@@ -207,6 +256,8 @@ Result<void> configure_system(Init& in) {
   if (!linux.sysctl.empty()) GUISE_TRY(apply_sysctl(in.procfs, linux.sysctl));
   GUISE_TRY(mask_paths(linux.masked_paths), "linux.maskedPaths");
   GUISE_TRY(make_paths_readonly(linux.readonly_paths), "linux.readonlyPaths");
+  GUISE_TRY(make_readonly(in.readonly_later), "mounts");
+  in.readonly_later.clear();
   GUISE_TRY(finish_root(linux.rootfs_propagation, in.spec.root->readonly));
   return Ok();
 }
@@ -235,9 +286,7 @@ Result<void> configure_process(Init& in) {
 Result<void> become_container_user(Init& in) {
   const auto& p = in.proc;
   bool hold = in.seccomp.active() && !p.no_new_privileges;
-  GUISE_TRY(become_user(p.user, hold ? holding_for_seccomp(in.caps) : in.caps), "process.user");
-  GUISE_TRY(enter_cwd(p.cwd));
-  return Ok();
+  return become_user_at(p.user, hold ? holding_for_seccomp(in.caps) : in.caps, p.cwd);
 }
 
 // Where the trampoline reports a failed exec (exec_trampoline.h): for `start`, a dup
@@ -293,8 +342,8 @@ Result<void> build_container(Init& in) {
   open_private_procfs(in);
   sys::Fd root = GUISE_TRY(prepare_rootfs(in), "preparing rootfs");
   GUISE_TRY(wait_for_runtime(in));
-  GUISE_TRY(run_creation_hooks(in));
-  GUISE_TRY(enter_rootfs(root.get(), in.c.no_pivot), "entering rootfs");
+  GUISE_TRY(run_creation_hooks(in, root.get()));
+  GUISE_TRY(enter_rootfs(root.get(), root_entry(in), in.c.rootfs), "entering rootfs");
   root.reset();
   GUISE_TRY(open_process_procfs(in), "opening procfs");
   GUISE_TRY(configure_system(in), "configuring the container");

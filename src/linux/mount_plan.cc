@@ -63,6 +63,21 @@ bool ignored_option(const std::string& o) {
          o == "tmpcopyup" || o == "norbind";
 }
 
+// "/dev", "/dev/", "//dev/." and the like.
+bool is_dev(const std::string& destination) {
+  std::string clean;
+  size_t i = 0;
+  while (i < destination.size()) {
+    while (i < destination.size() && destination[i] == '/') ++i;
+    size_t j = destination.find('/', i);
+    if (j == std::string::npos) j = destination.size();
+    std::string part = destination.substr(i, j - i);
+    i = j;
+    if (!part.empty() && part != ".") clean += "/" + part;
+  }
+  return clean == "/dev";
+}
+
 void apply_attr(MountStep& s, const AttrOption& a) {
   uint64_t& set = a.recursive ? s.rattr_set : s.attr_set;
   uint64_t& clr = a.recursive ? s.rattr_clr : s.attr_clr;
@@ -133,9 +148,14 @@ Result<MountStep> plan_mount(const oci::Mount& m, size_t index) {
       s.fs_params.emplace_back(o.substr(0, eq), o.substr(eq + 1));
   }
   s.bind = has_bind || m.type == "bind" || m.type == "none";
-  if (s.bind && !s.fs_params.empty())
-    return sys::user_error(where + ".options: \"" + s.fs_params.front().first +
-                           "\" is not a mount flag and a bind mount takes no filesystem options");
+  if (s.bind) {
+    for (const auto& [key, value] : s.fs_params) s.ignored_options.push_back(value.empty() ? key : key + "=" + value);
+    s.fs_params.clear();
+  }
+  if ((s.fstype == "tmpfs" || is_dev(m.destination)) && (s.attr_set & MOUNT_ATTR_RDONLY)) {
+    s.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+    s.readonly_later = true;
+  }
   if (!s.bind && s.fstype.empty())
     return sys::user_error(where + ".type: required for a mount that is not a bind mount (destination " +
                            m.destination + ")");

@@ -27,6 +27,12 @@ struct MountStep {
   std::vector<std::pair<std::string, std::string>> fs_params;
   std::vector<oci::IdMapping> uid_mappings, gid_mappings;  // idmapped bind mount
   int premade_tree = -1;  // an idmapped tree the runtime made before the clone (owned by InitConfig)
+  // Filesystem options given to a bind mount, which the kernel ignores there (as runc
+  // passes them): left out, and named in a debug line.
+  std::vector<std::string> ignored_options;
+  // "ro" on a tmpfs or on /dev waits until the mountpoints and device nodes inside are
+  // made (readonly_later), as runc remounts them at the end.
+  bool readonly_later = false;
 };
 
 // A mount option that is not a flag is a filesystem parameter: "size=64m" -> {"size", "64m"}.

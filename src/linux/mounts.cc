@@ -8,6 +8,7 @@
 
 #include "linux/mount_checks.h"
 #include "linux/paths.h"
+#include "linux/revealing_mounts.h"
 #include "sys/syscalls.h"
 
 namespace guise::linux {
@@ -87,10 +88,27 @@ Result<sys::Fd> clone_tree(const std::string& source, bool recursive, const std:
   return tree;
 }
 
-Result<void> mount_bind(int root, const MountStep& s) {
-  sys::Fd tree = s.premade_tree >= 0 ? sys::Fd(::dup(s.premade_tree))
-                                     : GUISE_TRY(clone_tree(s.source, s.recursive, s.destination));
-  if (!tree.valid()) return sys::sys_error("dup idmapped tree for", s.destination);
+Result<sys::Fd> source_tree(const MountStep& s, const MountContext& ctx) {
+  if (s.premade_tree >= 0) {
+    sys::Fd tree(::dup(s.premade_tree));
+    if (!tree.valid()) return sys::sys_error("dup idmapped tree for", s.destination);
+    return tree;
+  }
+  auto tree = clone_tree(s.source, s.recursive, s.destination);
+  if (tree.ok() || !ctx.open_source || (tree.error().errnum != EACCES && tree.error().errnum != EPERM)) return tree;
+  // Out of the user namespace's reach: the runtime opens it, as runc opens every bind
+  // source before its init enters the user namespace. Where it cannot either, the
+  // init's own error says why.
+  auto outside = ctx.open_source(s.source);
+  if (!outside.ok()) return tree;
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (s.recursive ? AT_RECURSIVE : 0);
+  sys::Fd opened(::open_tree(outside.value().get(), "", flags));
+  if (!opened.valid()) return sys::sys_error("bind " + s.source + " (opened by the runtime) for", s.destination);
+  return opened;
+}
+
+Result<sys::Fd> mount_bind(int root, const MountStep& s, const MountContext& ctx) {
+  sys::Fd tree = GUISE_TRY(source_tree(s, ctx));
   struct stat st {};
   if (::fstat(tree.get(), &st) < 0) return sys::sys_error("stat", s.source);
   GUISE_TRY(set_attrs(tree.get(), s.attr_set, s.attr_clr, false, s.destination));
@@ -98,7 +116,8 @@ Result<void> mount_bind(int root, const MountStep& s) {
   sys::Fd target = GUISE_TRY(make_mount_target(root, s.destination, !S_ISDIR(st.st_mode)));
   GUISE_TRY(check_mount_target(target.get(), s));
   GUISE_TRY(attach(tree.get(), target.get(), s.destination));
-  return set_propagation(tree.get(), s.propagation, s.propagation_recursive, s.destination);
+  GUISE_TRY(set_propagation(tree.get(), s.propagation, s.propagation_recursive, s.destination));
+  return tree;
 }
 
 // A "cgroup" mount shows the container its own cgroup: on v2 a cgroup2 bind of its
@@ -113,7 +132,8 @@ Result<void> mount_cgroup(int root, const MountStep& s, const MountContext& ctx)
     bind.bind = true;
     bind.fstype.clear();
     bind.fs_params.clear();
-    return mount_bind(root, bind);
+    GUISE_TRY(mount_bind(root, bind, ctx));
+    return Ok();
   }
   MountStep tmpfs = s;
   tmpfs.fstype = "tmpfs";
@@ -152,8 +172,9 @@ Result<void> isolate_mount_propagation(const std::string& rootfs_propagation) {
   return Ok();
 }
 
-Result<sys::Fd> mount_rootfs(const std::string& rootfs) {
+Result<sys::Fd> mount_rootfs(const std::string& rootfs, bool private_tree) {
   sys::Fd tree = GUISE_TRY(clone_tree(rootfs, true, rootfs));
+  if (private_tree) GUISE_TRY(set_propagation(tree.get(), MS_PRIVATE, true, rootfs));
   sys::Fd target(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!target.valid()) return sys::sys_error("open rootfs", rootfs);
   GUISE_TRY(attach(tree.get(), target.get(), rootfs));
@@ -161,10 +182,16 @@ Result<sys::Fd> mount_rootfs(const std::string& rootfs) {
   return tree;
 }
 
-Result<void> apply_mount(int root, const MountStep& s, const MountContext& ctx) {
+Result<sys::Fd> apply_mount(int root, const MountStep& s, const MountContext& ctx) {
   GUISE_TRY(check_mount_destination(root, s));
-  if (s.fstype == "cgroup" || s.fstype == "cgroup2") return mount_cgroup(root, s, ctx);
-  if (s.bind) return mount_bind(root, s);
+  if (s.fstype == "cgroup" || s.fstype == "cgroup2") {
+    GUISE_TRY(mount_cgroup(root, s, ctx));
+    return sys::Fd();
+  }
+  if (s.bind) {
+    sys::Fd tree = GUISE_TRY(mount_bind(root, s, ctx));
+    return s.readonly_later ? std::move(tree) : sys::Fd();
+  }
   auto mnt = make_filesystem(s);
   if (!mnt.ok() && s.fstype == "sysfs" && mnt.error().errnum == EPERM && ctx.in_user_namespace) {
     // A user namespace without its own network namespace may not mount sysfs: bind the host's.
@@ -175,7 +202,8 @@ Result<void> apply_mount(int root, const MountStep& s, const MountContext& ctx) 
     bind.fstype.clear();
     bind.fs_params.clear();
     bind.rattr_set |= s.attr_set;
-    return mount_bind(root, bind);
+    GUISE_TRY(mount_bind(root, bind, ctx));
+    return sys::Fd();
   }
   if (!mnt.ok()) return std::move(mnt.error());
   sys::Fd target = GUISE_TRY(make_mount_target(root, s.destination, false));
@@ -183,12 +211,21 @@ Result<void> apply_mount(int root, const MountStep& s, const MountContext& ctx) 
   GUISE_TRY(set_attrs(mnt.value().get(), s.rattr_set, s.rattr_clr, true, s.destination));
   GUISE_TRY(attach(mnt.value().get(), target.get(), s.destination));
   GUISE_TRY(check_mounted(root, s));
-  return set_propagation(mnt.value().get(), s.propagation, s.propagation_recursive, s.destination);
+  GUISE_TRY(set_propagation(mnt.value().get(), s.propagation, s.propagation_recursive, s.destination));
+  return s.readonly_later ? std::move(mnt).take() : sys::Fd();
 }
 
-Result<void> enter_rootfs(int root, bool no_pivot) {
+Result<void> make_readonly(const std::vector<ReadonlyLater>& mounts) {
+  for (const auto& m : mounts) GUISE_TRY(set_attrs(m.mount.get(), MOUNT_ATTR_RDONLY, 0, false, m.destination));
+  return Ok();
+}
+
+Result<void> enter_rootfs(int root, RootEntry how, const std::string& rootfs) {
   if (::fchdir(root) < 0) return sys::sys_error("chdir to rootfs");
-  if (no_pivot) {
+  if (how == RootEntry::kChroot) {
+    if (::chroot(".") < 0) return sys::sys_error("chroot to rootfs");
+  } else if (how == RootEntry::kMove) {
+    GUISE_TRY(hide_revealing_mounts(rootfs));
     if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) return sys::sys_error("move rootfs to /");
     if (::chroot(".") < 0) return sys::sys_error("chroot to rootfs");
   } else {

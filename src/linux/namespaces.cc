@@ -30,6 +30,13 @@ uint64_t clone_flag(NamespaceType t) {
 
 Result<void> check_namespace_plan(const NamespacePlan& plan, const oci::Spec& spec) {
   bool joins_user = !plan.new_user && spec.find_namespace(NamespaceType::kUser) != nullptr;
+  bool joins_mount = !plan.new_mount && spec.find_namespace(NamespaceType::kMount) != nullptr;
+  // The rootfs is mounted where the container's user namespace has no say: the runtime's
+  // mount namespace, or one joined that a new user namespace cannot own.
+  if ((plan.new_user && !plan.new_mount) || (joins_user && !plan.new_mount && !joins_mount))
+    return sys::user_error(
+        "config.json: linux.namespaces: a user namespace needs a mount namespace it may mount in: a new one, "
+        "or one joined together with the user namespace that owns it");
   if ((joins_user || plan.late_user) && (plan.clone_flags & CLONE_NEWPID))
     return sys::user_error(
         "config.json: linux.namespaces: a new pid namespace together with a joined user namespace, or with a "

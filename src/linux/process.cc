@@ -175,6 +175,15 @@ Result<void> enter_cwd(const std::string& cwd) {
   return Ok();
 }
 
+Result<void> become_user_at(const oci::User& user, const CapSets& caps, const std::string& cwd) {
+  auto early = enter_cwd(cwd);
+  bool again = !early.ok() && (early.error().errnum == EACCES || early.error().errnum == EPERM);
+  if (!early.ok() && !again) return std::move(early.error());
+  GUISE_TRY(become_user(user, caps), "process.user");
+  if (again) GUISE_TRY(enter_cwd(cwd));
+  return Ok();
+}
+
 Result<void> close_fds_on_exec(int preserve_fds) {
   unsigned first = 3 + static_cast<unsigned>(preserve_fds);
   if (::close_range(first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return sys::sys_error("close_range");

@@ -38,6 +38,11 @@ Result<void> set_no_new_privileges();
 // that the kernel places the cwd under the root (CVE-2024-21626).
 Result<void> enter_cwd(const std::string& cwd);
 
+// become_user and enter_cwd in runc's order: the cwd is entered while still privileged
+// (a directory the runtime may enter and the user may not), and where that is refused,
+// again as the user (a directory only the user may enter).
+Result<void> become_user_at(const oci::User& user, const CapSets& caps, const std::string& cwd);
+
 // Keeps fds 0..2+preserve, marks all others close-on-exec so exec drops them.
 Result<void> close_fds_on_exec(int preserve_fds);
 

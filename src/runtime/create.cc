@@ -19,7 +19,9 @@
 #include "linux/mount_plan.h"
 #include "linux/init.h"
 #include "linux/namespaces.h"
+#include "linux/paths.h"
 #include "linux/process.h"
+#include "linux/shared_root.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
 #include "runtime/runtime.h"
@@ -52,15 +54,31 @@ Result<oci::Spec> load_spec(const std::string& bundle, std::string& text) {
   if (!spec.process) return sys::user_error("config.json: process: required to create a container");
   if (!spec.root) return sys::user_error("config.json: root: required");
   if (!spec.linux) return sys::user_error("config.json: linux: required on Linux");
-  if (!spec.has_namespace(oci::NamespaceType::kMount) || !spec.find_namespace(oci::NamespaceType::kMount)->path.empty())
-    return sys::user_error("config.json: linux.namespaces: a new mount namespace is required");
   GUISE_TRY(linux::check_sysctl_namespaces(spec));
   return spec;
 }
 
+// A bind source the init cannot reach from its user namespace, opened where it will
+// be mounted: through the init's root, in its mount namespace (an fd from any other
+// namespace could not be bound there), with the runtime's own rights.
+Result<sys::Fd> open_mount_source(pid_t pid, const std::string& source) {
+  std::string root_path = "/proc/" + std::to_string(pid) + "/root";
+  sys::Fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return sys::sys_error("open the container init's root", root_path);
+  return linux::open_in_root(root.get(), source);
+}
+
+// The rootfs bind of a container without a mount namespace of its own, from the id
+// its init reports until `delete` (or the rollback of a failed create) detaches it.
+struct SharedRoot {
+  std::string ns_path;  // linux.namespaces' mount path; "" for the runtime's own
+  std::string rootfs;
+  uint64_t mount = 0;
+};
+
 // The parent's half of the protocol: answer the init's requests until it is ready.
 Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec, const ContainerState& st,
-                           const CreateOptions& o) {
+                           const CreateOptions& o, SharedRoot& shared) {
   std::string creating = state_json(st, Status::kCreating, false);
   GUISE_TRY(ch.send(linux::Msg::kGo, creating));
   sys::Fd master;
@@ -75,6 +93,18 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
         GUISE_TRY(linux::run_hooks(spec.hooks->prestart, "prestart", creating));
         GUISE_TRY(linux::run_hooks(spec.hooks->create_runtime, "createRuntime", creating));
         GUISE_TRY(ch.send(linux::Msg::kHooksDone));
+        break;
+      case linux::Msg::kMountSource: {
+        auto opened = open_mount_source(pid, f.text);
+        if (!opened.ok()) {
+          GUISE_TRY(ch.send_error(opened.error()));
+          break;
+        }
+        GUISE_TRY(ch.send(linux::Msg::kMountSource, {}, {opened.value().get()}));
+        break;
+      }
+      case linux::Msg::kRootfsMount:
+        shared.mount = std::strtoull(f.text.c_str(), nullptr, 10);
         break;
       case linux::Msg::kPtyMaster:
         if (f.fds.empty()) return sys::user_error("protocol: terminal master missing");
@@ -141,6 +171,7 @@ Result<void> await_exec(linux::Channel& ch, const std::string& program) {
 struct Made {
   std::optional<StateDir> dir;
   std::unique_ptr<cgroups::Cgroup> cgroup;
+  SharedRoot shared_root;
 };
 
 // Puts the caller's stdio choices in place in the init, before it builds anything.
@@ -197,6 +228,16 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   linux::InitConfig ic;
   ic.spec = &spec;
   ic.mounts = GUISE_TRY(linux::plan_mounts(spec.mounts), "config.json");
+  if (sys::log_enabled(sys::LogLevel::kDebug)) {
+    for (size_t i = 0; i < ic.mounts.size(); ++i) {
+      const auto& m = ic.mounts[i];
+      if (m.ignored_options.empty()) continue;
+      std::string names;
+      for (const auto& opt : m.ignored_options) names += (names.empty() ? "" : ", ") + opt;
+      sys::debug("config.json: mounts[" + std::to_string(i) + "] " + m.destination +
+                 ": a bind mount takes no filesystem options; ignoring " + names);
+    }
+  }
   std::vector<sys::Fd> idmapped;  // held until the init has attached them
   for (size_t i = 0; i < ic.mounts.size(); ++i) {
     auto& m = ic.mounts[i];
@@ -272,8 +313,18 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     st.started = true;
     GUISE_TRY(dir.save(st));
   }
-  sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o));
+  if (!ic.ns.new_mount) {
+    const oci::Namespace* mnt = spec.find_namespace(oci::NamespaceType::kMount);
+    made.shared_root = {mnt ? mnt->path : std::string(), rootfs, 0};
+    undo.add([&made]() -> Result<void> {
+      const SharedRoot& r = made.shared_root;
+      return linux::detach_shared_root(r.ns_path, r.rootfs, r.mount);
+    });
+  }
+  sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o, made.shared_root));
+  st.rootfs_mount = made.shared_root.mount;
   if (o.start_at_once) {
+    if (st.rootfs_mount) GUISE_TRY(dir.save(st));  // for the `delete` that detaches it
     GUISE_TRY(await_exec(parent_end, spec.process->args.front()));
     // Only now: the pid is the user's process, in every namespace and cgroup.
     GUISE_TRY(write_pid_file(o.pid_file, pid));

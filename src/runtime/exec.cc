@@ -14,6 +14,7 @@
 #include "linux/lsm_labels.h"
 #include "linux/namespaces.h"
 #include "linux/seccomp_setup.h"
+#include "linux/shared_root.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
 #include "runtime/runtime.h"
@@ -80,6 +81,14 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
   std::string state_text = state_json(st, Status::kRunning, false);
   sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid));
   uint64_t join = linux::namespaces_to_join(st.pid);
+  // Without a mount namespace of its own the container's root is its init's chroot,
+  // which joining namespaces does not give: the child takes it from the init.
+  sys::Fd container_root;
+  if (!linux::has_own_mount_namespace(spec)) {
+    std::string path = "/proc/" + std::to_string(st.pid) + "/root";
+    container_root.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!container_root.valid()) return sys::sys_error("open the container's root", path);
+  }
   auto cgroup = GUISE_TRY(cgroups::open(st.cgroup_paths));
   cgroups::TaskFiles tasks = GUISE_TRY(cgroup->open_task_files(), "joining the container's cgroup");
 
@@ -100,7 +109,7 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
       parent_end.close();
       linux::ExecChildConfig c{proc, pidfd.get(), join, o.preserve_fds, st.id, state_text, seccomp, caps, tasks,
                                linux::ExecTrampoline::can_report(spec.linux ? spec.linux->seccomp : std::nullopt),
-                               {o.stdio.in, o.stdio.out, o.stdio.err}};
+                               {o.stdio.in, o.stdio.out, o.stdio.err}, container_root.get()};
       linux::exec_child(c, child_end);
     }
   }

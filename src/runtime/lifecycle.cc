@@ -12,6 +12,7 @@
 #include "cgroups/cgroup.h"
 #include "linux/exec_trampoline.h"
 #include "linux/hooks.h"
+#include "linux/shared_root.h"
 #include "oci/parse.h"
 #include "runtime/container_cgroup.h"
 #include "runtime/runtime.h"
@@ -47,6 +48,11 @@ void warn(const Error& e) { sys::warn(e.message()); }
 Result<void> remove_stopped(StateDir& dir, const ContainerState& st, cgroups::Cgroup* cg, const oci::Spec* spec) {
   Result<void> destroyed;
   if (cg) destroyed = cg->destroy();
+  if (st.rootfs_mount) {
+    const oci::Namespace* mnt = spec ? spec->find_namespace(oci::NamespaceType::kMount) : nullptr;
+    auto r = linux::detach_shared_root(mnt ? mnt->path : std::string(), st.rootfs, st.rootfs_mount);
+    if (!r.ok()) warn(r.error());
+  }
   if (spec && spec->hooks) {
     auto r = linux::run_hooks(spec->hooks->poststop, "poststop", state_json(st, Status::kStopped, false));
     if (!r.ok()) warn(r.error());

@@ -50,6 +50,9 @@ struct ContainerState {
   std::map<std::string, std::string> cgroup_paths;
   bool own_pid_namespace = false;
   bool started = false;
+  // Without a mount namespace of its own: the id of its rootfs bind (linux/shared_root.h),
+  // which `delete` detaches; 0 otherwise.
+  uint64_t rootfs_mount = 0;
 };
 
 // A container as it is now: its saved state, and its status looked at now.

@@ -96,6 +96,7 @@ Result<void> StateDir::save(const ContainerState& s) const {
   j["cgroup_paths"] = s.cgroup_paths;
   j["own_pid_namespace"] = s.own_pid_namespace;
   j["started"] = s.started;
+  if (s.rootfs_mount) j["rootfs_mount"] = s.rootfs_mount;
   std::string tmp = path_ + "/.state.json.tmp";
   GUISE_TRY(sys::write_file(tmp, j.dump(), O_CREAT | O_TRUNC, 0600));
   if (::rename(tmp.c_str(), (path_ + "/state.json").c_str()) < 0) return sys::sys_error("save state", path_);
@@ -123,6 +124,7 @@ Result<ContainerState> StateDir::load() const {
   s.cgroup_paths = j.value("cgroup_paths", std::map<std::string, std::string>{});
   s.own_pid_namespace = j.value("own_pid_namespace", false);
   s.started = j.value("started", false);
+  s.rootfs_mount = j.value("rootfs_mount", uint64_t{0});
   return s;
 }
 

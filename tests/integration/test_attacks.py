@@ -685,3 +685,28 @@ def test_masked_paths_read_empty(ct):
     ls, fs_ = probes[-2:]
     assert ls.rc == 0 and ls.out == "", ls
     assert fs_.facts.get("fstype") != "0x62656572" and fs_.facts.get("readonly") == "1", fs_  # not sysfs
+
+
+@pytest.mark.parametrize("extra, userns", [([], False), (["--no-pivot"], False), (["--no-pivot"], True)],
+                         ids=["pivot_root", "no-pivot", "no-pivot-in-user-namespace"])
+def test_nested_user_namespace_cannot_mount_a_fresh_procfs_or_sysfs(ct, extra, userns):
+    """A process in the container makes a user namespace of its own and mounts a fresh
+    procfs or sysfs: the kernel allows that only where one is already visible whole in
+    the mount namespace. The container's own are masked; with --no-pivot the host's
+    stay in the namespace below the moved root, and must be gone or covered too. The
+    host keeps its own /proc and /sys (nothing propagates back)."""
+    if userns:  # the host's mounts are locked there: covered, not detached
+        ct.cfg["linux"]["namespaces"].append({"type": "user"})
+        ct.cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        ct.cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    before = [(m["mountpoint"], m["fstype"]) for m in mountinfo()]
+    r = ct.probe("nested-mount", "tmpfs", "proc", "sysfs", extra=extra)
+    assert r.rc == 0, r
+    if r.facts["unshare"] != "ok":
+        pytest.skip("host: no nested user namespace in a container (unshare: %s)" % r.facts["unshare"])
+    assert r.facts["tmpfs"] == "ok", r  # the control: mounting as such works there
+    assert r.facts["proc"] == "EPERM", r
+    assert r.facts["sysfs"] == "EPERM", r
+    assert [(m["mountpoint"], m["fstype"]) for m in mountinfo()] == before
+    assert os.path.ismount("/proc") and os.path.ismount("/sys")
+    assert os.path.exists("/proc/self/status") and os.path.isdir("/sys/kernel")

@@ -239,6 +239,24 @@ def test_poststop_runs_when_run_ends(ct):
     assert wait_for(lambda: "poststop" in hooks.order(), 5), hooks.order()
 
 
+def test_create_container_hook_runs_in_the_container_root(ct):
+    # As runc runs them: in the container's mount namespace, before pivot_root, with
+    # the rootfs as the working directory.
+    hooks = Hooks(ct)
+    out = os.path.join(hooks.dir, "cwd")
+    ct.cfg["hooks"] = {"createContainer": [{
+        "path": "/bin/sh",
+        "args": ["sh", "-c", "pwd -P > %s; ls > %s.ls; cat >/dev/null" % (out, out)],
+    }]}
+    ct.probe_args("echo", "x")
+    r = ct.run()
+    assert r.rc == 0, r
+    with open(out) as f:
+        assert f.read().strip() == os.path.realpath(ct.rootfs)
+    with open(out + ".ls") as f:
+        assert TESTBIN.split("/")[1] in f.read().split()  # the rootfs's own "bin"
+
+
 def test_start_container_hook_sees_container_root(ct):
     # Inside the container, the rootfs's own files are at /.
     hooks = Hooks(ct)

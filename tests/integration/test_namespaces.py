@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 import hostprobe as host
-from conftest import host_ns_inode, parse_facts, proc_ns_inode, proc_status, runc_xfail
+from conftest import IS_RUNC, TESTBIN, host_ns_inode, parse_facts, proc_ns_inode, proc_status, runc_xfail, split_multi
 from hostprobe import need
 
 # OCI namespace type -> /proc/PID/ns entry
@@ -89,16 +89,166 @@ def test_namespace_is_shared_when_not_asked(ct, kind):
     assert inside[f] == host_ino
 
 
-def test_mount_namespace_is_required(ct):
-    # A rootfs cannot be set up without a private mount namespace; whether the
-    # runtime refuses or copes, the host's mount table must not change.
-    before = open("/proc/self/mountinfo").read().count("\n")
-    ct.set_namespaces([t for t in BASE if t != "mount"])
-    r = ct.probe("echo", "x")
-    after = open("/proc/self/mountinfo").read().count("\n")
-    assert after == before
-    if r.rc != 0:
-        assert "mount" in r.err.lower() or "mnt" in r.err.lower(), r
+# ------------------------------------------------ no mount namespace of its own
+
+
+def _without_own_mount_namespace(ct, path=None):
+    """runc's spec, with no mount namespace made for the container (none, or `path`
+    joined), and without the masked and read-only paths runc refuses there."""
+    types = [t for t in BASE if t != "mount"] + (["mount"] if path else [])
+    ct.set_namespaces(types, paths={"mount": path} if path else None)
+    ct.cfg["linux"].pop("maskedPaths", None)
+    ct.cfg["linux"].pop("readonlyPaths", None)
+    marker = "rootfs of %s\n" % ct.id
+    with open(os.path.join(ct.rootfs, "marker"), "w") as f:
+        f.write(marker)
+    return marker
+
+
+def _mounts(text):
+    return sorted(l.split(" ", 4)[4] for l in text.splitlines() if l.strip())
+
+
+class PrivateMountNamespace:
+    """Runs the runtime in a mount namespace of its own, a private copy of this one,
+    which is then "the runtime's mount namespace": whatever a runtime leaves in it
+    (runc 1.1 makes "/" rslave there and leaves its mounts) goes with it, never to the
+    machine. Each script line sees RT (the runtime with --root) and D (a scratch dir)."""
+
+    def __init__(self, ct):
+        self.ct = ct
+        self.d = ct.tmpdir("private-ns")
+
+    def run(self, script, timeout=60):
+        full = ("RT='%s --root %s'; D='%s'\n"
+                "stat -L -c %%i /proc/self/ns/mnt > $D/ns\n"
+                "cat /proc/self/mountinfo > $D/before\n%s\n"
+                "cat /proc/self/mountinfo > $D/after\n") % (self.ct.runtime, self.ct.root, self.d, script)
+        r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", full],
+                           capture_output=True, text=True, timeout=timeout)
+        if not os.path.exists(os.path.join(self.d, "after")):
+            pytest.skip("no private mount namespace here: " + r.stderr)
+        return r
+
+    def read(self, name):
+        with open(os.path.join(self.d, name)) as f:
+            return f.read()
+
+
+def _run_in_private_namespace(ct, extra=()):
+    ns = PrivateMountNamespace(ct)
+    ct.write_config(ct.id)
+    ct.ids.append(ct.id)
+    ns.run("$RT run %s --bundle %s %s > $D/out 2> $D/err; echo $? > $D/rc" % (" ".join(extra), ct.bundle, ct.id))
+    assert ns.read("rc").strip() == "0", ns.read("err")
+    return ns
+
+
+def test_no_mount_namespace_runs_in_the_runtimes(ct):
+    # runc runs it: the container shares the runtime's mount namespace, chrooted into
+    # its rootfs, with the mounts of its config (its /proc shows its own namespaces).
+    marker = _without_own_mount_namespace(ct)
+    ct.multi_probe_args(["ns"], ["cat", "/marker"])
+    ns = _run_in_private_namespace(ct)
+    probes = split_multi(ns.read("out"))
+    assert len(probes) == 2, ns.read("out")
+    assert _inode(probes[0].facts["mnt"]) == int(ns.read("ns")), probes[0]
+    assert probes[1].out == marker
+
+
+# --no-pivot means nothing here: no root is moved, no /proc or /sys of the namespace hidden.
+@pytest.mark.parametrize("extra", [
+    pytest.param([], id="plain", marks=runc_xfail(
+        "runc 1.1 makes the runtime's \"/\" rslave and leaves the container's mounts in its mount namespace")),
+    pytest.param(["--no-pivot"], id="no-pivot", marks=runc_xfail(
+        "runc 1.1 detaches the runtime's own /proc and /sys here, then cannot reach its cgroup and leaves it")),
+])
+def test_no_mount_namespace_leaves_the_runtimes_mount_table_as_it_was(ct, extra):
+    _without_own_mount_namespace(ct)
+    ct.probe_args("echo", "x")
+    ns = _run_in_private_namespace(ct, extra)
+    assert ns.read("out") == "x\n"
+    assert _mounts(ns.read("after")) == _mounts(ns.read("before"))
+
+
+@runc_xfail("runc 1.1's exec joins no mount namespace here and runs in the runtime's root")
+def test_exec_without_mount_namespace_runs_in_the_container_root(ct):
+    marker = _without_own_mount_namespace(ct)
+    ct.probe_args("sleep", "30")
+    ct.write_config(ct.id)
+    ct.ids.append(ct.id)
+    ns = PrivateMountNamespace(ct)
+    ns.run("$RT run -d --bundle %s %s > $D/run.out 2>&1 < /dev/null\n"
+           "$RT exec %s %s cat /marker > $D/out 2> $D/err; echo $? > $D/rc\n"
+           "$RT delete --force %s" % (ct.bundle, ct.id, ct.id, TESTBIN, ct.id))
+    assert ns.read("rc").strip() == "0", ns.read("err")
+    assert ns.read("out") == marker
+    assert _mounts(ns.read("after")) == _mounts(ns.read("before"))
+
+
+def test_user_namespace_without_its_own_mount_namespace_is_refused(ct):
+    # Its root could not mount anything in the runtime's mount namespace: one line
+    # that names the field, and nothing left.
+    _without_own_mount_namespace(ct)
+    ct.cfg["linux"]["namespaces"].append({"type": "user"})
+    _add_userns(ct)
+    ct.probe_args("echo", "x")
+    ct.write_config(ct.id)
+    ct.ids.append(ct.id)
+    ns = PrivateMountNamespace(ct)
+    ns.run("$RT run --bundle %s %s > $D/out 2> $D/err; echo $? > $D/rc" % (ct.bundle, ct.id))
+    assert ns.read("rc").strip() != "0", ns.read("out")
+    assert _mounts(ns.read("after")) == _mounts(ns.read("before"))
+    if not IS_RUNC:
+        err = ns.read("err")
+        assert "linux.namespaces" in err and "mount namespace" in err, err
+        assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.fixture
+def mntns_file(ct):
+    """A mount namespace made by `unshare`, kept alive by a bind mount on a file (in a
+    private directory: the kernel refuses the pin below a shared mount)."""
+    d = ct.tmpdir("mntns")
+    path = os.path.join(d, "mnt")
+    subprocess.run(["mount", "--bind", d, d], check=True)
+    subprocess.run(["mount", "--make-private", d], check=True)
+    open(path, "w").close()
+    r = subprocess.run(["unshare", "--mount=" + path, "--propagation", "private", "true"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        subprocess.run(["umount", d], check=False)
+        pytest.skip("unshare --mount=FILE failed: " + r.stderr)
+    yield path
+    subprocess.run(["umount", path], check=False)
+    subprocess.run(["umount", d], check=False)
+
+
+def _mountinfo_of(ns_file):
+    r = subprocess.run(["nsenter", "--mount=" + ns_file, "cat", "/proc/self/mountinfo"],
+                       capture_output=True, text=True)
+    return r.returncode, _mounts(r.stdout)
+
+
+def test_join_mount_namespace_by_path(ct, mntns_file):
+    marker = _without_own_mount_namespace(ct, mntns_file)
+    ct.multi_probe_args(["ns"], ["cat", "/marker"])
+    r = ct.run()
+    assert r.rc == 0, r
+    probes = split_multi(r.out)
+    assert _inode(probes[0].facts["mnt"]) == os.stat(mntns_file).st_ino != host_ns_inode("mnt")
+    assert probes[1].out == marker
+
+
+@runc_xfail("runc 1.1 pivots the joined namespace's root onto the rootfs and leaves its mounts there")
+def test_joined_mount_namespace_is_as_it_was_after_delete(ct, mntns_file):
+    _without_own_mount_namespace(ct, mntns_file)
+    before = _mountinfo_of(mntns_file)
+    assert before[0] == 0
+    ct.probe_args("echo", "x")
+    r = ct.run()
+    assert r.rc == 0 and r.out == "x\n", r
+    assert _mountinfo_of(mntns_file) == before
 
 
 @pytest.fixture

@@ -58,6 +58,36 @@ def test_cwd(ct):
     assert r.facts["cwd"] == "/tmp"
 
 
+def _cwd_only_root_may_enter(ct):
+    # A directory the runtime may enter and process.user may not.
+    secret = os.path.join(ct.rootfs, "secret")
+    os.mkdir(secret)
+    os.chmod(secret, 0o700)
+    return "/secret"
+
+
+def test_cwd_only_the_runtime_may_enter(ct):
+    # As runc: the runtime changes into process.cwd while it still may, then becomes
+    # the user, who starts there.
+    ct.cfg["process"]["cwd"] = _cwd_only_root_may_enter(ct)
+    ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    r, probes = ct.multi_probe(["cwd"], ["ls", "."])
+    assert r.rc == 0 and len(probes) == 2, r
+    cwd, ls = probes
+    assert cwd.facts["cwd"] == "/secret", cwd
+    assert ls.facts.get("errno") == "EACCES", ls  # it is there, and still may not look in
+
+
+def test_exec_cwd_only_the_runtime_may_enter(ct):
+    secret = _cwd_only_root_may_enter(ct)
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    assert ct.start().rc == 0
+    r = ct.rt("exec", "--cwd", secret, "--user", "1000:1000", ct.id, TESTBIN, "cwd")
+    assert r.rc == 0, r
+    assert r.facts["cwd"] == "/secret", r
+
+
 def test_user_group_and_additional_gids(ct):
     ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1001, "additionalGids": [10, 20, 30]}
     ct.probe_args("id")

@@ -1,11 +1,12 @@
 """The container's filesystem: mounts, devices, masked and read-only paths, pivot_root."""
 
+import json
 import os
 import subprocess
 
 import pytest
 
-from conftest import runc_xfail, mounts_under, parse_mountinfo_text, wait_for
+from conftest import IS_RUNC, runc_xfail, mounts_under, parse_mountinfo_text, split_multi, wait_for
 
 
 def _writable_root(ct):
@@ -57,6 +58,97 @@ def test_bind_of_a_file(ct, host_tmp):
     r = ct.probe("cat", "/etc/single.txt")
     assert r.rc == 0, r
     assert r.out == "single file\n"
+
+
+def test_bind_with_filesystem_data_options_runs(ct, host_tmp):
+    # As some generators write a bind: tmpfs-style data options the kernel ignores on
+    # a bind mount. It runs, with the flags that are flags.
+    with open(os.path.join(host_tmp, "hello"), "w") as f:
+        f.write("bound\n")
+    ct.add_mount("/data", "bind", host_tmp, ["nosuid", "strictatime", "mode=755", "size=65536k", "bind"])
+    log = os.path.join(ct.dir, "debug.json")
+    ct.multi_probe_args(["cat", "/data/hello"], ["mounts"])
+    r = ct.run(global_args=("--debug", "--log", log, "--log-format", "json"))
+    assert r.rc == 0, r
+    probes = split_multi(r.out)
+    assert probes[0].out == "bound\n", probes
+    assert "nosuid" in _mount_at(parse_mountinfo_text(probes[1].out), "/data")["options"]
+    if not IS_RUNC:  # guise names what it left out
+        with open(log) as f:
+            debug = [json.loads(l)["msg"] for l in f if l.strip()]
+        assert any("mounts[" in m and "mode=755" in m and "size=65536k" in m for m in debug), debug
+
+
+def test_bind_source_only_the_host_root_may_traverse(ct, host_tmp):
+    # The source sits below a directory only the host's root may enter: the container's
+    # user namespace cannot reach it, the runtime can, and the bind works (runc opens
+    # every source before its init enters the user namespace).
+    secret = os.path.join(host_tmp, "secret")
+    data = os.path.join(secret, "data")
+    os.makedirs(data)
+    os.chmod(secret, 0o700)
+    os.chmod(data, 0o755)
+    with open(os.path.join(data, "hello"), "w") as f:
+        f.write("behind a closed door\n")
+    os.chmod(os.path.join(data, "hello"), 0o644)
+    ct.cfg["linux"]["namespaces"].append({"type": "user"})
+    ct.cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    ct.cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    # (/tmp: the image belongs to the host's root, and only there may the container's root make the mountpoint)
+    ct.add_mount("/tmp/data", "bind", data, ["rbind", "ro"])
+    r, probes = ct.multi_probe(["cat", "/tmp/data/hello"], ["write", "/tmp/data/x", "no"])
+    assert r.rc == 0 and len(probes) == 2, r
+    cat, write = probes
+    assert r.rc == 0, r
+    assert cat.out == "behind a closed door\n", cat
+    assert write.facts.get("errno") == "EROFS", write
+    assert os.listdir(data) == ["hello"]
+
+
+def test_read_only_dev_still_gets_its_mountpoints(ct):
+    # /dev read-only in the config: /dev/pts, /dev/shm, /dev/mqueue and the device
+    # nodes are still made in it, and it is read-only once they are.
+    for m in ct.cfg["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"] = ["nosuid", "strictatime", "mode=755", "size=65536k", "ro"]
+    r, (mounts, null, write) = ct.multi_probe(
+        ["mounts"], ["write", "/dev/null", "x"], ["write", "/dev/new", "x"])
+    assert r.rc == 0, r
+    table = parse_mountinfo_text(mounts.out)
+    assert "ro" in _mount_at(table, "/dev")["options"]
+    assert _mount_at(table, "/dev/pts")["fstype"] == "devpts"
+    assert _mount_at(table, "/dev/shm")["fstype"] == "tmpfs"
+    assert null.rc == 0, null
+    assert write.facts.get("errno") == "EROFS", write
+
+
+def test_read_only_dev_still_gets_the_console(ct):
+    for m in ct.cfg["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"] = ["nosuid", "strictatime", "mode=755", "size=65536k", "ro"]
+    ct.cfg["process"]["terminal"] = True
+    cs = ct.console_socket()
+    ct.multi_probe_args(["stat", "/dev/console"], ["write", "/dev/new", "x"])
+    r = ct.create("--console-socket", cs.path)
+    assert r.rc == 0, r
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    out = cs.wait().decode(errors="replace").replace("\r\n", "\n")
+    probes = split_multi(out)
+    assert len(probes) == 2, out
+    assert probes[0].facts.get("rdev", "").startswith("136:"), out  # the terminal
+    assert probes[1].facts.get("errno") == "EROFS", out
+
+
+def test_read_only_tmpfs_gets_the_mounts_below_it(ct, host_tmp):
+    ct.add_tmpfs("/run", ["nosuid", "nodev", "mode=755", "ro"])
+    ct.add_mount("/run/inner/data", "bind", host_tmp, ["rbind"])
+    r, (mounts, write) = ct.multi_probe(["mounts"], ["write", "/run/x", "x"])
+    assert r.rc == 0, r
+    table = parse_mountinfo_text(mounts.out)
+    assert "ro" in _mount_at(table, "/run")["options"]
+    _mount_at(table, "/run/inner/data")
+    assert write.facts.get("errno") == "EROFS", write
 
 
 def test_mount_flags_visible(ct):

@@ -759,6 +759,47 @@ static int cmd_mkdir(int argc, char **argv) {
   return 0;
 }
 
+static void write_quietly(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, text, strlen(text)) < 0) { /* the mount below says what it costs */ }
+  close(fd);
+}
+
+/* nested-mount FSTYPE...: what any process in the container may try, to see more of
+ * the host than the runtime showed it. In a new user namespace (with mount, pid and
+ * network namespaces it owns), mounts a fresh instance of each FSTYPE on /tmp.
+ * Prints "unshare ok|ERRNO", then "FSTYPE ok|ERRNO" for each. */
+static int cmd_nested_mount(int argc, char **argv) {
+  if (argc < 1) return usage("nested-mount FSTYPE...");
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  long rc = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET);
+  print_result("unshare", rc, errno);
+  if (rc < 0) return 1;
+  char map[64];
+  write_quietly("/proc/self/setgroups", "deny");
+  snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+  write_quietly("/proc/self/uid_map", map);
+  snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+  write_quietly("/proc/self/gid_map", map);
+  fflush(stdout);
+  pid_t pid = fork(); /* the first process of the new pid namespace, which procfs shows */
+  if (pid < 0) return fail("fork", NULL);
+  if (pid == 0) {
+    for (int i = 0; i < argc; i++) {
+      long m = mount(argv[i], "/tmp", argv[i], MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+      print_result(argv[i], m, errno);
+      if (m == 0) umount2("/tmp", MNT_DETACH);
+    }
+    fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 static int cmd_statfs(int argc, char **argv) {
   if (argc != 1) return usage("statfs PATH");
   struct statfs fs;
@@ -933,7 +974,7 @@ static const struct {
     {"syscall", cmd_syscall},   {"kill", cmd_kill},
     {"mkdir", cmd_mkdir},       {"statfs", cmd_statfs},
     {"keyring", cmd_keyring},   {"swap-race", cmd_swap_race},
-    {"exe-hijack", cmd_exe_hijack},
+    {"exe-hijack", cmd_exe_hijack}, {"nested-mount", cmd_nested_mount},
 };
 
 int main(int argc, char **argv) {

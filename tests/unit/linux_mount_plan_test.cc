@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
+#include <tuple>
+
 #include "linux/mount_plan.h"
 
 namespace guise::linux {
@@ -20,7 +22,8 @@ oci::Mount mnt(std::string dest, std::string type, std::string source, std::vect
   return m;
 }
 
-MountStep plan(std::vector<std::string> options, std::string type = "tmpfs") {
+// A filesystem whose "ro" the plan keeps as it is (a tmpfs's waits: readonly_later).
+MountStep plan(std::vector<std::string> options, std::string type = "ext4") {
   auto r = plan_mount(mnt("/x", type, "src", std::move(options)), 0);
   EXPECT_TRUE(r.ok()) << r.error().message();
   return r.ok() ? r.value() : MountStep{};
@@ -277,13 +280,37 @@ TEST(LinuxMountPlan, SuperblockFlagsArePassedAsParams) {
   EXPECT_EQ(s.fs_params, (Params{{"sync", ""}, {"dirsync", ""}, {"lazytime", ""}}));
 }
 
-TEST(LinuxMountPlan, BindMountWithFilesystemOptionIsAnErrorNamingTheMount) {
-  EXPECT_EQ(plan_error(mnt("/data", "bind", "/host", {"rbind", "size=64m"}), 3),
-            "mounts[3].options: \"size\" is not a mount flag and a bind mount takes no filesystem options");
-  EXPECT_EQ(plan_error(mnt("/data", "", "/host", {"bind", "ro", "mode=755"}), 0),
-            "mounts[0].options: \"mode\" is not a mount flag and a bind mount takes no filesystem options");
-  EXPECT_EQ(plan_error(mnt("/data", "none", "/host", {"bogus"}), 1),
-            "mounts[1].options: \"bogus\" is not a mount flag and a bind mount takes no filesystem options");
+TEST(LinuxMountPlan, BindMountIgnoresFilesystemOptionsAndNamesThem) {
+  // As some generators write them: the kernel ignores data on a bind, and so does runc.
+  auto s = plan({"nosuid", "strictatime", "mode=755", "size=65536k", "bind"}, "bind");
+  EXPECT_TRUE(s.bind);
+  EXPECT_TRUE(s.fs_params.empty());
+  EXPECT_EQ(s.ignored_options, (std::vector<std::string>{"mode=755", "size=65536k"}));
+  EXPECT_EQ(s.attr_set, uint64_t{MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME});
+  auto bogus = plan({"rbind", "bogus", "sync"}, "none");
+  EXPECT_TRUE(bogus.fs_params.empty());
+  EXPECT_EQ(bogus.ignored_options, (std::vector<std::string>{"bogus", "sync"}));
+  EXPECT_TRUE(plan({"rbind", "ro"}, "bind").ignored_options.empty());
+}
+
+TEST(LinuxMountPlan, ReadOnlyTmpfsAndDevWaitUntilTheirContentIsMade) {
+  // A read-only /dev still gets /dev/pts and the device nodes made in it: "ro" is applied last.
+  for (const auto& [dest, type, opts] :
+       std::vector<std::tuple<std::string, std::string, std::vector<std::string>>>{
+           {"/dev", "tmpfs", {"nosuid", "ro", "mode=755"}},
+           {"/run", "tmpfs", {"ro"}},
+           {"//dev/", "bind", {"rbind", "ro"}}}) {
+    SCOPED_TRACE(dest + " " + type);
+    auto r = plan_mount(mnt(dest, type, "src", opts), 0);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_TRUE(r.value().readonly_later);
+    EXPECT_EQ(r.value().attr_set & MOUNT_ATTR_RDONLY, 0u);
+  }
+  auto other = plan_mount(mnt("/data", "bind", "/host", {"rbind", "ro"}), 0);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other.value().readonly_later);
+  EXPECT_EQ(other.value().attr_set, uint64_t{MOUNT_ATTR_RDONLY});
+  EXPECT_FALSE(plan({"rw"}, "tmpfs").readonly_later);
 }
 
 TEST(LinuxMountPlan, NonBindMountWithoutTypeIsAnError) {
@@ -313,10 +340,10 @@ TEST(LinuxMountPlan, IdmappedMountMustBeABind) {
 
 TEST(LinuxMountPlan, PlanMountsNamesTheFailingIndex) {
   std::vector<oci::Mount> mounts = {mnt("/proc", "proc", "proc", {}), mnt("/a", "tmpfs", "tmpfs", {}),
-                                    mnt("/b", "bind", "/host", {"bind", "size=1m"})};
+                                    mnt("/b", "", "/host", {"size=1m"})};
   auto r = plan_mounts(mounts);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message().rfind("mounts[2].options: ", 0), 0u) << r.error().message();
+  EXPECT_EQ(r.error().message().rfind("mounts[2].type: ", 0), 0u) << r.error().message();
 }
 
 TEST(LinuxMountPlan, PlanMountsKeepsConfigOrder) {

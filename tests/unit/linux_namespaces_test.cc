@@ -178,5 +178,27 @@ TEST(LinuxNamespaces, StagedUserWithNewPidNamespaceIsRefused) {
   EXPECT_TRUE(check_namespace_plan(plan_namespaces(plain), plain).ok());
 }
 
+// Without a mount namespace of its own (none, or one joined) the container's root is
+// built in a namespace its user namespace has no say in: refused where one is wanted.
+TEST(LinuxNamespaces, UserNamespaceWithoutAMountNamespaceItMayMountInIsRefused) {
+  const std::string want = "a user namespace needs a mount namespace it may mount in";
+  for (auto ns : std::vector<std::vector<oci::Namespace>>{{{T::kPid, ""}, {T::kUser, ""}},
+                                                          {{T::kUser, ""}, {T::kMount, "/run/mnt"}},
+                                                          {{T::kUser, "/proc/9/ns/user"}}}) {
+    auto spec = spec_with(ns);
+    auto r = check_namespace_plan(plan_namespaces(spec), spec);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message().find(want), std::string::npos) << r.error().message();
+  }
+  for (auto ns : std::vector<std::vector<oci::Namespace>>{{{T::kPid, ""}},
+                                                          {{T::kPid, ""}, {T::kMount, "/proc/9/ns/mnt"}},
+                                                          {{T::kUser, "/proc/9/ns/user"}, {T::kMount, "/proc/9/ns/mnt"}}}) {
+    auto spec = spec_with(ns);
+    auto r = check_namespace_plan(plan_namespaces(spec), spec);
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    EXPECT_FALSE(plan_namespaces(spec).new_mount);
+  }
+}
+
 }  // namespace
 }  // namespace guise::linux

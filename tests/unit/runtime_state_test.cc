@@ -171,6 +171,7 @@ TEST_F(RuntimeStateDir, SaveThenOpenAndLoadRoundTrips) {
   s.cgroup_paths = {{"", "/sys/fs/cgroup/guise/abc"}};
   s.own_pid_namespace = true;
   s.started = true;
+  s.rootfs_mount = (uint64_t{1} << 40) + 7;  // a kernel's unique mount id is 64-bit
   {
     auto d = StateDir::create(root_, "abc");
     ASSERT_TRUE(d.ok()) << d.error().message();
@@ -195,6 +196,7 @@ TEST_F(RuntimeStateDir, SaveThenOpenAndLoadRoundTrips) {
   EXPECT_EQ(g.created, s.created);
   EXPECT_EQ(g.annotations, s.annotations);
   EXPECT_EQ(g.cgroup_paths, s.cgroup_paths);
+  EXPECT_EQ(g.rootfs_mount, s.rootfs_mount);
   EXPECT_TRUE(g.own_pid_namespace);
   EXPECT_TRUE(g.started);
 }
