@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
@@ -19,6 +20,8 @@
 #include "oci/parse.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
+#include "runtime/sub_cgroup.h"
+#include "sys/log.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
@@ -55,6 +58,19 @@ Result<sys::Fd> await_exec(linux::Channel& ch, sys::ChildProcess& child, const o
   return master;
 }
 
+// The container's cgroup, or the sub-cgroups asked for: each must exist (opening
+// a missing cgroup2 directory would leave the process in the runtime's own cgroup).
+Result<std::map<std::string, std::string>> joined_cgroup(const ContainerState& st, const ExecOptions& o) {
+  if (o.sub_cgroups.empty()) return st.cgroup_paths;
+  auto paths = GUISE_TRY(sub_cgroup_paths(st.cgroup_paths, o.sub_cgroups));
+  for (const auto& [key, dir] : paths) {
+    struct stat sb {};
+    if (::stat(dir.c_str(), &sb) < 0) return sys::sys_error("sub-cgroup", dir);
+    if (!S_ISDIR(sb.st_mode)) return sys::sys_error_n(ENOTDIR, "sub-cgroup", dir);
+  }
+  return paths;
+}
+
 }  // namespace
 
 Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const oci::Process& proc,
@@ -64,7 +80,7 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
   {
     auto [dir, state, status] = GUISE_TRY(open_container(g.root, id));
     if (status == Status::kStopped) return sys::wrong_state("cannot exec in a stopped container");
-    if (status == Status::kPaused) return sys::wrong_state("cannot exec in a paused container");
+    if (status == Status::kPaused && !o.ignore_paused) return sys::wrong_state("cannot exec in a paused container");
     auto text = GUISE_TRY(sys::read_file(dir.config_path()));
     spec = GUISE_TRY(oci::parse_spec(text, "config.json"));
     st = std::move(state);
@@ -89,7 +105,7 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
     container_root.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!container_root.valid()) return sys::sys_error("open the container's root", path);
   }
-  auto cgroup = GUISE_TRY(cgroups::open(st.cgroup_paths));
+  auto cgroup = GUISE_TRY(cgroups::open(GUISE_TRY(joined_cgroup(st, o))));
   cgroups::TaskFiles tasks = GUISE_TRY(cgroup->open_task_files(), "joining the container's cgroup");
 
   auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
@@ -114,6 +130,8 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
     }
   }
   sys::ChildProcess child(pid, sys::Fd(child_pidfd));
+  sys::debug("exec: " + proc.args.front() + " in container " + st.id + " is pid " + std::to_string(pid) +
+             "; waiting for it to exec");
   seccomp = linux::PreparedSeccomp();  // the listener's socket is the child's alone now
   child_end.close();
   tasks = cgroups::TaskFiles();  // the child joins through its copies

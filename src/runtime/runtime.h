@@ -62,7 +62,7 @@ struct ContainerInfo {
 };
 
 // The OCI state document (runc's shape: ociVersion, id, pid, status, bundle, rootfs,
-// created, owner, annotations when present), indented like runc's when pretty.
+// created, annotations when present, owner), indented like runc's when pretty.
 std::string state_json(const ContainerState& s, Status status, bool pretty = true);
 
 // Standard input, output and error for a container's process; -1 keeps the caller's.
@@ -125,6 +125,13 @@ struct ExecOptions {
   std::string pid_file;               // absolute
   int preserve_fds = 0;
   bool keep_terminal_master = false;  // the caller proxies the terminal itself
+  // Exec in a paused container too: the process starts frozen with it, and
+  // exec_process() returns once the container is resumed (as runc does).
+  bool ignore_paused = false;
+  // Sub-cgroups of the container's cgroup to run the process in, each relative to it
+  // and made beforehand. Key: a controller ("memory"; co-mounted ones move together),
+  // or "" for every hierarchy (on cgroup v2 the only one).
+  std::map<std::string, std::string> sub_cgroups;
 };
 struct ExecStarted {
   sys::ChildProcess process;  // already exec'd; killed and reaped if dropped unreleased

@@ -137,6 +137,28 @@ def test_kill_unknown_signal_fails(ct):
     assert ct.status() == "created"
 
 
+def test_kill_0_says_whether_the_container_is_alive(ct):
+    # Signal 0 sends nothing: runc passes it to kill(2) to check the init is there, in
+    # any live state, and says "container not running" once it has stopped.
+    ct.probe_args("sleep", "30")
+    assert ct.create().rc == 0
+    pid = ct.state()["pid"]
+    for step in ("created", "start", "pause", "resume"):
+        if step != "created":
+            assert ct.rt(step, ct.id).rc == 0, step
+        r = ct.kill(0)
+        assert r.rc == 0, (step, r)
+        assert pid_alive(pid), step
+    assert ct.status() == "running"  # nothing was delivered
+    # (not while paused: runc 1.1's --all thaws a paused container afterwards)
+    assert ct.rt("kill", "--all", ct.id, "0").rc == 0
+    assert ct.kill("KILL").rc == 0
+    ct.wait_status("stopped")
+    r = ct.kill(0)
+    assert r.rc == 1, r
+    assert "not running" in r.err, r
+
+
 def test_delete_running_needs_force(ct):
     ct.probe_args("sleep", "30")
     assert ct.create().rc == 0

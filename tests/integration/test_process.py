@@ -1,14 +1,16 @@
 """The container's process: args, env, ids, limits, privileges, terminal, fds."""
 
+import json
 import os
 import re
 import shutil
+import time
 
 import pytest
 
 import hostprobe as host
-from conftest import MARK, TESTBIN, cap_mask, proc_status, runc_xfail, split_multi
-from hostprobe import need
+from conftest import MARK, TESTBIN, cap_mask, proc_status, runc_xfail, split_multi, wait_for
+from hostprobe import cgroup_dirs, need
 
 
 def test_args_passed_verbatim(ct):
@@ -522,3 +524,96 @@ def test_failed_run_leaves_no_pid_file(ct):
     r = ct.run("--pid-file", pidfile)
     assert r.rc != 0, r
     assert not os.path.exists(pidfile), "a pid file for a container that never ran"
+
+
+# --------------------------------------------------------------- exec, as runc 1.1 does it
+
+
+def _running(ct):
+    ct.probe_args("sleep", "60")
+    r = ct.run("-d")
+    assert r.rc == 0, r
+    return ct.state()["pid"]
+
+
+def _exec_pids(ct):
+    r = ct.rt("ps", "--format", "json", ct.id)
+    assert r.rc == 0, r
+    return json.loads(r.out)
+
+
+def test_exec_in_a_paused_container_waits_for_resume_with_ignore_paused(ct):
+    _running(ct)
+    assert ct.rt("pause", ct.id).rc == 0
+    r = ct.rt("exec", ct.id, TESTBIN, "echo", "hi")
+    assert r.rc == 255, r
+    assert "paused" in r.err and "--ignore-paused" in r.err, r
+    # Allowed, and frozen with the container until it is resumed.
+    p = ct.spawn("exec", "--ignore-paused", ct.id, TESTBIN, "echo", "hi")
+    time.sleep(0.5)
+    assert p.popen.poll() is None, "exec --ignore-paused returned while the container was paused"
+    assert ct.rt("resume", ct.id).rc == 0
+    r = p.wait()
+    assert r.rc == 0 and r.out == "hi\n", r
+
+
+def test_exec_that_cannot_start_exits_255(ct):
+    init = _running(ct)
+    pidfile = os.path.join(ct.dir, "no-such-dir", "exec.pid")
+    r = ct.rt("exec", "--pid-file", pidfile, ct.id, TESTBIN, "sleep", "30")
+    assert r.rc == 255, r
+    assert wait_for(lambda: _exec_pids(ct) == [init], 5), "the exec'd process was left running"
+    r = ct.rt("exec", "no-such-container-" + ct.id, TESTBIN, "pid")
+    assert r.rc == 255, r
+    # The process's own status is passed through untouched, 255 included.
+    assert ct.rt("exec", ct.id, TESTBIN, "exit", "7").rc == 7
+    assert ct.rt("exec", ct.id, TESTBIN, "exit", "255").rc == 255
+
+
+def _make_sub_cgroups(dirs, name):
+    for ctrl, d in dirs.items():
+        sub = os.path.join(d, name)
+        os.makedirs(sub, exist_ok=True)
+        if ctrl == "cpuset":  # a v1 cpuset takes no process before it has cpus and mems
+            for f in ("cpuset.cpus", "cpuset.mems"):
+                with open(os.path.join(d, f)) as src, open(os.path.join(sub, f), "w") as dst:
+                    dst.write(src.read())
+
+
+def _exec_in(ct, *flags):
+    pidfile = os.path.join(ct.dir, "exec.pid")
+    if os.path.exists(pidfile):
+        os.unlink(pidfile)
+    r = ct.rt("exec", "-d", "--pid-file", pidfile, *flags, ct.id, TESTBIN, "sleep", "60")
+    if r.rc != 0:
+        return r, None
+    with open(pidfile) as f:
+        return r, cgroup_dirs(int(f.read()))
+
+
+def test_exec_cgroup_joins_a_sub_cgroup_in_every_hierarchy(ct):
+    dirs = cgroup_dirs(_running(ct))
+    r, _ = _exec_in(ct, "--cgroup", "sub")
+    assert r.rc == 255, r  # it must exist already
+    _make_sub_cgroups(dirs, "sub")
+    r, got = _exec_in(ct, "--cgroup", "sub")
+    assert r.rc == 0, r
+    assert got == {c: os.path.join(d, "sub") for c, d in dirs.items()}, (got, dirs)
+    for bad in ("../escape", "a:b:c"):
+        r, _ = _exec_in(ct, "--cgroup", bad)
+        assert r.rc == 255, (bad, r)
+
+
+def test_exec_cgroup_per_controller(ct):
+    dirs = cgroup_dirs(_running(ct))
+    if "memory" not in dirs or "pids" not in dirs:
+        pytest.skip("controller:path names v1 hierarchies; a cgroup v2 host has one")
+    _make_sub_cgroups({c: dirs[c] for c in ("memory", "pids")}, "sub")
+    r, got = _exec_in(ct, "--cgroup", "memory:sub", "--cgroup", "pids:sub")
+    assert r.rc == 0, r
+    want = dict(dirs, memory=os.path.join(dirs["memory"], "sub"), pids=os.path.join(dirs["pids"], "sub"))
+    assert got == want, (got, dirs)
+    r, _ = _exec_in(ct, "--cgroup", "sub", "--cgroup", "memory:sub")
+    assert r.rc == 255 and "--cgroup" in r.err, r  # one path for all excludes others
+    r, _ = _exec_in(ct, "--cgroup", "nosuchcontroller:sub")
+    assert r.rc == 255 and "nosuchcontroller" in r.err, r

@@ -45,8 +45,12 @@ TEST(CliSignal, Numbers) {
   EXPECT_EQ(sig("64"), 64);
 }
 
+TEST(CliSignal, ZeroIsTheAliveCheck) {
+  EXPECT_EQ(sig("0"), 0);
+  EXPECT_EQ(signal_error("SIG0"), "invalid signal \"SIG0\"");
+}
+
 TEST(CliSignal, BadNumbersAreErrorsNamingTheSignal) {
-  EXPECT_EQ(signal_error("0"), "invalid signal \"0\"");
   EXPECT_EQ(signal_error("65"), "invalid signal \"65\"");
   EXPECT_EQ(signal_error("100"), "invalid signal \"100\"");
   EXPECT_EQ(signal_error("9x"), "invalid signal \"9x\"");

@@ -14,7 +14,8 @@ Result<int> parse_signal(const std::string& text) {
   if (std::isdigit(static_cast<unsigned char>(text[0]))) {
     char* end = nullptr;
     long n = std::strtol(text.c_str(), &end, 10);
-    if (*end || n <= 0 || n >= NSIG) return sys::user_error("invalid signal \"" + text + "\"");
+    // 0 sends nothing: kill(2)'s check that the process is there, as runc passes it on.
+    if (*end || n < 0 || n >= NSIG) return sys::user_error("invalid signal \"" + text + "\"");
     return static_cast<int>(n);
   }
   std::string name = text;

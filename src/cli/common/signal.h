@@ -7,7 +7,8 @@
 
 namespace guise::cli {
 
-// The signal's number; an error naming the text otherwise.
+// The signal's number (0 by number only: no signal, a check that the target is alive);
+// an error naming the text otherwise.
 Result<int> parse_signal(const std::string& text);
 
 }  // namespace guise::cli

@@ -23,7 +23,8 @@ Result<oci::Process> requested_process(const runtime::Globals& g, const std::str
 }
 
 Result<int> exec(const runtime::Globals& g, const std::string& id, const ExecFlags& f, runtime::ExecOptions o,
-                 bool detach) {
+                 const std::vector<std::string>& cgroup_args, bool detach) {
+  o.sub_cgroups = GUISE_TRY(parse_sub_cgroups(cgroup_args));
   oci::Process proc = GUISE_TRY(requested_process(g, id, f));
   if (proc.terminal && o.console_socket.empty() && detach)
     return sys::user_error("exec --tty --detach needs --console-socket to receive the terminal");
@@ -40,14 +41,22 @@ Result<int> exec(const runtime::Globals& g, const std::string& id, const ExecFla
   return runtime::supervise(pid, pidfd.get(), started.terminal_master.get());
 }
 
+// runc's hint where the exec was refused because the container is paused.
+std::string paused_hint(const runtime::Globals& g, const std::string& id, const runtime::ExecOptions& o,
+                        const Error& e) {
+  if (o.ignore_paused || !e.is(sys::ErrorKind::kWrongState)) return "";
+  auto info = runtime::container_state(g, id);
+  return info.ok() && info->status == runtime::Status::kPaused ? " (use --ignore-paused to override)" : "";
+}
+
 }  // namespace
 
 void register_exec(CLI::App& app, Options& opt) {
   static ExecFlags f;
   static runtime::ExecOptions o;
-  static std::vector<std::string> gids;
-  static bool detach = false, ignore_paused = false;
-  auto* sub = app.add_subcommand("exec", "run a new process in a running container: exec [flags] ID COMMAND [ARGS...]");
+  static std::vector<std::string> gids, sub_cgroups;
+  static bool detach = false;
+  auto* sub = app.add_subcommand("exec", "run a new process in a running container");
   sub->add_option("-p,--process", f.process_file, "process.json giving the whole process");
   sub->add_flag("-t,--tty", f.tty, "allocate a pseudo-TTY");
   sub->add_option("--console-socket", o.console_socket, "AF_UNIX socket that receives the pty master");
@@ -62,7 +71,10 @@ void register_exec(CLI::App& app, Options& opt) {
   sub->add_option("--preserve-fds", o.preserve_fds, "pass N extra fds (3..3+N-1)");
   sub->add_option("--apparmor", f.apparmor_profile, "AppArmor profile for the process");
   sub->add_option("--process-label", f.process_label, "SELinux label for the process");
-  sub->add_flag("--ignore-paused", ignore_paused, "accepted for runc compatibility");
+  sub->add_option("--cgroup", sub_cgroups,
+                  "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.")
+      ->allow_extra_args(false);
+  sub->add_flag("--ignore-paused", o.ignore_paused, "allow exec in a paused container");
   sub->prefix_command();
   sub->allow_extras();
   sub->callback([&opt, sub] {
@@ -83,10 +95,11 @@ void register_exec(CLI::App& app, Options& opt) {
       return;
     }
     f.additional_gids = std::move(parsed).take();
-    auto r = exec(opt.globals, id, f, o, detach);
+    auto r = exec(opt.globals, id, f, o, sub_cgroups, detach);
     if (!r.ok()) {
-      log_error(r.error().message());
-      opt.exit_code = 1;
+      // runc's words and code for an exec that could not start (its own fatal exits 1).
+      log_error("exec failed: " + r.error().message() + paused_hint(opt.globals, id, o, r.error()));
+      opt.exit_code = 255;
       return;
     }
     opt.exit_code = r.value();

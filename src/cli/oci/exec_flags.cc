@@ -68,4 +68,26 @@ Result<std::vector<uint32_t>> parse_gid_lists(const std::vector<std::string>& li
   return gids;
 }
 
+Result<std::map<std::string, std::string>> parse_sub_cgroups(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> paths;
+  for (const auto& a : args) {
+    auto colon = a.find(':');
+    if (colon == std::string::npos) {
+      if (args.size() != 1) return sys::user_error("invalid --cgroup argument: " + a + " (missing <controller>: prefix)");
+      paths[""] = a;
+      continue;
+    }
+    std::string path = a.substr(colon + 1);
+    if (path.find(':') != std::string::npos) return sys::user_error("invalid --cgroup argument: " + a);
+    for (size_t start = 0;;) {  // comma-separated controllers; "" (":PATH") is every hierarchy
+      size_t comma = a.find(',', start);
+      if (comma == std::string::npos || comma > colon) comma = colon;
+      paths[a.substr(start, comma - start)] = path;
+      if (comma == colon) break;
+      start = comma + 1;
+    }
+  }
+  return paths;
+}
+
 }  // namespace guise::cli

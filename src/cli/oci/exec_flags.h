@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,5 +32,9 @@ Result<oci::Process> exec_process_from_flags(const oci::Process& base, const Exe
 
 // "-g 1,2 -g 3" -> {1, 2, 3}; an error names the value that is not a gid.
 Result<std::vector<uint32_t>> parse_gid_lists(const std::vector<std::string>& lists);
+
+// runc's --cgroup [CONTROLLER[,CONTROLLER...]:]PATH, repeatable -> ExecOptions::sub_cgroups
+// (key "" for a PATH without controllers, which must then be the only one).
+Result<std::map<std::string, std::string>> parse_sub_cgroups(const std::vector<std::string>& args);
 
 }  // namespace guise::cli
