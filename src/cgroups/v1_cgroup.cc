@@ -101,7 +101,8 @@ Result<void> V1Cgroup::apply(const oci::Resources& r) {
   GUISE_TRY(apply_network(dirs_, r));
   GUISE_TRY(apply_rdma(dirs_, r));
   if (!r.unified.empty())
-    return sys::user_error("linux.resources.unified: needs a cgroup v2 host; this one has cgroup v1 controllers");
+    return sys::user_error(
+        "linux.resources.unified: invalid configuration: cannot use unified on cgroup v1 (needs a cgroup v2 host)");
   return Ok();
 }
 

@@ -12,7 +12,8 @@ Result<PreparedSeccomp> PreparedSeccomp::prepare(const std::optional<oci::Seccom
   if (s.program_.notify) {
     if (config->listener_path.empty())
       return sys::user_error("linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is used");
-    s.listener_ = GUISE_TRY(SeccompListener::connect(config->listener_path), "linux.seccomp");
+    s.listener_ = GUISE_TRY(SeccompListener::connect(config->listener_path),
+                            "linux.seccomp: failed to connect with seccomp agent specified in the seccomp profile");
     s.metadata_ = config->listener_metadata;
   }
   return s;

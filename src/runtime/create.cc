@@ -166,6 +166,13 @@ Result<void> await_exec(linux::Channel& ch, const std::string& program) {
   return Ok();
 }
 
+// runc's warning (a container whose cgroup already holds processes shares it with them).
+void warn_if_occupied(const cgroups::Cgroup& cgroup) {
+  auto pids = cgroup.pids();
+  if (pids.ok() && !pids->empty())
+    sys::warn("container's cgroup is not empty: " + std::to_string(pids->size()) + " process(es) found");
+}
+
 // What create makes on the host, owned here so that the rollback (which refers to it)
 // runs before it goes.
 struct Made {
@@ -183,6 +190,7 @@ void take_stdio(const Stdio& s) {
 
 Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& made, sys::Rollback& undo) {
   std::string bundle = GUISE_TRY(absolute(o.bundle, "bundle"));
+  sys::debug(std::string(o.start_at_once ? "run" : "create") + ": container " + o.id + " from bundle " + bundle);
   std::string config_text;
   oci::Spec spec = GUISE_TRY(load_spec(bundle, config_text));
   std::string rootfs = spec.root->path[0] == '/' ? spec.root->path : bundle + "/" + spec.root->path;
@@ -224,6 +232,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     return std::move(made_cgroup.error());
   }
   undo.add([&cgroup]() -> Result<void> { return cgroup->destroy(); });
+  warn_if_occupied(*cgroup);
 
   linux::InitConfig ic;
   ic.spec = &spec;
@@ -286,6 +295,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     }
   }
   sys::ChildProcess child(pid, sys::Fd(pidfd));
+  sys::debug("container " + o.id + ": init is pid " + std::to_string(pid) + "; joining its cgroup, answering it");
   ic.cpus.move_child(pid);
   child_end.close();
   fifo.reset();

@@ -93,6 +93,7 @@ Result<void> start_container(const Globals& g, const std::string& id) {
   auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
   if (status == Status::kStopped) return sys::wrong_state("cannot start a container that has stopped");
   if (status != Status::kCreated) return sys::wrong_state("cannot start an already running container");
+  sys::debug("start: container " + id + ": releasing its init, pid " + std::to_string(st.pid) + ", through exec.fifo");
   sys::Fd exec_done(::open(dir.exec_done_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   sys::Fd fifo(::open(dir.fifo_path().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo.valid()) {
@@ -129,6 +130,7 @@ Result<void> start_container(const Globals& g, const std::string& id) {
 
 Result<ContainerInfo> container_state(const Globals& g, const std::string& id) {
   auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
+  sys::debug("state: container " + id + " is " + status_name(status) + ", init pid " + std::to_string(st.pid));
   return ContainerInfo{std::move(st), status};
 }
 
@@ -148,6 +150,9 @@ std::vector<ContainerInfo> list_containers(const Globals& g) {
 Result<void> kill_container(const Globals& g, const std::string& id, int signal, bool all) {
   auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
   if (status == Status::kStopped && !all) return sys::wrong_state("container not running");
+  sys::debug("kill: signal " + std::to_string(signal) + " to " +
+             (all ? "every process of container " + id : "container " + id + "'s init, pid " + std::to_string(st.pid)) +
+             (signal == 0 ? " (no signal: a check that it is alive)" : ""));
   if (all) {
     auto cg = GUISE_TRY(container_cgroup(st));
     return cg->kill_all(signal);
@@ -172,6 +177,7 @@ Result<void> remove_container(const Globals& g, const std::string& id, bool forc
   }
   ContainerState st = std::move(loaded).take();
   Status status = current_status(st, dir.path());
+  sys::debug("delete: container " + id + " (" + status_name(status) + "): removing its cgroup and state");
   if ((status == Status::kRunning || status == Status::kPaused) && !force)
     return sys::wrong_state("cannot delete container " + id + " that is not stopped: " + status_name(status));
   auto cg = container_cgroup(st);
@@ -197,6 +203,7 @@ Result<void> remove_created(const Globals& g, Created& c) {
 Result<std::vector<pid_t>> container_pids(const Globals& g, const std::string& id) {
   auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
   auto cg = GUISE_TRY(container_cgroup(st));
+  sys::debug("ps: listing the processes in container " + id + "'s cgroup");
   return cg->pids();
 }
 
@@ -215,6 +222,7 @@ Result<cgroups::Stats> container_stats(const Globals& g, const std::string& id) 
     st = std::move(state);
   }
   auto cg = GUISE_TRY(container_cgroup(st));
+  sys::debug("stats: reading container " + id + "'s cgroup counters");
   return cg->stats();
 }
 
@@ -223,6 +231,7 @@ Result<void> pause_container(const Globals& g, const std::string& id) {
   if (status != Status::kRunning && status != Status::kCreated)
     return sys::wrong_state(std::string("container not running: ") + status_name(status));
   auto cg = GUISE_TRY(container_cgroup(st));
+  sys::debug("pause: freezing container " + id + "'s cgroup");
   return cg->freeze();
 }
 
@@ -230,6 +239,7 @@ Result<void> resume_container(const Globals& g, const std::string& id) {
   auto [dir, st, status] = GUISE_TRY(open_container(g.root, id));
   if (status != Status::kPaused) return sys::wrong_state("container not paused");
   auto cg = GUISE_TRY(container_cgroup(st));
+  sys::debug("resume: thawing container " + id + "'s cgroup");
   return cg->thaw();
 }
 

@@ -169,8 +169,8 @@ std::string state_json(const ContainerState& s, Status status, bool pretty) {
   j["bundle"] = s.bundle;
   j["rootfs"] = s.rootfs;
   j["created"] = s.created;
-  j["owner"] = "";
   if (!s.annotations.empty()) j["annotations"] = s.annotations;
+  j["owner"] = "";  // runc's state leaves it empty; list fills it in
   return pretty ? j.dump(2) : j.dump();
 }
 

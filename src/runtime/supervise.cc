@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "sys/log.h"
+
 namespace guise::runtime {
 
 namespace {
@@ -90,6 +92,7 @@ Result<int> supervise(pid_t pid, int pidfd, int terminal_master) {
       while (::waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return sys::sys_error("wait for container init");
       ::sigprocmask(SIG_SETMASK, &old, nullptr);
+      sys::debug("process " + std::to_string(pid) + " exited: exit code " + std::to_string(sys::exit_code(status)));
       return sys::exit_code(status);
     }
   }

@@ -7,6 +7,7 @@
 #include "runtime/resources_store.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
+#include "sys/log.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
@@ -86,6 +87,7 @@ Result<void> update_resources(const Globals& g, const std::string& id, const oci
   oci::Resources stored = GUISE_TRY(load_resources(dir), "reading the container's resources");
   oci::Resources apply = GUISE_TRY(to_apply(change, stored, dir));
   auto cg = GUISE_TRY(container_cgroup(st));
+  sys::debug("update: writing the changed limits to container " + id + "'s cgroup");
   GUISE_TRY(cg->apply(apply), "updating container " + id);
   return save_resources(dir, merge_resources(std::move(stored), change));
 }

@@ -6,6 +6,7 @@
 #include "runtime/container_cgroup.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
+#include "sys/log.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
@@ -41,6 +42,7 @@ Result<void> watch_container(const Globals& g, const std::string& id, const Watc
     st = std::move(state);
   }
   auto cg = GUISE_TRY(container_cgroup(st));
+  sys::debug("events: watching container " + id + " until its init, pid " + std::to_string(st.pid) + ", exits");
   sys::Fd pidfd = GUISE_TRY(sys::pidfd_open(st.pid), "watching the container's init");
   auto oom = cg->watch_oom();  // without a memory controller there is nothing to watch
   Waiter w{pidfd.get(), oom.ok() ? (*oom)->fd() : -1};

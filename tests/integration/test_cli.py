@@ -4,14 +4,34 @@ import json
 import os
 import re
 import shutil
+import subprocess
 
-from conftest import TESTBIN, runc_xfail
+import pytest
+
+from conftest import CGROUP_PARENT, TESTBIN, runc_xfail
+from hostprobe import cgroup_dirs, v1_host
 
 
 def test_version_mentions_spec_version(ct):
     r = ct.rt("--version")
     assert r.rc == 0, r
     assert re.search(r"^spec: 1\.\d+\.\d+", r.out, re.M), r.out
+
+
+def test_version_in_runcs_shape(ct):
+    # Scripts read runc's lines: "NAME version X", then "key: value" lines.
+    name = os.path.basename(ct.runtime)
+    for flag in ("--version", "-v"):
+        r = ct.rt(flag)
+        assert r.rc == 0, r
+        lines = r.out.splitlines()
+        assert re.fullmatch(re.escape(name) + r" version \S+", lines[0]), lines
+        keys = [l.split(": ", 1)[0] for l in lines[1:]]
+        assert {"commit", "spec", "libseccomp"} <= set(keys), lines
+        assert keys.index("commit") < keys.index("spec") < keys.index("libseccomp"), lines
+        commit = dict(l.split(": ", 1) for l in lines[1:])["commit"]
+        assert commit.strip(), lines
+        assert re.fullmatch(r"\d+\.\d+\.\d+", dict(l.split(": ", 1) for l in lines[1:])["libseccomp"]), lines
 
 
 def test_spec_writes_config_that_run_accepts(ct):
@@ -66,6 +86,39 @@ def test_help_of_one_command(ct):
     r = ct.rt("exec", "--help")
     assert r.rc == 0, r
     assert "--tty" in r.out and "--detach" in r.out, r.out
+
+
+def _sections(text):
+    return [l[:-1] for l in text.splitlines() if re.fullmatch(r"[A-Z][A-Z ]+:", l)]
+
+
+def test_help_in_runcs_shape(ct):
+    name = os.path.basename(ct.runtime)
+    for argv in (("--help",), ("help",), ("h",)):
+        r = ct.rt(*argv)
+        assert r.rc == 0, (argv, r)
+        assert _sections(r.out) == ["NAME", "USAGE", "VERSION", "COMMANDS", "GLOBAL OPTIONS"], (argv, r.out)
+        assert re.search(r"^   %s - " % re.escape(name), r.out, re.M), r.out
+        assert re.search(r"^   help, h ", r.out, re.M), r.out
+        assert re.search(r"^   --root value +\S", r.out, re.M), r.out
+        assert re.search(r"^   --debug +\S", r.out, re.M), r.out  # a flag takes no value
+    for argv in (("kill", "--help"), ("help", "kill")):
+        r = ct.rt(*argv)
+        assert r.rc == 0, (argv, r)
+        assert _sections(r.out)[:2] == ["NAME", "USAGE"] and _sections(r.out)[-1] == "OPTIONS", (argv, r.out)
+        assert re.search(r"^   %s kill - " % re.escape(name), r.out, re.M), r.out
+        assert re.search(r"^   %s kill \[command options\] <container-id> \[signal\]$" % re.escape(name),
+                         r.out, re.M), r.out
+        assert re.search(r"^   --all, -a +\S", r.out, re.M), r.out
+    r = ct.rt("help", "list")
+    assert re.search(r"^   --format value, -f value +\S", r.out, re.M), r.out
+
+
+def test_help_of_an_unknown_topic(ct):
+    r = ct.rt("help", "foo")
+    assert r.rc == 3, r  # urfave/cli's code
+    assert "No help topic for 'foo'" in r.err, r
+    assert r.out == "", r
 
 
 def test_global_flag_value_is_not_taken_for_the_command(ct):
@@ -162,6 +215,23 @@ def test_list_json(ct):
     assert "created" in e and "ociVersion" in e
 
 
+def test_list_json_keys_in_runcs_order(ct):
+    ct.probe_args("sleep", "30")
+    ct.cfg["annotations"] = {"org.example.k": "v"}
+    assert ct.create().rc == 0
+    plain = ct.new_id()
+    ct.cfg.pop("annotations")
+    assert ct.create(cid=plain).rc == 0
+    r = ct.rt("list", "--format", "json")
+    assert r.rc == 0, r
+    entries = {e["id"]: e for e in json.loads(r.out)}  # dicts keep the document's order
+    base = ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created"]
+    assert list(entries[ct.id]) == base + ["annotations", "owner"], entries[ct.id]
+    assert list(entries[plain]) == base + ["owner"], entries[plain]
+    assert entries[ct.id]["annotations"] == {"org.example.k": "v"}
+    assert entries[plain]["owner"] == "root"
+
+
 def test_list_after_delete(ct):
     ct.probe_args("sleep", "30")
     assert ct.create().rc == 0
@@ -210,6 +280,50 @@ def test_debug_log_carries_the_container_inits_lines(ct):
     assert any("container init" in m or "nsexec" in m for m in debug), debug
 
 
+DEBUG_TEXT = re.compile(r'^time="[^"]+" level=debug msg=".+"$')
+
+
+def test_debug_lines_go_to_stderr_without_log(ct):
+    ct.probe_args("exit", "0")
+    r = ct.run()
+    assert r.rc == 0, r
+    assert not [l for l in r.err.splitlines() if "debug" in l], r  # only when asked for
+    r = ct.run(global_args=("--debug",))
+    assert r.rc == 0, r
+    assert [l for l in r.err.splitlines() if DEBUG_TEXT.match(l)], r
+    r = ct.run(global_args=("--debug", "--log-format", "json"))
+    assert r.rc == 0, r
+    records = [json.loads(l) for l in r.err.splitlines() if l.startswith("{")]
+    assert [rec for rec in records if rec["level"] == "debug" and rec["msg"] and rec["time"]], r
+
+
+@runc_xfail("runc 1.1 logs debug lines only where it starts a process")
+def test_every_command_says_what_it_does_with_debug(ct):
+    log = os.path.join(ct.dir, "debug.log")
+    seen = 0
+
+    def debug_lines_of(*argv):
+        nonlocal seen
+        r = ct.rt(*argv, global_args=("--debug", "--log", log), track=ct.id)
+        assert r.rc == 0, r
+        with open(log) as f:
+            lines = f.read().splitlines()
+        new, seen = lines[seen:], len(lines)
+        assert all(DEBUG_TEXT.match(l) for l in new), new
+        return new
+
+    ct.probe_args("sleep", "30")
+    ct.write_config()
+    for argv in (("create", "--bundle", ct.bundle, ct.id), ("start", ct.id), ("state", ct.id),
+                 ("ps", ct.id), ("pause", ct.id), ("resume", ct.id), ("kill", ct.id, "0"),
+                 ("exec", ct.id, TESTBIN, "pid"), ("list",), ("update", "--pids-limit", "50", ct.id),
+                 ("events", "--stats", ct.id), ("kill", ct.id, "KILL")):
+        assert debug_lines_of(*argv), argv
+    ct.wait_status("stopped")
+    assert debug_lines_of("delete", ct.id)
+    assert debug_lines_of("spec", "--bundle", ct.tmpdir("spec"))
+
+
 def test_log_file_exists_when_nothing_was_logged(ct):
     log = os.path.join(ct.dir, "quiet.log")
     ct.probe_args("exit", "0")
@@ -226,3 +340,56 @@ def test_delete_force_of_a_missing_container_is_quiet_without_force_an_error(ct)
     r = ct.rt("delete", "no-such-container-" + ct.id)
     assert r.rc != 0, r
     assert "does not exist" in r.err or "not found" in r.err or "not exist" in r.err, r
+
+
+# --------------------------------------------------------------- runc's wording
+
+
+def test_seccomp_agent_that_cannot_be_reached_in_runcs_words(ct):
+    ct.cfg["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "listenerPath": os.path.join(ct.dir, "no-agent.sock"),
+        "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}],
+    }
+    ct.probe_args("pid")
+    r = ct.run()
+    assert r.rc == 1, r
+    assert "failed to connect with seccomp agent specified in the seccomp profile" in r.err, r
+    assert "no-agent.sock" in r.err, r
+
+
+def test_create_warns_when_the_containers_cgroup_already_has_processes(ct):
+    ct.probe_args("sleep", "30")
+    # The cgroup the runtime will use (cgroupsPath is relative: below its own, which is ours).
+    mine = cgroup_dirs(os.getpid())
+    targets = {c: os.path.join(d, CGROUP_PARENT, ct.id) for c, d in mine.items()}
+    for c, d in targets.items():
+        os.makedirs(d, exist_ok=True)
+        if c == "cpuset":  # a v1 cpuset takes no process before it has cpus and mems
+            for level in (os.path.dirname(d), d):
+                for f in ("cpuset.cpus", "cpuset.mems"):
+                    with open(os.path.join(mine[c], f)) as src, open(os.path.join(level, f), "w") as dst:
+                        dst.write(src.read())
+    squatter = subprocess.Popen(["sleep", "60"])
+    try:
+        for d in targets.values():
+            with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                f.write(str(squatter.pid))
+        r = ct.create()
+        assert r.rc == 0, r
+        assert "container's cgroup is not empty: 1 process(es) found" in r.err, r
+    finally:
+        squatter.kill()
+        squatter.wait()
+    r = ct.create(cid=ct.new_id())
+    assert r.rc == 0, r
+    assert "not empty" not in r.err, r
+
+
+@pytest.mark.skipif(not v1_host(), reason="host: a cgroup v2 host takes linux.resources.unified")
+def test_a_v2_only_field_on_a_v1_host_is_an_invalid_configuration(ct):
+    ct.cfg["linux"].setdefault("resources", {})["unified"] = {"memory.high": "100000000"}
+    ct.probe_args("pid")
+    r = ct.run()
+    assert r.rc == 1, r
+    assert "invalid configuration" in r.err and "unified" in r.err, r

@@ -87,8 +87,8 @@ TEST(RuntimeState, StateJsonAnnotationsOnlyWhenPresent) {
   EXPECT_EQ(state_json(s, Status::kPaused, false),
             "{\"ociVersion\":\"1.2.0\",\"id\":\"abc\",\"pid\":4242,\"status\":\"paused\","
             "\"bundle\":\"/bundles/abc\",\"rootfs\":\"/bundles/abc/rootfs\","
-            "\"created\":\"2024-05-01T10:20:30.123456789Z\",\"owner\":\"\","
-            "\"annotations\":{\"org.a\":\"1\",\"org.b\":\"2\"}}");
+            "\"created\":\"2024-05-01T10:20:30.123456789Z\","
+            "\"annotations\":{\"org.a\":\"1\",\"org.b\":\"2\"},\"owner\":\"\"}");  // runc's order
 }
 
 TEST(RuntimeState, StoppedContainerShowsPidZero) {

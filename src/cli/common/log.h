@@ -1,6 +1,7 @@
-// Where a face reports: stderr always (as "PROGRAM: message"), and --log FILE in
-// logrus's text or JSON format as runc writes it (containerd shows the last
-// {"level":"error"} line to its user). configure_log() installs this as the library's
+// Where a face reports: errors and warnings on stderr always (as "PROGRAM: message"),
+// and in --log FILE in logrus's text or JSON format as runc writes it (containerd shows
+// the last {"level":"error"} line to its user); with --debug, debug lines in that format
+// to --log FILE, or to stderr without one, as runc's. configure_log() installs this as the library's
 // log sink (sys/log.h), so warnings raised anywhere below, the container's init
 // included, arrive here.
 #pragma once

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/common/log.h"
@@ -31,6 +32,24 @@ bool failed(Options& opt, Result<T>& r) {
   if (r.ok()) return false;
   opt.exit_code = report(r.error());
   return true;
+}
+
+// runc's OWNER: the user owning the container's state directory, "#UID" when unnamed.
+// /etc/passwd is read directly: this binary is static, without NSS.
+std::string owner_name(const std::string& state_dir) {
+  struct stat sb {};
+  if (::stat(state_dir.c_str(), &sb) < 0) return "";
+  if (sb.st_uid == 0) return "root";
+  auto passwd = sys::read_file("/etc/passwd");
+  std::string uid = std::to_string(sb.st_uid);
+  if (passwd.ok()) {
+    std::istringstream lines(passwd.value());
+    for (std::string line; std::getline(lines, line);) {
+      auto c1 = line.find(':'), c2 = line.find(':', c1 + 1), c3 = line.find(':', c2 + 1);
+      if (c3 != std::string::npos && line.compare(c2 + 1, c3 - c2 - 1, uid) == 0) return line.substr(0, c1);
+    }
+  }
+  return "#" + uid;
 }
 
 // runc's tabwriter: minwidth 12, padding 3; the last column is not padded.
@@ -192,27 +211,34 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
         for (const auto& e : entries) std::cout << e.state.id << "\n";
         return;
       }
+      log_debug("list: " + std::to_string(entries.size()) + " container(s) under " + opt.globals.root);
       if (list_format == "json") {
         if (entries.empty()) {
           std::cout << "null\n";
           return;
         }
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& e : entries) arr.push_back(nlohmann::json::parse(runtime::state_json(e.state, e.status, false)));
+        // runc's keys in runc's order (the state's, owner filled in).
+        nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+        for (const auto& e : entries) {
+          auto j = nlohmann::ordered_json::parse(runtime::state_json(e.state, e.status, false));
+          j["owner"] = owner_name(opt.globals.root + "/" + e.state.id);
+          arr.push_back(std::move(j));
+        }
         std::cout << arr.dump() << "\n";
         return;
       }
       std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
       for (const auto& e : entries)
         rows.push_back({e.state.id, std::to_string(e.status == runtime::Status::kStopped ? 0 : e.state.pid),
-                        runtime::status_name(e.status), e.state.bundle, e.state.created, "root"});
+                        runtime::status_name(e.status), e.state.bundle, e.state.created,
+                        owner_name(opt.globals.root + "/" + e.state.id)});
       print_table(rows);
     });
   }
 
   if (only.wants("ps")) {
     static std::string ps_format = "table";
-    auto* sub = app.add_subcommand("ps", "list the processes of a container: ps [--format json] ID [ps args]");
+    auto* sub = app.add_subcommand("ps", "list the processes running in a container");
     sub->add_option("-f,--format", ps_format, "table or json")->check(CLI::IsMember({"table", "json"}));
     sub->prefix_command();
     sub->allow_extras();
@@ -240,6 +266,7 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
     auto* sub = app.add_subcommand("features", "print the features this build and kernel support (JSON)");
     sub->callback([&opt] {
       if (!prepare(opt)) return;
+      log_debug("features: what this build and this kernel support");
       std::cout << runtime::features_json() << "\n";
     });
   }
@@ -251,7 +278,9 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
     sub->add_flag("--rootless", spec_rootless, "a config for a rootless container");
     sub->add_option("-b,--bundle", spec_bundle, "where to write config.json");
     sub->callback([&opt] {
+      configure_log("guise-oci", opt.log_path, opt.log_format, opt.debug);
       std::string path = (spec_bundle.empty() ? std::string(".") : spec_bundle) + "/config.json";
+      log_debug("spec: writing a " + std::string(spec_rootless ? "rootless " : "") + "default config to " + path);
       if (::access(path.c_str(), F_OK) == 0) {
         opt.exit_code = report(sys::user_error("File " + path + " exists. Remove it first"));
         return;

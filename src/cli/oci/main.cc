@@ -8,13 +8,20 @@
 #include <iostream>
 
 #include "cli/oci/commands.h"
+#include "cli/oci/help.h"
 #include "cli/common/log.h"
+#include "guise_commit.h"
 #include "oci/spec.h"
 
 using namespace guise;
 
 int main(int argc, char** argv) {
-  CLI::App app{"guise-oci: an OCI container runtime, drop-in for runc", "guise-oci"};
+  CLI::App app{
+      "guise-oci runs containers from OCI bundles (a config.json and a root filesystem), with runc's\n"
+      "command line, flag for flag, so that engines can use it in place of runc.\n\n"
+      "To start a new instance of a container:\n\n"
+      "    # guise-oci run [ -b bundle ] <container-id>",
+      "guise-oci"};
   app.require_subcommand(1);
   cli::Options opt;
   opt.globals.root.clear();
@@ -26,9 +33,11 @@ int main(int argc, char** argv) {
   app.add_option("--rootless", opt.rootless, "auto, true or false")->check(CLI::IsMember({"auto", "true", "false"}));
   app.add_option("--criu", opt.criu, "path to criu (for checkpoint)");
   const struct scmp_version* sv = seccomp_version();
-  std::string version = std::string("guise-oci version ") + GUISE_VERSION + "\nspec: " + oci::kSpecVersion +
-                        "\nlibseccomp: " + std::to_string(sv->major) + "." + std::to_string(sv->minor) + "." +
-                        std::to_string(sv->micro);
+  // runc's lines, less go's: the commit is `git describe` at build time ("unknown" outside git).
+  std::string version_lines = std::string(GUISE_VERSION) + "\ncommit: " + GUISE_COMMIT + "\nspec: " +
+                              oci::kSpecVersion + "\nlibseccomp: " + std::to_string(sv->major) + "." +
+                              std::to_string(sv->minor) + "." + std::to_string(sv->micro);
+  std::string version = "guise-oci version " + version_lines;
   app.set_version_flag("--version,-v", version);
   // Answered before parsing: CLI11 reports --version by throwing, and the first throw in
   // a static binary has libgcc sort every unwind entry of it (2 ms of a 3 ms call).
@@ -50,7 +59,10 @@ int main(int argc, char** argv) {
     }
     if (!a.empty() && a[0] != '-') command = a;
   }
-  cli::register_commands(app, opt, cli::Only{help || command == "help" ? "" : command});
+  app.formatter(std::make_shared<cli::RuncHelp>(version_lines));
+  bool help_command = command == "help" || command == "h";
+  cli::register_commands(app, opt, cli::Only{help || help_command ? "" : command});
+  if (help || help_command) cli::register_help(app, opt.exit_code);
   // runc's wording for a command it does not have; CLI11 would only say one is required.
   if (!command.empty()) {
     bool known = false;
