@@ -10,7 +10,7 @@
 
 #include <cstring>
 
-#include "linux/sha256.h"
+#include "sys/sha256.h"
 #include "sys/fd.h"
 
 namespace guise::linux {
@@ -109,7 +109,7 @@ std::string seccomp_fingerprint(const oci::Seccomp& c) {
 Result<CachedProgram> load_or_compile_seccomp(const oci::Seccomp& config, const std::string& cache_dir) {
   CachedProgram out;
   sys::Fd dir = cache_dir.empty() ? sys::Fd() : open_cache_dir(cache_dir);
-  std::string name = sha256_hex(seccomp_fingerprint(config)) + ".bpf";
+  std::string name = sys::sha256_hex(seccomp_fingerprint(config)) + ".bpf";
   if (dir.valid() && load(dir.get(), name, out.program)) {
     out.from_cache = true;
     return out;

@@ -1,9 +1,10 @@
-#include "linux/sha256.h"
+#include "sys/sha256.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 
-namespace guise::linux {
+namespace guise::sys {
 
 namespace {
 
@@ -40,24 +41,47 @@ void compress(uint32_t h[8], const unsigned char block[64]) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  size_t full = data.size() / 64;
-  for (size_t i = 0; i < full; ++i) compress(h, reinterpret_cast<const unsigned char*>(data.data()) + 64 * i);
+Sha256::Sha256() : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
+
+void Sha256::update(std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  total_ += n;
+  if (fill_) {
+    size_t take = std::min(n, sizeof block_ - fill_);
+    std::memcpy(block_ + fill_, p, take);
+    fill_ += take;
+    p += take;
+    n -= take;
+    if (fill_ < sizeof block_) return;
+    compress(h_, block_);
+    fill_ = 0;
+  }
+  for (; n >= 64; p += 64, n -= 64) compress(h_, p);
+  std::memcpy(block_, p, n);
+  fill_ = n;
+}
+
+std::string Sha256::hex() {
   unsigned char tail[128] = {};
-  size_t rest = data.size() - 64 * full;
-  std::memcpy(tail, data.data() + 64 * full, rest);
-  tail[rest] = 0x80;
-  size_t tail_len = rest + 9 <= 64 ? 64 : 128;
-  uint64_t bits = uint64_t(data.size()) * 8;
+  std::memcpy(tail, block_, fill_);
+  tail[fill_] = 0x80;
+  size_t tail_len = fill_ + 9 <= 64 ? 64 : 128;
+  uint64_t bits = total_ * 8;
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  compress(h, tail);
-  if (tail_len == 128) compress(h, tail + 64);
-  static const char* hex = "0123456789abcdef";
+  compress(h_, tail);
+  if (tail_len == 128) compress(h_, tail + 64);
+  static const char* digits = "0123456789abcdef";
   std::string out;
-  for (uint32_t v : h)
-    for (int s = 28; s >= 0; s -= 4) out += hex[(v >> s) & 0xf];
+  for (uint32_t v : h_)
+    for (int s = 28; s >= 0; s -= 4) out += digits[(v >> s) & 0xf];
   return out;
 }
 
-}  // namespace guise::linux
+std::string sha256_hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.hex();
+}
+
+}  // namespace guise::sys
