@@ -10,6 +10,7 @@
 
 #include "sys/child_process.h"
 #include "sys/fd.h"
+#include "sys/log.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
@@ -146,6 +147,11 @@ Result<void> run_criu(const CriuRun& run, const char* action) {
   }
   std::vector<std::string> argv{run.binary};
   argv.insert(argv.end(), run.args.begin(), run.args.end());
+  if (sys::log_enabled(sys::LogLevel::kDebug)) {
+    std::string line = "running";
+    for (const auto& a : argv) line += " " + a;
+    sys::debug(line);
+  }
   sys::ChildProcess child = GUISE_TRY(sys::spawn(run.binary, argv, so));
   int status = GUISE_TRY(child.wait());
   if (status == 0) return Ok();

@@ -111,3 +111,14 @@ def test_checkpoint_flags_not_carried_out_are_refused_by_name(ct, host_tmp, flag
     assert flag in r.err, r
     assert ct.status() == "running"
     assert not os.path.exists(images)
+
+
+def test_init_leads_a_session_of_its_own(ct):
+    """As runc's init: criu refuses to dump a tree whose session leader is outside it."""
+    ct.probe_args("sleep", "30")
+    assert ct.run("-d").rc == 0
+    pid = ct.state()["pid"]
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    assert int(fields[3]) == pid  # session id
+    assert os.getsid(0) != pid
