@@ -67,9 +67,14 @@ Result<void> dump(const Opened& c, const CheckpointOptions& o, const std::string
   plan.config_file = criu_config_file(spec);
   plan.external_mounts = external_mounts(spec, c.state.bundle, false);
   plan.externals = GUISE_TRY(external_namespaces(spec));
-  // The terminal's master is outside the container: the criu command line has no
-  // --orphan-pts-master (runc's RPC option), so the terminal is dumped as a shell job's.
-  if (spec.process && spec.process->terminal) plan.flags.shell_job = true;
+  // The terminal's master is outside the container, and criu's command line has no
+  // --orphan-pts-master (runc's RPC option): the terminal is dumped as a shell job's,
+  // and /dev/console (a bind of its peer) as an external mount that restore binds from
+  // the new terminal.
+  if (spec.process && spec.process->terminal) {
+    plan.flags.shell_job = true;
+    plan.external_mounts.emplace_back("/dev/console", "/dev/console");
+  }
 
   GUISE_TRY(make_criu_dir(plan.images, "image path"));
   GUISE_TRY(make_criu_dir(plan.work, "work path"));

@@ -18,6 +18,7 @@ namespace guise::runtime {
 namespace {
 
 constexpr size_t kReasonLines = 6;
+constexpr size_t kContextLines = 3;
 constexpr int kCheckTimeoutMs = 60'000;
 
 std::string_view trim(std::string_view s) {
@@ -85,21 +86,23 @@ Result<std::string> find_criu(const std::string& name) {
 }
 
 std::string criu_reason(std::string_view log) {
-  std::vector<std::string> errors;
-  std::string last;
+  std::vector<std::string> errors, lines;
   while (!log.empty()) {
     auto nl = log.find('\n');
     std::string_view line = drop_timestamp(log.substr(0, nl));
     log.remove_prefix(nl == std::string_view::npos ? log.size() : nl + 1);
     if (line.empty()) continue;
-    last = std::string(line);
-    if (line.substr(0, 6) != "Error ") continue;
-    if (std::find(errors.begin(), errors.end(), line) == errors.end()) errors.emplace_back(line);
+    lines.emplace_back(line);
+    if (line.substr(0, 6) == "Error " && std::find(errors.begin(), errors.end(), line) == errors.end())
+      errors.emplace_back(line);
   }
-  if (errors.empty()) return last;
-  size_t first = errors.size() > kReasonLines ? errors.size() - kReasonLines : 0;
+  // Without an Error line (criu gives up quietly on some broken images) the last few
+  // lines show where it stopped.
+  const auto& chosen = errors.empty() ? lines : errors;
+  size_t keep = errors.empty() ? kContextLines : kReasonLines;
+  size_t first = chosen.size() > keep ? chosen.size() - keep : 0;
   std::string out;
-  for (size_t i = first; i < errors.size(); ++i) out += (out.empty() ? "" : "; ") + errors[i];
+  for (size_t i = first; i < chosen.size(); ++i) out += (out.empty() ? "" : "; ") + chosen[i];
   return out;
 }
 
@@ -158,8 +161,8 @@ Result<void> run_criu(const CriuRun& run, const char* action) {
   auto log = sys::read_file(run.log_path);
   std::string reason = log.ok() ? criu_reason(log.value()) : "";
   if (reason.empty() && out.valid()) reason = criu_reason(read_back(out.get()));
-  if (reason.empty()) reason = describe_status(status);
-  return host_error(std::string("criu ") + action + " failed: " + reason + " (log: " + run.log_path + ")");
+  return host_error(std::string("criu ") + action + " failed (" + describe_status(status) +
+                    "): " + (reason.empty() ? "no output" : reason) + " (log: " + run.log_path + ")");
 }
 
 }  // namespace guise::runtime

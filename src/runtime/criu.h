@@ -16,7 +16,7 @@ Result<std::string> find_criu(const std::string& name);
 
 // What criu says went wrong, from its log or its output: the "Error (file:line): ..."
 // lines with the timestamps dropped, repeats dropped, the last few kept, joined by
-// "; ". With no Error line, the last non-empty line; "" for empty text.
+// "; ". With no Error line, the last three lines; "" for empty text.
 std::string criu_reason(std::string_view log);
 
 // `criu check`: an error with criu's reason where criu cannot work on this kernel.
@@ -38,7 +38,8 @@ Result<void> make_criu_dir(const std::string& path, const char* what);
 // the file exists.
 std::string criu_config_file(const oci::Spec& spec);
 
-// Runs criu to its end; "criu ACTION failed: REASON (log: PATH)" when it does not succeed.
+// Runs criu to its end; "criu ACTION failed (exit status N): REASON (log: PATH)" when
+// it does not succeed.
 Result<void> run_criu(const CriuRun& run, const char* action);
 
 }  // namespace guise::runtime

@@ -6,14 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroups/layout.h"
 #include "linux/paths.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
 
-Result<std::vector<std::string>> criu_cgroup_roots(const std::map<std::string, std::string>& paths) {
-  cgroups::Layout layout = GUISE_TRY(cgroups::host_layout(), "detecting the cgroup hierarchy");
+std::vector<std::string> criu_cgroup_roots(const cgroups::Layout& layout,
+                                           const std::map<std::string, std::string>& paths) {
   std::vector<std::string> roots;
   for (const auto& [key, dir] : paths) {
     bool unified = key == "unified";

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroups/layout.h"
 #include "oci/spec.h"
 #include "runtime/criu_args.h"
 #include "sys/fd.h"
@@ -15,8 +16,9 @@ namespace guise::runtime {
 
 // The restored cgroup is the one made for the container now (it may be elsewhere than
 // the dumped one: a relative cgroupsPath below another runtime cgroup): criu's
-// --cgroup-root per hierarchy, from Cgroup::paths().
-Result<std::vector<std::string>> criu_cgroup_roots(const std::map<std::string, std::string>& paths);
+// --cgroup-root per hierarchy, from Cgroup::paths() and where each hierarchy is mounted.
+std::vector<std::string> criu_cgroup_roots(const cgroups::Layout& layout,
+                                           const std::map<std::string, std::string>& paths);
 
 // Fds criu is to inherit, held open (not close-on-exec) until it has run.
 struct RestoreFds {

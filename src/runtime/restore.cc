@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "cgroups/cgroup.h"
+#include "cgroups/layout.h"
 #include "linux/devices.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
@@ -71,32 +72,37 @@ Result<pid_t> read_pid(const std::string& path) {
   return static_cast<pid_t>(pid);
 }
 
+// The file an fd is open on, as /proc names it ("/dev/pts/3").
+Result<std::string> fd_target(int fd) {
+  char buf[PATH_MAX];
+  std::string link = sys::fd_path(fd);
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return sys::sys_error("readlink", link);
+  return std::string(buf, n);
+}
+
 struct Made {
   std::optional<StateDir> dir;
   std::unique_ptr<cgroups::Cgroup> cgroup;
 };
 
-Result<Created> restore_steps(const Globals& g, const RestoreOptions& o, Made& made, sys::Rollback& undo) {
-  Bundle b = GUISE_TRY(load_bundle(o.bundle));
-  const oci::Spec& spec = b.spec;
-  bool terminal = spec.process->terminal;
+// What is checked before anything is made: the terminal's socket, criu itself (its
+// reason where it cannot work here), the images. Returns the criu binary.
+Result<std::string> check_request(const Bundle& b, const RestoreOptions& o) {
+  bool terminal = b.spec.process->terminal;
   if (terminal && o.console_socket.empty())
     return sys::user_error("process.terminal is true: a console socket is required to receive the terminal");
   if (!terminal && !o.console_socket.empty())
     return sys::user_error("a console socket was given but process.terminal is false");
   std::string criu = GUISE_TRY(find_criu(o.criu));
   GUISE_TRY(check_criu(criu));
-  struct stat st_images {};
-  if (::stat(o.image_path.c_str(), &st_images) < 0) return sys::sys_error("image path", o.image_path);
+  struct stat st {};
+  if (::stat(o.image_path.c_str(), &st) < 0) return sys::sys_error("image path", o.image_path);
+  return criu;
+}
 
-  made.dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
-  StateDir& dir = *made.dir;
-  undo.add([&dir] { dir.remove(); });
-  GUISE_TRY(sys::write_file(dir.config_path(), b.config_text, O_CREAT | O_TRUNC, 0600));
-  made.cgroup = GUISE_TRY(make_cgroup(spec, o.id));
-  auto& cgroup = made.cgroup;
-  undo.add([&cgroup]() -> Result<void> { return cgroup->destroy(); });
-
+Result<CriuPlan> plan_restore(const Bundle& b, const RestoreOptions& o, const StateDir& dir,
+                              const cgroups::Cgroup& cgroup) {
   CriuPlan plan;
   plan.flags = o;
   plan.images = o.image_path;
@@ -104,47 +110,71 @@ Result<Created> restore_steps(const Globals& g, const RestoreOptions& o, Made& m
   GUISE_TRY(make_criu_dir(plan.work, "work path"));
   plan.log_file = "restore.log";
   plan.pid_file = dir.path() + "/criu.pid";
-  plan.config_file = criu_config_file(spec);
-  plan.external_mounts = external_mounts(spec, b.dir, true);
-  plan.cgroup_roots = GUISE_TRY(criu_cgroup_roots(cgroup->paths()));
-  RestoreFds fds = GUISE_TRY(plan_restore_fds(spec, plan));
-  if (terminal) plan.flags.shell_job = true;  // as on dump: the terminal is a shell job's
+  plan.config_file = criu_config_file(b.spec);
+  plan.external_mounts = external_mounts(b.spec, b.dir, true);
+  cgroups::Layout layout = GUISE_TRY(cgroups::host_layout(), "detecting the cgroup hierarchy");
+  plan.cgroup_roots = criu_cgroup_roots(layout, cgroup.paths());
+  return plan;
+}
 
-  RootMount root = GUISE_TRY(RootMount::make(b.rootfs, dir.path() + "/criu-root", spec.mounts));
-  plan.root = root.path();
-  CriuRun run{criu, restore_args(plan), plan.work + "/" + plan.log_file};
-  // A new terminal in place of the dumped one: criu hands the shell job's terminal
-  // over from its own stdin.
-  std::optional<linux::Pty> pty;
-  if (terminal) {
-    pty = GUISE_TRY(linux::open_pty(spec.process->console_size));
-    GUISE_TRY(linux::send_to_console_socket(o.console_socket, pty->master.get()), "console socket");
-    run.stdin_fd = pty->peer.get();
-  }
-  run.capture_output = false;  // criu's fds 0-2 are what dumped pipes are restored as
-  GUISE_TRY(run_criu(run, "restore"));
-  root.remove();
-  pid_t pid = GUISE_TRY(read_pid(plan.pid_file));
-  ::unlink(plan.pid_file.c_str());
-  sys::ChildProcess init(pid, GUISE_TRY(sys::pidfd_open(pid)));
+// A new terminal in place of the dumped one (dumped as a shell job's): criu hands it
+// over from its own stdin, and binds its peer on /dev/console; the master goes to the
+// console socket.
+Result<linux::Pty> new_terminal(const oci::Spec& spec, const std::string& console_socket, CriuPlan& plan) {
+  linux::Pty pty = GUISE_TRY(linux::open_pty(spec.process->console_size), "process.terminal");
+  plan.flags.shell_job = true;
+  plan.external_mounts.emplace_back("/dev/console", GUISE_TRY(fd_target(pty.peer.get()), "process.terminal"));
+  GUISE_TRY(linux::send_to_console_socket(console_socket, pty.master.get()), "console socket");
+  return pty;
+}
 
+ContainerState restored_state(const Bundle& b, const std::string& id, pid_t pid, const cgroups::Cgroup& cgroup) {
   ContainerState st;
-  st.id = o.id;
+  st.id = id;
   st.bundle = b.dir;
   st.rootfs = b.rootfs;
   st.pid = pid;
   auto start_time = sys::process_start_time(pid);
   st.pid_start_time = start_time.ok() ? *start_time : 0;
   st.created = sys::now_rfc3339();
-  st.annotations = spec.annotations;
-  st.cgroup_paths = cgroup->paths();
-  const oci::Namespace* pid_ns = spec.find_namespace(oci::NamespaceType::kPid);
+  st.annotations = b.spec.annotations;
+  st.cgroup_paths = cgroup.paths();
+  const oci::Namespace* pid_ns = b.spec.find_namespace(oci::NamespaceType::kPid);
   st.own_pid_namespace = pid_ns && pid_ns->path.empty();
   st.started = true;
+  return st;
+}
+
+Result<Created> restore_steps(const Globals& g, const RestoreOptions& o, Made& made, sys::Rollback& undo) {
+  Bundle b = GUISE_TRY(load_bundle(o.bundle));
+  std::string criu = GUISE_TRY(check_request(b, o));
+  made.dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
+  StateDir& dir = *made.dir;
+  undo.add([&dir] { dir.remove(); });
+  GUISE_TRY(sys::write_file(dir.config_path(), b.config_text, O_CREAT | O_TRUNC, 0600));
+  made.cgroup = GUISE_TRY(make_cgroup(b.spec, o.id));
+  auto& cgroup = made.cgroup;
+  undo.add([&cgroup]() -> Result<void> { return cgroup->destroy(); });
+
+  CriuPlan plan = GUISE_TRY(plan_restore(b, o, dir, *cgroup));
+  RestoreFds fds = GUISE_TRY(plan_restore_fds(b.spec, plan));
+  std::optional<linux::Pty> pty;
+  if (b.spec.process->terminal) pty = GUISE_TRY(new_terminal(b.spec, o.console_socket, plan));
+  RootMount root = GUISE_TRY(RootMount::make(b.rootfs, dir.path() + "/criu-root", b.spec.mounts));
+  plan.root = root.path();
+  CriuRun run{criu, restore_args(plan), plan.work + "/" + plan.log_file};
+  if (pty) run.stdin_fd = pty->peer.get();
+  run.capture_output = false;  // criu's fds 0-2 are what dumped pipes are restored as
+  GUISE_TRY(run_criu(run, "restore"));
+  root.remove();
+  pid_t pid = GUISE_TRY(read_pid(plan.pid_file));
+  ::unlink(plan.pid_file.c_str());
+  sys::ChildProcess init(pid, GUISE_TRY(sys::pidfd_open(pid)));  // the restored init: criu's sibling
+
+  ContainerState st = restored_state(b, o.id, pid, *cgroup);
   GUISE_TRY(dir.save(st));
   GUISE_TRY(write_pid_file(o.pid_file, pid));
   undo.commit();
-
   Created created;
   created.pidfd = init.release_pidfd();
   created.pid = init.release();

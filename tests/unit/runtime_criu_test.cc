@@ -7,6 +7,7 @@
 #include "oci/parse.h"
 #include "runtime/criu.h"
 #include "runtime/criu_args.h"
+#include "runtime/criu_restore.h"
 
 namespace guise::runtime {
 namespace {
@@ -44,8 +45,10 @@ TEST(RuntimeCriu, ReasonKeepsTheLastErrorsOnly) {
   EXPECT_NE(r.find("e9"), std::string::npos);
 }
 
-TEST(RuntimeCriu, ReasonWithoutErrorLinesIsTheLastLine) {
-  EXPECT_EQ(criu_reason("Usage: criu ...\n  bad option --x\n\n"), "bad option --x");
+TEST(RuntimeCriu, ReasonWithoutErrorLinesIsWhereCriuStopped) {
+  EXPECT_EQ(criu_reason("(00.028358) Reading image tree\n(00.028433) No pstree.img image\n"
+                        "(00.028488) pstree pid_max=0\n(00.028586) NS mask to use 0\n\n"),
+            "No pstree.img image; pstree pid_max=0; NS mask to use 0");
   EXPECT_EQ(criu_reason(""), "");
 }
 
@@ -146,6 +149,30 @@ TEST(RuntimeCriu, DescriptorsRoundTripAsRuncWritesThem) {
   EXPECT_EQ(back.value(), (std::vector<std::string>{"/dev/null", "pipe:[5]", "pipe:[6]"}));
   EXPECT_FALSE(parse_descriptors("{}").ok());
   EXPECT_FALSE(parse_descriptors("[1]").ok());
+}
+
+TEST(RuntimeCriu, CgroupRootsAreTheNewCgroupBelowEachMount) {
+  auto v2 = cgroups::parse_layout("35 24 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n", "0::/init\n");
+  ASSERT_TRUE(v2.ok()) << v2.error().message();
+  EXPECT_EQ(criu_cgroup_roots(v2.value(), {{"unified", "/sys/fs/cgroup/guise/c1"}}),
+            std::vector<std::string>{"/guise/c1"});
+  // A cgroup2 mount showing a subtree: its root is part of the path criu is given.
+  auto nested = cgroups::parse_layout("35 24 0:30 /pod /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/pod\n");
+  ASSERT_TRUE(nested.ok()) << nested.error().message();
+  EXPECT_EQ(criu_cgroup_roots(nested.value(), {{"unified", "/sys/fs/cgroup/guise/c1"}}),
+            std::vector<std::string>{"/pod/guise/c1"});
+  auto hybrid = cgroups::parse_layout(
+      "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+      "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+      "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+      "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n",
+      "4:memory:/\n2:cpu,cpuacct:/\n0::/\n");
+  ASSERT_TRUE(hybrid.ok()) << hybrid.error().message();
+  EXPECT_EQ(criu_cgroup_roots(hybrid.value(), {{"cpu", "/sys/fs/cgroup/cpu,cpuacct/g/c"},
+                                               {"memory", "/sys/fs/cgroup/memory/g/c"},
+                                               {"unified", "/sys/fs/cgroup/unified/g/c"},
+                                               {"net_cls", "/sys/fs/cgroup/net_cls/g/c"}}),
+            (std::vector<std::string>{"cpu:/g/c", "memory:/g/c", "/g/c"}));
 }
 
 }  // namespace
