@@ -53,11 +53,12 @@ mkdir -p /etc/criu && echo "network-lock nftables" > /etc/criu/runc.conf
 r=$W/rootfs
 mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/out"
 cp "$BB" "$r/bin/busybox"
-for a in sh sleep cat echo; do ln -sf busybox "$r/bin/$a"; done
+for a in sh sleep cat echo mv; do ln -sf busybox "$r/bin/$a"; done
 mkdir -p "$W/out"
 
-# config ID SCRIPT [TERMINAL]: runc's `spec` default running `sh -c SCRIPT`, with /out
-# bound from $W/out (and a terminal when TERMINAL is true).
+# config ID SCRIPT [TERMINAL [NETNS]]: runc's `spec` default running `sh -c SCRIPT`, with
+# /out bound from $W/out (a terminal when TERMINAL is true; the network namespace at
+# the path NETNS joined).
 config() {
   local b=$W/b-$1
   mkdir -p "$b" && ln -sfn "$r" "$b/rootfs"
@@ -82,7 +83,7 @@ config() {
   ],
   "linux": {
     "cgroupsPath": "$PARENT/$1",
-    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+    "namespaces": [{"type": "pid"}, {"type": "network"${4:+, \"path\": \"$4\"}}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
     "maskedPaths": ["/proc/kcore", "/sys/firmware"],
     "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger"]
   }
@@ -121,7 +122,8 @@ no_cgroup() { [ ! -d "/sys/fs/cgroup$(awk -F: '$1 == 0 { print $3 }' /proc/$$/cg
 
 # A shell counting into /out/ID: its own variable, so a restored process continues
 # from where it was dumped while a restarted one would begin again at 1.
-counter() { echo "exec </dev/null >/dev/null 2>&1; i=0; while :; do i=\$((i + 1)); echo \$i > /out/$1; sleep 0.1; done"; }
+# Written whole (by rename): a reader never sees the file empty.
+counter() { echo "exec </dev/null >/dev/null 2>&1; i=0; while :; do i=\$((i + 1)); echo \$i > /out/.$1; mv /out/.$1 /out/$1; sleep 0.1; done"; }
 
 # ---------------------------------------------------------------- the checks
 
@@ -182,6 +184,25 @@ check "... and still" still $id
 rt resume $id
 check "... and it counts once resumed" grows $id
 rt delete --force $id
+
+# A network namespace joined by path (as engines give a pod's): criu leaves it out of
+# the images as external, and restore hands it back by fd.
+unshare -n sleep 1000 &
+holder=$!
+sleep 0.5
+netns=/proc/$holder/ns/net
+id=netns
+config $id "$(counter $id)" false "$netns"
+(cd "$W/b-$id" && rt run -d $id </dev/null >"$W/run6.out" 2>&1)
+check "a container in a joined network namespace counts ($(cat "$W/run6.out"))" grows $id
+rt checkpoint --image-path "$W/img6" $id >"$W/ck6.out" 2>&1
+check "checkpoint of a container in a joined network namespace ($(cat "$W/ck6.out"))" [ -s "$W/img6/inventory.img" ]
+(cd "$W/b-$id" && rt restore -d --image-path "$W/img6" $id </dev/null >"$W/rs6.out" 2>&1)
+check "restore into the joined network namespace ($(cat "$W/rs6.out"))" wait_status $id running
+check "... counting" grows $id
+check "... in that network namespace" [ "$(readlink "/proc/$(init_pid $id)/ns/net")" = "$(readlink $netns)" ]
+rt delete --force $id
+kill $holder
 
 # stdio pipes: dumped ones are restored as the restoring runtime's own fds (runc's rule).
 id=pipe

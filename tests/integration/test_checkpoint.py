@@ -15,7 +15,8 @@ import pytest
 
 from conftest import pid_alive, runc_xfail, wait_for
 
-COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /out/count; sleep 0.05; done"
+# Written whole (by rename): a reader never sees the file empty.
+COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /out/.count; mv /out/.count /out/count; sleep 0.05; done"
 
 
 def criu_check():
