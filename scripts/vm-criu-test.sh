@@ -4,7 +4,9 @@
 # where `guise-oci checkpoint` and `restore` are proven. Runs tests/cgroups-vm/criu-tests.sh
 # with the static guise-oci, Debian's criu (its libraries travel along) and GNU tar.
 #
-#   bash scripts/vm-criu-test.sh       (BUILD=build; VMTEST=dir overrides ../shared/vmtest)
+#   bash scripts/vm-criu-test.sh       (BUILD=build; VM_CGROUP=hybrid or v1 runs the same
+#                                       checks on those layouts; VMTEST=dir overrides
+#                                       ../shared/vmtest)
 #
 # criu needs kernel modules the shared VM image does not load (the socket diag modules,
 # nf_tables and nf_conntrack_netlink): they go into a base image of its own, cached
@@ -44,7 +46,7 @@ log=$(mktemp /tmp/vm-criu-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
 echo "== checkpoint and restore through criu in a VM (kernel from $VMTEST)"
 rc=0
-VMTEST_CACHE=$cache EXTRA_MODULES=$modules VM_MODULES="overlay $modules" VM_CGROUP=v2 VM_TIMEOUT=${VM_TIMEOUT:-300} \
+VMTEST_CACHE=$cache EXTRA_MODULES=$modules VM_MODULES="overlay $modules" VM_CGROUP=${VM_CGROUP:-v2} VM_TIMEOUT=${VM_TIMEOUT:-300} \
   "$VMTEST/run-in-vm.sh" 'PATH=/job/gnu:$PATH sh ./criu-tests.sh ./guise-oci ./console-receiver' \
   tests/cgroups-vm/criu-tests.sh "$BUILD/guise-oci" "$BUILD/tests/cgroups-vm/console-receiver" \
   "$criu:/usr/sbin/criu" "$tar:/job/gnu/tar" \

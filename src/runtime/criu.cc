@@ -116,8 +116,8 @@ Result<void> check_criu(const std::string& binary) {
   if (!status) return host_error("criu check (" + binary + ") did not finish in 60 s");
   if (*status == 0) return Ok();
   std::string reason = criu_reason(read_back(out.get()));
-  return host_error("criu cannot work on this host: `" + binary + " check` failed (" +
-                         describe_status(*status) + "): " + (reason.empty() ? "no output" : reason));
+  return host_error("criu cannot work on this host: `" + binary + " check` failed (" + describe_status(*status) +
+                    "): " + (reason.empty() ? "no output" : reason));
 }
 
 Result<void> make_criu_dir(const std::string& path, const char* what) {
@@ -155,6 +155,7 @@ Result<void> run_criu(const CriuRun& run, const char* action) {
     for (const auto& a : argv) line += " " + a;
     sys::debug(line);
   }
+  ::unlink(run.log_path.c_str());  // a failure is never explained by an older run's log
   sys::ChildProcess child = GUISE_TRY(sys::spawn(run.binary, argv, so));
   int status = GUISE_TRY(child.wait());
   if (status == 0) return Ok();

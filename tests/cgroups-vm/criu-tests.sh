@@ -31,9 +31,15 @@ check() { # DESCRIPTION COMMAND...
 }
 rt() { "$G" --root "$ROOT" "$@"; }
 
+# Where containers' cgroups are looked at: the memory hierarchy on a v1 or hybrid VM
+# (VM_CGROUP), the cgroup2 one on v2.
+if grep -q ' - cgroup ' /proc/self/mountinfo; then CGKEY=memory CGMNT=/sys/fs/cgroup/memory
+else CGKEY="" CGMNT=/sys/fs/cgroup; fi
+cgroup_of() { awk -F: -v k="$CGKEY" '$2 == k { print $3; exit }' "/proc/$1/cgroup"; }
+
 cleanup() {
   for id in $ids; do rt delete --force "$id" >/dev/null 2>&1; done
-  rmdir "/sys/fs/cgroup$(awk -F: '$1 == 0 { print $3 }' /proc/$$/cgroup)/$PARENT" 2>/dev/null
+  rmdir "$CGMNT$(cgroup_of $$)/$PARENT" 2>/dev/null
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -114,11 +120,10 @@ wait_status() { # ID STATUS
   done
   return 1
 }
-cgroup_of() { awk -F: '$1 == 0 { print $3 }' "/proc/$1/cgroup"; }
 in_cgroup() { case $(cgroup_of "$1") in *"$2") return 0 ;; esac; return 1; }  # PID PATH_SUFFIX
 between() { [ "$1" -gt "$2" ] && [ "$1" -lt "$3" ]; }  # VALUE LOW HIGH, both excluded
 nspid_is_1() { awk '/^NSpid:/ { exit !($NF == 1) }' "/proc/$1/status"; }
-no_cgroup() { [ ! -d "/sys/fs/cgroup$(awk -F: '$1 == 0 { print $3 }' /proc/$$/cgroup)/$PARENT/$1" ]; }
+no_cgroup() { [ -d "$CGMNT$(cgroup_of $$)" ] && [ ! -d "$CGMNT$(cgroup_of $$)/$PARENT/$1" ]; }
 
 # A shell counting into /out/ID: its own variable, so a restored process continues
 # from where it was dumped while a restarted one would begin again at 1.
