@@ -275,6 +275,10 @@ Result<void> configure_process(Init& in) {
     GUISE_TRY(give_terminal_to(pty.peer.get(), p.user.uid), "process.terminal");
     GUISE_TRY(in.parent.send(Msg::kPtyMaster, {}, {pty.master.get()}));
     GUISE_TRY(become_terminal_owner(pty.peer.get()), "process.terminal");
+  } else if (::setsid() < 0) {
+    // A session of its own either way, as runc's init: nothing of the caller's session
+    // (its terminal's hangup) reaches the container, and criu can dump the tree whole.
+    return sys::sys_error("setsid");
   }
   if (!in.c.no_new_keyring) GUISE_TRY(join_container_keyring(state_field(in.state_json, "id")));
   return Ok();

@@ -156,6 +156,38 @@ struct WatchCallbacks {
 // Calls back until the container's init exits; a stats read that fails skips a tick.
 Result<void> watch_container(const Globals& g, const std::string& id, const WatchCallbacks& cb);
 
+// Checkpoint and restore through CRIU (the `criu` binary, run as a child). Before a
+// checkpoint touches the container, `criu check` must pass: where CRIU cannot work on
+// this kernel the error carries CRIU's own reason and the container runs on untouched.
+struct CriuFlags {
+  std::string criu = "criu";  // the binary: a path, or a name looked up in PATH
+  std::string image_path;     // absolute
+  std::string work_path;      // absolute; "" = image_path (where criu's log goes)
+  bool tcp_established = false;
+  bool ext_unix_sk = false;
+  bool shell_job = false;
+  bool file_locks = false;
+  std::string manage_cgroups_mode;  // "" (criu's default, soft), "soft", "full", "strict"
+};
+struct CheckpointOptions : CriuFlags {
+  bool leave_running = false;  // else the container is stopped and deleted once dumped
+};
+// The images go to image_path (made when missing), with descriptors.json (the init's
+// stdio, as runc writes it) for restore.
+Result<void> checkpoint_container(const Globals& g, const std::string& id, const CheckpointOptions& o);
+
+struct RestoreOptions : CriuFlags {
+  std::string id;
+  std::string bundle;          // "" = current directory
+  std::string pid_file;        // absolute; written once the restored init runs
+  std::string console_socket;  // with process.terminal: receives the new terminal's master end
+};
+// A container from a checkpoint of it: the state directory and cgroup are made anew,
+// criu restores the process tree (stdio pipes that were dumped are replaced by this
+// process's own fds 0-2, as runc does); a failure leaves nothing behind. The restored
+// init is a child of the caller.
+Result<Created> restore_container(const Globals& g, const RestoreOptions& o);
+
 // The OCI features document: what this build and this kernel support.
 std::string features_json();
 

@@ -66,6 +66,7 @@ Result<ChildProcess> spawn(const std::string& path, const std::vector<std::strin
   if (pid == 0) {
     if (o.stdin_fd >= 0) ::dup2(o.stdin_fd, 0);
     if (o.stdout_fd >= 0) ::dup2(o.stdout_fd, 1);
+    if (o.stderr_fd >= 0) ::dup2(o.stderr_fd, 2);
     ::signal(SIGPIPE, SIG_DFL);
     if (o.search_path && !o.env)
       ::execvp(path.c_str(), argv.data());

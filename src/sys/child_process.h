@@ -61,6 +61,7 @@ int exit_code(int wait_status);
 struct SpawnOptions {
   int stdin_fd = -1;   // -1: inherited
   int stdout_fd = -1;  // -1: inherited
+  int stderr_fd = -1;  // -1: inherited
   const std::vector<std::string>* env = nullptr;  // nullptr: inherited
   bool search_path = false;                       // execvp's PATH search for argv[0]
 };

@@ -289,21 +289,6 @@ void register_queries(CLI::App& app, Options& opt, const Only& only) {
       failed(opt, r);
     });
   }
-
-  if (only.wants("checkpoint")) {
-    auto* sub = app.add_subcommand("checkpoint", "checkpoint a running container (needs CRIU)");
-    sub->allow_extras();
-    sub->callback([&opt] {
-      opt.exit_code = report(sys::user_error("checkpoint is not supported by guise-oci: CRIU integration is not built in"));
-    });
-  }
-  if (only.wants("restore")) {
-    auto* sub = app.add_subcommand("restore", "restore a container from a checkpoint (needs CRIU)");
-    sub->allow_extras();
-    sub->callback([&opt] {
-      opt.exit_code = report(sys::user_error("restore is not supported by guise-oci: CRIU integration is not built in"));
-    });
-  }
 }
 
 }  // namespace
@@ -336,6 +321,7 @@ void register_commands(CLI::App& app, Options& opt, const Only& only) {
   register_queries(app, opt, only);
   if (only.wants("exec")) register_exec(app, opt);
   register_cgroup_commands(app, opt, only);
+  register_criu_commands(app, opt, only);
 }
 
 }  // namespace guise::cli

@@ -30,6 +30,7 @@ struct Only {
 void register_commands(CLI::App& app, Options& opt, const Only& only = {});
 void register_exec(CLI::App& app, Options& opt);
 void register_cgroup_commands(CLI::App& app, Options& opt, const Only& only);
+void register_criu_commands(CLI::App& app, Options& opt, const Only& only);
 
 // A path given relative to the caller's directory, made absolute (pid files: the
 // runtime may write them from elsewhere).
