@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -169,6 +171,15 @@ Result<std::vector<pid_t>> procs_below(const std::string& dir) {
     pids.insert(pids.end(), more->begin(), more->end());
   }
   return pids;
+}
+
+Result<void> check_cgroupfs(int fd, const std::string& path, bool v2) {
+  struct statfs st {};
+  if (::fstatfs(fd, &st) < 0) return sys::sys_error("fstatfs", path);
+  unsigned long want = v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
+  if (static_cast<unsigned long>(st.f_type) == want) return Ok();
+  return sys::user_error(path + " is not on a " + (v2 ? "cgroup2" : "cgroup") +
+                         " filesystem (something else is mounted over the cgroup mount)");
 }
 
 Result<void> wait_for(const std::function<Result<bool>()>& reached, std::string_view what,

@@ -41,6 +41,10 @@ Result<std::vector<std::string>> file_names(const std::string& dir);
 // Pids in dir/cgroup.procs and in every child cgroup below it.
 Result<std::vector<pid_t>> procs_below(const std::string& dir);
 
+// Refuses an fd (opened at `path`) that is not on a cgroup filesystem (cgroup2 when
+// `v2`): whatever mountinfo said, something else may be mounted there now.
+Result<void> check_cgroupfs(int fd, const std::string& path, bool v2);
+
 // Calls `reached` until it yields true or `timeout` passes (ETIMEDOUT naming `what`).
 Result<void> wait_for(const std::function<Result<bool>()>& reached, std::string_view what,
                       std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));

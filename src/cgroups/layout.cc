@@ -1,5 +1,8 @@
 #include "cgroups/layout.h"
 
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include <algorithm>
 
 #include "cgroups/path.h"
@@ -65,21 +68,38 @@ int mount_score(const CgroupMount& m, const std::string& own_path) {
   return score;
 }
 
+// The best-scoring mount that holds `controllers` (none: cgroup2) and that the check
+// finds at its mountpoint. Of mounts stacked on one mountpoint the last listed is the
+// one on top.
 const CgroupMount* pick_mount(const std::vector<CgroupMount>& mounts, const std::vector<std::string>& controllers,
-                              const std::string& own_path) {
-  const CgroupMount* best = nullptr;
-  int best_score = -1;
+                              const std::string& own_path, const MountCheck& is_cgroupfs) {
+  bool v2 = controllers.empty();
+  std::vector<std::pair<int, const CgroupMount*>> candidates;
   for (const auto& m : mounts) {
-    bool v2 = controllers.empty();
     if (v2 != (m.fstype == "cgroup2")) continue;
     bool all = std::all_of(controllers.begin(), controllers.end(), [&](const std::string& c) {
       return std::find(m.options.begin(), m.options.end(), c) != m.options.end();
     });
     if (!all) continue;
     int score = mount_score(m, own_path);
-    if (score > best_score) best = &m, best_score = score;
+    auto same = std::find_if(candidates.begin(), candidates.end(),
+                             [&](const auto& c) { return c.second->mountpoint == m.mountpoint; });
+    if (same != candidates.end())
+      *same = {score, &m};
+    else
+      candidates.emplace_back(score, &m);
   }
-  return best;
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [score, m] : candidates)
+    if (!is_cgroupfs || is_cgroupfs(m->mountpoint, v2)) return m;
+  return nullptr;
+}
+
+bool statfs_is_cgroupfs(const std::string& mountpoint, bool v2) {
+  struct statfs st {};
+  if (::statfs(mountpoint.c_str(), &st) < 0) return false;
+  return static_cast<unsigned long>(st.f_type) == (v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC);
 }
 
 bool has_real_controller(const Hierarchy& h) {
@@ -111,7 +131,8 @@ const Hierarchy* Layout::find_v1(std::string_view controller) const {
   return nullptr;
 }
 
-Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_self_cgroup) {
+Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_self_cgroup,
+                            const MountCheck& is_cgroupfs) {
   auto mounts = parse_cgroup_mounts(mountinfo);
   Layout layout;
   for (auto line : split(proc_self_cgroup, '\n')) {
@@ -127,8 +148,8 @@ Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_se
     h.own_path = std::string(line.substr(second + 1));
     bool v2 = h.controllers.empty();
     if (v2 && line.substr(0, first) != "0") continue;  // a v1 hierarchy with no controller and no name
-    const CgroupMount* m = pick_mount(mounts, h.controllers, h.own_path);
-    if (!m) continue;  // not mounted: not usable
+    const CgroupMount* m = pick_mount(mounts, h.controllers, h.own_path, is_cgroupfs);
+    if (!m) continue;  // not mounted, or hidden: not usable
     h.mountpoint = m->mountpoint;
     h.mount_root = m->root;
     if (v2)
@@ -143,7 +164,9 @@ Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_se
     layout.mode = Mode::kV2;
     layout.v1.clear();  // a lone named v1 hierarchy next to a v2 host plays no part
   } else {
-    return sys::user_error("no cgroup hierarchy is mounted (looked in /proc/self/mountinfo for cgroup and cgroup2)");
+    return sys::user_error(
+        "no cgroup hierarchy is mounted (looked in /proc/self/mountinfo for cgroup and cgroup2 mounts, each checked "
+        "at its mountpoint)");
   }
   return layout;
 }
@@ -151,7 +174,7 @@ Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_se
 Result<Layout> host_layout() {
   auto mountinfo = GUISE_TRY(sys::read_file("/proc/self/mountinfo"));
   auto own = GUISE_TRY(sys::read_file("/proc/self/cgroup"));
-  return parse_layout(mountinfo, own);
+  return parse_layout(mountinfo, own, statfs_is_cgroupfs);
 }
 
 }  // namespace guise::cgroups

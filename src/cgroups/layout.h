@@ -1,8 +1,10 @@
 // The host's cgroup hierarchies: which are mounted where, and where this process
 // sits in each. Parsed from /proc/self/mountinfo and /proc/self/cgroup text so the
-// detection is pure and testable; host_layout() reads the two files.
+// detection is pure and testable; host_layout() reads the two files and checks that
+// each mountpoint it picks shows what mountinfo says is there.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,7 +39,15 @@ struct Layout {
   const Hierarchy* find_v1(std::string_view controller) const;
 };
 
-Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_self_cgroup);
+// Whether `mountpoint` shows a cgroup filesystem (cgroup2 when `v2`) now. mountinfo can
+// list a mount that something mounted over it hides; a hierarchy is only taken from a
+// mount that passes.
+using MountCheck = std::function<bool(const std::string& mountpoint, bool v2)>;
+
+Result<Layout> parse_layout(std::string_view mountinfo, std::string_view proc_self_cgroup,
+                            const MountCheck& is_cgroupfs = {});
+// With the check made by statfs on each mountpoint: its f_type must be
+// CGROUP_SUPER_MAGIC or CGROUP2_SUPER_MAGIC.
 Result<Layout> host_layout();
 
 }  // namespace guise::cgroups

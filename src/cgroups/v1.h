@@ -43,9 +43,14 @@ Result<void> apply_hugetlb(const Dirs& dirs, const oci::Resources& r);
 Result<void> apply_network(const Dirs& dirs, const oci::Resources& r);  // net_cls and net_prio
 Result<void> apply_rdma(const Dirs& dirs, const oci::Resources& r);
 
-// A new cpuset cgroup starts with empty cpus and mems and refuses processes: copy them
-// from the parent into each directory of `made` on the way to `leaf`, and into `leaf`.
-Result<void> inherit_cpuset(const std::string& leaf, const std::vector<std::string>& made);
+// A new cpuset cgroup starts with empty cpus and mems and refuses processes (ENOSPC), and
+// so can a pre-made parent: each empty level up from `leaf` gets the nearest ancestor's.
+Result<void> inherit_cpuset(const std::string& leaf);
+
+// Refuses a cgroup a new process would be frozen in: `dir` itself, or (while `dir` is
+// not made yet) the nearest cgroup above it, up to the hierarchy's mountpoint `top`
+// (a new cgroup starts frozen below a frozen one). Makes nothing.
+Result<void> refuse_frozen(const std::string& dir, const std::string& top);
 
 // freezer.state; each returns once the state is reached (ETIMEDOUT after ~5 s).
 Result<void> freeze(const std::string& freezer_dir);

@@ -10,6 +10,7 @@
 #include "cgroups/kill.h"
 #include "cgroups/path.h"
 #include "cgroups/v1.h"
+#include "cgroups/v2.h"
 #include "sys/rollback.h"
 
 namespace guise::cgroups::v1 {
@@ -64,13 +65,20 @@ V1Cgroup::V1Cgroup(Dirs dirs, bool made) : dirs_(std::move(dirs)), made_(made) {
 Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
                                        bool defer_v1) {
   Dirs dirs = GUISE_TRY(resolve_dirs(layout, cgroups_path, id));
+  // Before anything is made, as runc checks: the init would wait in the freezer forever.
+  const Hierarchy* freezer = layout.find_v1("freezer");
+  if (freezer) GUISE_TRY(refuse_frozen(*dirs.find("freezer"), clean_path(freezer->mountpoint)));
   std::vector<std::string> made;
   sys::Rollback undo;
   undo.add([&made] { fs::remove_made(made); });
   const std::string* unified = dirs.find("unified");
-  if (unified) GUISE_TRY(fs::make_dirs(*unified, made));
+  if (unified) {
+    GUISE_TRY(fs::make_dirs(*unified, made));
+    GUISE_TRY(v2::refuse_frozen(*unified));
+  }
   auto cgroup = std::make_unique<V1Cgroup>(std::move(dirs), false);
   if (unified && cgroup->clone_into_fd() < 0) return sys::sys_error("open", *unified);
+  if (unified) GUISE_TRY(fs::check_cgroupfs(cgroup->clone_into_fd(), *unified, true));
   if (!defer_v1) GUISE_TRY(cgroup->complete());
   undo.commit();
   return std::unique_ptr<Cgroup>(std::move(cgroup));
@@ -84,7 +92,7 @@ Result<void> V1Cgroup::complete() {
   undo.add([&made] { fs::remove_made(made); });
   for (const auto& dir : dirs_.unique())
     if (!unified || dir != *unified) GUISE_TRY(fs::make_dirs(dir, made));
-  if (auto* cpuset = dirs_.find("cpuset")) GUISE_TRY(inherit_cpuset(*cpuset, made));
+  if (auto* cpuset = dirs_.find("cpuset")) GUISE_TRY(inherit_cpuset(*cpuset));
   undo.commit();
   made_ = true;
   return Ok();

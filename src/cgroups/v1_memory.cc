@@ -2,8 +2,12 @@
 // rule holds while both move), soft limit, kernel memory, swappiness, OOM killer.
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "cgroups/fs.h"
 #include "cgroups/v1.h"
+#include "cgroups/values.h"
+#include "sys/log.h"
 
 namespace guise::cgroups::v1 {
 
@@ -46,19 +50,27 @@ Result<void> set_limit_and_swap(const std::string& dir, const oci::MemoryResourc
 }
 
 // Kernel memory limits went away: the file is missing on kernels built without them,
-// and from Linux 6.1 memory.kmem.limit_in_bytes takes a write and ignores it. Either way
-// a limit asked for (other than 0, "unset") is refused rather than silently not enforced.
+// and from Linux 6.1 memory.kmem.limit_in_bytes takes a write and ignores it. Where the
+// kernel still enforces one it is set; where not, the container runs without it after a
+// warning, as runc 1.1 runs it (which never sets them).
 Result<void> set_kernel_limit(const std::string& dir, const char* file, int64_t value, const char* field) {
   if (value == 0) return Ok();
-  if (!fs::exists(dir, file))
-    return sys::user_error(std::string(field) + ": this kernel has no " + dir + "/" + file);
-  GUISE_TRY(fs::write(dir, file, std::to_string(value), field));
+  if (!fs::exists(dir, file)) {
+    sys::warn(kernel_memory_ignored(field, std::string("this kernel has no ") + file));
+    return Ok();
+  }
+  auto written = fs::write(dir, file, std::to_string(value), field);
+  if (!written.ok() && written.error().errnum == EOPNOTSUPP) {  // cgroup.memory=nokmem
+    sys::warn(kernel_memory_ignored(field, std::string("this kernel does not support ") + file));
+    return Ok();
+  }
+  if (!written.ok()) return written;
   if (value < 0) return Ok();
   uint64_t got = GUISE_TRY(fs::read_u64(dir, file), field);
   uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   if (got != static_cast<uint64_t>(value) / page * page)
-    return sys::user_error(std::string(field) + ": the kernel does not enforce " + dir + "/" + file + " (wrote " +
-                           std::to_string(value) + ", it reads " + std::to_string(got) + ")");
+    sys::warn(kernel_memory_ignored(field, std::string("this kernel does not enforce ") + file + ": it took " +
+                                               std::to_string(value) + " and reads " + std::to_string(got)));
   return Ok();
 }
 

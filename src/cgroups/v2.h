@@ -26,6 +26,11 @@ Result<void> apply_unified(const std::string& dir, const oci::Resources& r);
 // linux.resources.devices as a BPF_CGROUP_DEVICE program attached to cgroup_fd (v2_devices.cc).
 Result<void> apply_devices(int cgroup_fd, const std::string& dir, const oci::Resources& r);
 
+// Refuses an existing cgroup2 directory a new process would be frozen in: its own
+// cgroup.freeze, or a frozen ancestor (cgroup.events). Also for a hybrid host's cgroup2
+// directory, which the init is cloned into.
+Result<void> refuse_frozen(const std::string& dir);
+
 // cgroup.freeze, confirmed through cgroup.events; ETIMEDOUT after ~5 s.
 Result<void> freeze(const std::string& dir);
 Result<void> thaw(const std::string& dir);

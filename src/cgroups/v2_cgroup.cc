@@ -96,8 +96,10 @@ Result<std::unique_ptr<Cgroup>> create(const Hierarchy& h, const std::string& cg
   undo.add([&made] { fs::remove_made(made); });
   GUISE_TRY(make_cgroup(root, base, dir, made));
   GUISE_TRY(check_type(dir));
+  GUISE_TRY(refuse_frozen(dir));
   sys::Fd fd = open_dir(dir);
   if (!fd.valid()) return sys::sys_error("open", dir);
+  GUISE_TRY(fs::check_cgroupfs(fd.get(), dir, true));
   undo.commit();
   return std::unique_ptr<Cgroup>(new V2Cgroup(dir, std::move(fd)));
 }

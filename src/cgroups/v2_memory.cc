@@ -1,12 +1,13 @@
 // v2 memory controller: memory.max, memory.swap.max (swap alone, converted from OCI's
 // memory+swap total as runc does), memory.low. swappiness and useHierarchy have no v2
-// file and are ignored, as runc ignores them; a kernel memory limit, which v2 cannot
-// enforce at all, is refused (as Docker refuses it on v2).
+// file and are ignored, as runc ignores them; so is a kernel memory limit, which v2
+// cannot enforce at all, with a warning (runc 1.1 warns and runs).
 #include <cerrno>
 
 #include "cgroups/fs.h"
 #include "cgroups/v2.h"
 #include "cgroups/values.h"
+#include "sys/log.h"
 
 namespace guise::cgroups::v2 {
 
@@ -45,9 +46,9 @@ Result<void> apply_memory(const std::string& dir, const oci::Resources& r) {
   if (m.disable_oom_killer.value_or(false))
     return sys::user_error("linux.resources.memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off");
   if (m.kernel.value_or(0) != 0)
-    return sys::user_error("linux.resources.memory.kernel: cgroup v2 has no kernel memory limit");
+    sys::warn(kernel_memory_ignored("linux.resources.memory.kernel", "cgroup v2 has no kernel memory limit"));
   if (m.kernel_tcp.value_or(0) != 0)
-    return sys::user_error("linux.resources.memory.kernelTCP: cgroup v2 has no kernel TCP memory limit");
+    sys::warn(kernel_memory_ignored("linux.resources.memory.kernelTCP", "cgroup v2 has no kernel TCP memory limit"));
   if (!m.limit && !m.swap && !m.reservation) return Ok();
   GUISE_TRY(check_usage(dir, m));
   GUISE_TRY(set_swap(dir, m));

@@ -64,6 +64,10 @@ std::string device_value(int64_t major, int64_t minor, uint64_t value) {
   return std::to_string(major) + ":" + std::to_string(minor) + " " + std::to_string(value);
 }
 
+std::string kernel_memory_ignored(std::string_view field, std::string_view why) {
+  return std::string(field) + ": kernel memory settings are ignored (" + std::string(why) + ")";
+}
+
 std::vector<std::string> io_max_lines(const oci::BlockIoResources& blkio) {
   std::vector<std::string> lines;
   auto add = [&](const std::vector<oci::ThrottleDevice>& devices, const char* key) {

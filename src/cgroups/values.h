@@ -36,6 +36,11 @@ std::string v2_memory_value(int64_t bytes);
 // "max" for -1 (and for limit -1 with swap unset); "" when nothing is to be written.
 Result<std::string> v2_swap_max(std::optional<int64_t> swap, std::optional<int64_t> limit);
 
+// The warning for a kernel memory limit (memory.kernel, memory.kernelTCP) the kernel
+// does not enforce: "<field>: kernel memory settings are ignored (<why>)", runc's phrase
+// with guise's field naming. The container runs without the limit, as under runc.
+std::string kernel_memory_ignored(std::string_view field, std::string_view why);
+
 // io.max lines, one per throttled device, in runc's order (rbps, wbps, riops, wiops):
 // "8:0 rbps=1048576". A rate of 0 becomes "max" (no limit), which is what 0 means on v1.
 std::vector<std::string> io_max_lines(const oci::BlockIoResources& blkio);

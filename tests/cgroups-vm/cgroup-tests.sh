@@ -487,7 +487,6 @@ t_refused() {
   refused rt1 '{"cpu": {"realtimeRuntime": 1000, "realtimePeriod": 500000}}' linux.resources.cpu.realtime
   has_weight || refused bw1 '{"blockIO": {"weight": 500}}' linux.resources.blockIO.weight
   refused lw1 '{"blockIO": {"leafWeight": 500}}' linux.resources.blockIO.leafWeight
-  refused km1 "{\"memory\": {\"kernel\": $((64 * MiB))}}" linux.resources.memory.kernel
   if [ "$MODE" = v2 ]; then
     refused nc1 '{"network": {"classID": 1048577}}' linux.resources.network
     refused oom1 '{"memory": {"disableOOMKiller": true}}' linux.resources.memory.disableOOMKiller
@@ -497,6 +496,82 @@ t_refused() {
     have hugetlb || refused hp1 '{"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}' linux.resources.hugepageLimits
     have net_cls || refused nc1 '{"network": {"classID": 1048577}}' linux.resources.network.classID
   fi
+}
+
+# warned ID RESOURCES FIELD FILE: a kernel memory limit the kernel does not enforce
+# runs, with a warning naming the field (runc 1.1 warns and runs); where FILE holds the
+# value, the kernel enforces it and it is not checked
+warned() {
+  config "$1" '["/bin/guise-testbin", "sleep", "60"]' "$2"
+  if ! run_d "$1"; then not_ok "warned: $3: run refused ($(cat "$W/$1.err"))"; return; fi
+  if [ "$MODE" != v2 ] && file_is "$(ctl_dir "$1" memory)/$4" $((64 * MiB)); then
+    echo "# $3: honoured by this host, not checked"
+  else
+    check "warned: $3 ($(cat "$W/$1.err"))" contains "$W/$1.err" "$3: kernel memory settings are ignored"
+  fi
+  rt delete --force "$1"
+}
+
+t_warned() {
+  warned km1 "{\"memory\": {\"kernel\": $((64 * MiB))}}" linux.resources.memory.kernel memory.kmem.limit_in_bytes
+}
+
+# cgroups_path ID PATH: ID's config gets linux.cgroupsPath PATH
+cgroups_path() { sed -i "s|\"cgroupsPath\": \"$PARENT/$1\"|\"cgroupsPath\": \"$2\"|" "$(bundle "$1")/config.json"; }
+
+# freezer_of REL: "DIR FILE FROZEN THAWED" of the freezer relative cgroupsPath REL gets
+freezer_of() {
+  if [ "$MODE" = v2 ]; then echo "$(cg_dir "" $$)/$1 cgroup.freeze 1 0"
+  else echo "$(cg_dir freezer $$)/$1 freezer.state FROZEN THAWED"; fi
+}
+
+# refused_frozen ID WHAT: `run` of ID ends (within 20 s) refused with runc's words
+refused_frozen() {
+  if (cd "$(bundle "$1")" && timeout 20 "$G" --root "$ROOT" run "$1" >"$W/$1.out" 2>"$W/$1.err" </dev/null); then
+    not_ok "frozen: $2: run was not refused"
+  else
+    check "frozen: $2 is refused ($(cat "$W/$1.err"))" contains "$W/$1.err" "container's cgroup unexpectedly frozen"
+  fi
+}
+
+t_frozen() {
+  [ "$MODE" != v2 ] && ! have freezer && return
+  set -- $(freezer_of "$PARENT/fz1"); d=$1 f=$2
+  mkdir -p "$d"
+  if [ ! -e "$d/$f" ]; then echo "# frozen: no $f (cgroup v2 freezes from Linux 5.2), not checked"; rmdir "$d"; return; fi
+  echo "$3" > "$d/$f"
+  config fz1 '["/bin/guise-testbin", "pid"]' '{}'
+  refused_frozen fz1 "a pre-made frozen cgroup"
+  check "frozen: the pre-made cgroup is left as it was" file_is "$d/$f" "$3"
+  echo "$4" > "$d/$f"; rmdir "$d"
+  set -- $(freezer_of "$PARENT/fz2-pod"); d=$1 f=$2
+  mkdir -p "$d" && echo "$3" > "$d/$f"
+  config fz2 '["/bin/guise-testbin", "pid"]' '{}'
+  cgroups_path fz2 "$PARENT/fz2-pod/fz2"
+  refused_frozen fz2 "a cgroup below a frozen one"
+  check "frozen: nothing is made below the frozen cgroup" gone "$d/fz2"
+  echo "$4" > "$d/$f"
+  for m in $(own_dirs); do rmdir "$m/$PARENT/fz2-pod/fz2" "$m/$PARENT/fz2-pod" 2>/dev/null; done
+}
+
+# A pre-made v1 cpuset parent with empty cpus and mems (a pod's can be): the container
+# still joins, the parents filled from the nearest ancestor that has them (as runc).
+t_cpuset_parent() {
+  [ "$MODE" = v2 ] && return
+  have cpuset || return
+  p=$(cg_dir cpuset $$)/$PARENT
+  mkdir -p "$p/cs-pod/slice"
+  for d in "$p/cs-pod" "$p/cs-pod/slice"; do echo > "$d/cpuset.cpus"; echo > "$d/cpuset.mems"; done
+  config cs1 '["/bin/guise-testbin", "sleep", "60"]' '{}'
+  cgroups_path cs1 "$PARENT/cs-pod/slice/cs1"
+  if run_d cs1; then
+    check "cpuset: an empty pre-made parent gets cpus and mems from above ($(cat "$p/cs-pod/cpuset.cpus"))" \
+      sh -c '[ -n "$(cat "$1")" ] && [ -n "$(cat "$2")" ]' sh "$p/cs-pod/cpuset.cpus" "$p/cs-pod/slice/cpuset.mems"
+  else
+    not_ok "cpuset: run below an empty pre-made parent ($(cat "$W/cs1.err"))"
+  fi
+  rt delete --force cs1
+  for m in $(own_dirs); do rmdir "$m/$PARENT/cs-pod/slice" "$m/$PARENT/cs-pod" 2>/dev/null; done
 }
 
 t_leftovers() {
@@ -515,7 +590,8 @@ for f in "$G" "$TB" "$BB"; do [ -x "$f" ] || { echo "cgroup-tests: $f is not exe
 mkdir -p "$ROOT"
 make_rootfs || { echo "cgroup-tests: cannot build the rootfs" >&2; exit 2; }
 
-for t in t_memory t_cpu t_pids t_io t_devices t_update t_pause t_delete t_fields t_v1_fields t_refused; do
+for t in t_memory t_cpu t_pids t_io t_devices t_update t_pause t_delete t_fields t_v1_fields t_refused t_warned \
+  t_frozen t_cpuset_parent; do
   $t
 done
 for id in $ids; do rt delete --force "$id" >/dev/null 2>&1; done

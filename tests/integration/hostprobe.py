@@ -202,6 +202,27 @@ def v2():
 
 
 @functools.lru_cache(maxsize=None)
+def freezer():
+    """A container's cgroup can be frozen: v1's freezer controller, or cgroup.freeze (v2)."""
+    if not v2():
+        return controller("freezer")
+    own = cgroup_dirs().get("")
+    if own and os.path.exists(os.path.join(own, "cgroup.freeze")):
+        return Feature(True, "the cgroup v2 freezer (cgroup.freeze)")
+    return Feature(False, "no cgroup v2 freezer (no cgroup.freeze: a kernel before 5.2)")
+
+
+@functools.lru_cache(maxsize=None)
+def hybrid_unified(path=CGROUP_ROOT + "/unified"):
+    """v1 controllers beside a cgroup2 mount at PATH (systemd's hybrid layout)."""
+    if not v1_host():
+        return Feature(False, "no hybrid cgroup layout (cgroup v2 holds the controllers)")
+    if cgroup_mounts().get("", (None,))[0] != path or not os.path.ismount(path):
+        return Feature(False, "no hybrid cgroup layout (no cgroup2 mount at %s)" % path)
+    return Feature(True, "a hybrid cgroup layout (cgroup2 at %s beside v1 controllers)" % path)
+
+
+@functools.lru_cache(maxsize=None)
 def swap_accounting():
     name = "memory.swap.max" if v2() else "memory.memsw.limit_in_bytes"
     if not controller("memory"):

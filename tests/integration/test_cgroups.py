@@ -472,7 +472,8 @@ class HostField:
     """A linux.resources field that only some hosts can honour: where the host has what
     it needs (probe), the value must land in its file; where not, guise must refuse the
     config with one line naming the field and the reason (refusal, a regex matched
-    against what follows the field's name).
+    against what follows the field's name) -- or, for a field runc 1.1 runs without
+    (warns), warn so and run the container.
 
     res: the resources (or a function of the probe's Feature giving them).
     v1: (controller, file, check) and v2: (file, check), where file may be a function of
@@ -480,9 +481,9 @@ class HostField:
     that holds when the value landed.
     """
 
-    def __init__(self, field, res, probe, refusal, v1=None, v2=None, v2_field=None, runc=None):
+    def __init__(self, field, res, probe, refusal, v1=None, v2=None, v2_field=None, runc=None, warns=False):
         self.field, self.res, self.probe, self.refusal = field, res, probe, refusal
-        self.v1, self.v2, self.v2_field, self.runc = v1, v2, v2_field, runc
+        self.v1, self.v2, self.v2_field, self.runc, self.warns = v1, v2, v2_field, runc, warns
 
     def resources(self, feature):
         return self.res(feature) if callable(self.res) else json.loads(json.dumps(self.res))
@@ -511,7 +512,8 @@ def _rdma(feature):
 
 
 RT_REFUSED = r"realtime CPU time to share|no realtime|realtime group scheduling|no realtime bandwidth"
-KMEM_REFUSED = r"does not enforce|this kernel has no|cgroup v2 has no kernel"
+KMEM_IGNORED = r"kernel memory settings are ignored \((this kernel does not enforce|this kernel has no|this kernel " \
+               r"does not support|cgroup v2 has no kernel)"
 
 HOST_FIELDS = [
     HostField("linux.resources.blockIO.weight", {"blockIO": {"weight": 500}}, host.blkio_weight,
@@ -529,12 +531,12 @@ HOST_FIELDS = [
               host.swap_accounting, r"this host has no memory\.(memsw\.limit_in_bytes|swap\.max) \(swap accounting",
               v1=("memory", "memory.memsw.limit_in_bytes", str(96 * MiB)), v2=("memory.swap.max", str(32 * MiB))),
     HostField("linux.resources.memory.kernel", {"memory": {"kernel": 64 * MiB}}, host.kernel_memory_limit,
-              KMEM_REFUSED, v1=("memory", "memory.kmem.limit_in_bytes", str(64 * MiB)),
-              runc="runc 1.1 ignores kernel memory settings"),
+              KMEM_IGNORED, v1=("memory", "memory.kmem.limit_in_bytes", str(64 * MiB)),
+              runc="runc 1.1 ignores kernel memory settings", warns=True),
     HostField("linux.resources.memory.kernelTCP", {"memory": {"kernelTCP": 16 * MiB}},
-              lambda: host.kernel_memory_limit("memory.kmem.tcp.limit_in_bytes", 16 * MiB), KMEM_REFUSED,
+              lambda: host.kernel_memory_limit("memory.kmem.tcp.limit_in_bytes", 16 * MiB), KMEM_IGNORED,
               v1=("memory", "memory.kmem.tcp.limit_in_bytes", str(16 * MiB)),
-              runc="runc 1.1 ignores kernel memory settings"),
+              runc="runc 1.1 ignores kernel memory settings", warns=True),
     HostField("linux.resources.cpu.burst", {"cpu": {"quota": 50000, "period": 100000, "burst": 10000}},
               host.cpu_burst, r"\(CFS burst came in Linux 5\.14\)",
               v1=("cpu", "cpu.cfs_burst_us", "10000"), v2=("cpu.max.burst", "10000"), runc="runc 1.1 has no burst"),
@@ -563,7 +565,12 @@ HOST_FIELDS = [
     HostField("linux.resources.unified", {"unified": {"memory.high": str(64 * MiB)}}, host.cgroup_v2,
               r"needs a cgroup v2 host", v2=("memory.high", str(64 * MiB))),  # whole pages: read back as written
 ]
-HOST_FIELD_IDS = [f.field.replace("linux.resources.", "") for f in HOST_FIELDS]
+REFUSED_FIELDS = [f for f in HOST_FIELDS if not f.warns]
+WARNED_FIELDS = [f for f in HOST_FIELDS if f.warns]
+
+
+def field_ids(fields):
+    return [f.field.replace("linux.resources.", "") for f in fields]
 
 
 def _landed(field, feature, dirs):
@@ -580,7 +587,7 @@ def _landed(field, feature, dirs):
     return os.path.join(d, name), text, holds
 
 
-@pytest.mark.parametrize("field", HOST_FIELDS, ids=HOST_FIELD_IDS)
+@pytest.mark.parametrize("field", HOST_FIELDS, ids=field_ids(HOST_FIELDS))
 def test_a_value_the_host_can_honour_lands_in_its_file(ct, field):
     feature = need(field.probe())
     if IS_RUNC and field.runc:
@@ -595,7 +602,7 @@ def test_a_value_the_host_can_honour_lands_in_its_file(ct, field):
 
 
 @pytest.mark.skipif(IS_RUNC, reason="runc skips what the host cannot do; guise names the field")
-@pytest.mark.parametrize("field", HOST_FIELDS, ids=HOST_FIELD_IDS)
+@pytest.mark.parametrize("field", REFUSED_FIELDS, ids=field_ids(REFUSED_FIELDS))
 def test_a_value_the_host_cannot_honour_is_an_error_naming_the_field_and_why(ct, field):
     feature = host.lacking(field.probe(), "%s is honoured here (test_a_value_the_host_can_honour_lands_in_its_file)"
                            % field.field)
@@ -608,3 +615,23 @@ def test_a_value_the_host_cannot_honour_is_an_error_naming_the_field_and_why(ct,
     why = r.err.split(named, 1)[1].rstrip("\n")
     assert re.search(field.refusal, why), "%s: the error does not say why (%s): %r" % (named, field.refusal, r.err)
     assert r.err.count("\n") == 1, r  # one line: the field, the file and why
+
+
+@pytest.mark.parametrize("field", WARNED_FIELDS, ids=field_ids(WARNED_FIELDS))
+def test_a_kernel_memory_limit_the_host_cannot_honour_is_a_warning_and_the_container_runs(ct, field):
+    """runc 1.1's way: "Kernel memory settings are ignored", in --log, and the container runs."""
+    feature = host.lacking(field.probe(), "%s is honoured here (test_a_value_the_host_can_honour_lands_in_its_file)"
+                           % field.field)
+    resources(ct).update(field.resources(feature))
+    log = os.path.join(ct.dir, "log.json")
+    r = ct.probe("pid", global_args=("--log", log, "--log-format", "json"))
+    assert r.rc == 0, "%s refused on a host with %s: %r" % (field.field, feature.why, r)
+    assert r.facts.get("pid") == "1", r
+    with open(log) as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+    warnings = [l["msg"] for l in lines if l.get("level") == "warning"]
+    assert any("kernel memory settings are ignored" in w.lower() for w in warnings), lines
+    if not IS_RUNC:
+        named = [w for w in warnings if w.startswith(field.field + ": ")]
+        assert named and re.search(field.refusal, named[0]), "%s: no warning naming it and why: %s" % (
+            field.field, warnings)

@@ -1,6 +1,10 @@
 // Host hierarchy detection from /proc/self/mountinfo and /proc/self/cgroup text.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "cgroups/layout.h"
 
 namespace guise::cgroups {
@@ -114,6 +118,47 @@ TEST(CgroupsLayout, UnmountedHierarchiesAreLeftOut) {
   ASSERT_TRUE(layout.ok()) << layout.error().message();
   EXPECT_EQ(layout->mode, Mode::kV1);  // cgroup2 exists in the kernel but is not mounted
   EXPECT_EQ(layout->v1.size(), 1u);
+}
+
+TEST(CgroupsLayout, AHiddenCgroup2MountIsNotTaken) {
+  // mountinfo still lists the cgroup2 mount at .../unified, but a tmpfs over it (or its
+  // own mountpoint under a later /sys/fs/cgroup) is what the path shows: a v1 host then.
+  std::vector<std::string> asked;
+  auto layout = parse_layout(kHybridMountinfo, kHybridCgroup, [&](const std::string& mountpoint, bool v2) {
+    asked.push_back(mountpoint + (v2 ? " v2" : " v1"));
+    return mountpoint != "/sys/fs/cgroup/unified";
+  });
+  ASSERT_TRUE(layout.ok()) << layout.error().message();
+  EXPECT_EQ(layout->mode, Mode::kV1);
+  EXPECT_FALSE(layout->unified);
+  EXPECT_EQ(layout->v1.size(), 9u);
+  EXPECT_NE(std::find(asked.begin(), asked.end(), "/sys/fs/cgroup/unified v2"), asked.end());
+  EXPECT_NE(std::find(asked.begin(), asked.end(), "/sys/fs/cgroup/memory v1"), asked.end());
+}
+
+TEST(CgroupsLayout, AHiddenMountGivesWayToAnotherOfTheSameHierarchy) {
+  const char* mountinfo =
+      "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+      "60 50 0:32 / /mnt/memory rw - cgroup cgroup rw,memory\n";
+  auto layout = parse_layout(mountinfo, "4:memory:/\n",
+                             [](const std::string& mountpoint, bool) { return mountpoint == "/mnt/memory"; });
+  ASSERT_TRUE(layout.ok()) << layout.error().message();
+  EXPECT_EQ(layout->find_v1("memory")->mountpoint, "/mnt/memory");
+}
+
+TEST(CgroupsLayout, OfMountsStackedOnOneMountpointTheLastIsOnTop) {
+  const char* mountinfo =
+      "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+      "90 41 0:38 /shown /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+  auto layout = parse_layout(mountinfo, "0::/shown/x\n");
+  ASSERT_TRUE(layout.ok()) << layout.error().message();
+  EXPECT_EQ(layout->unified->mount_root, "/shown");
+}
+
+TEST(CgroupsLayout, EveryMountHiddenIsAnError) {
+  auto layout = parse_layout(kHybridMountinfo, kHybridCgroup, [](const std::string&, bool) { return false; });
+  ASSERT_FALSE(layout.ok());
+  EXPECT_NE(layout.error().message().find("no cgroup hierarchy is mounted"), std::string::npos);
 }
 
 TEST(CgroupsLayout, NothingMountedIsAnError) {

@@ -9,8 +9,11 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cgroups/v1.h"
+#include "sys/log.h"
 
 namespace guise::cgroups::v1 {
 namespace {
@@ -131,6 +134,30 @@ TEST_F(V1HostFeatures, SwapWithoutSwapAccountingIsRefusedAndUnlimitedHolds) {
   r.memory->swap = -1;
   ASSERT_TRUE(apply_memory(dirs_, r).ok());
   EXPECT_EQ(get("memory/memory.limit_in_bytes"), std::to_string(64 << 20));
+}
+
+std::vector<std::string> g_warnings;
+void keep_warning(sys::LogLevel level, std::string_view message) {
+  if (level == sys::LogLevel::kWarning) g_warnings.emplace_back(message);
+}
+
+TEST_F(V1HostFeatures, KernelMemoryTheKernelLacksIsAWarningNotARefusal) {
+  put("memory/memory.limit_in_bytes");
+  put("memory/memory.kmem.tcp.limit_in_bytes");
+  oci::Resources r;
+  r.memory.emplace();
+  r.memory->limit = 64 << 20;
+  r.memory->kernel = 32 << 20;      // no memory.kmem.limit_in_bytes here
+  r.memory->kernel_tcp = 16 << 20;  // this one is there and holds what is written
+  g_warnings.clear();
+  sys::set_log_sink(keep_warning);
+  auto done = apply_memory(dirs_, r);
+  sys::set_log_sink(nullptr);
+  ASSERT_TRUE(done.ok()) << done.error().message();
+  EXPECT_EQ(g_warnings, std::vector<std::string>{"linux.resources.memory.kernel: kernel memory settings are ignored "
+                                                 "(this kernel has no memory.kmem.limit_in_bytes)"});
+  EXPECT_EQ(get("memory/memory.limit_in_bytes"), std::to_string(64 << 20));
+  EXPECT_EQ(get("memory/memory.kmem.tcp.limit_in_bytes"), std::to_string(16 << 20));
 }
 
 TEST_F(V1HostFeatures, CpuFilesTheKernelLacksAreRefusedAndZeroHolds) {
