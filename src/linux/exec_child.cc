@@ -85,6 +85,7 @@ Result<void> exec_steps(const ExecChildConfig& c, Channel& parent) {
   } else {
     for (int i = 0; i < 3; ++i)
       if (c.stdio[i] >= 0 && c.stdio[i] != i && ::dup2(c.stdio[i], i) < 0) return sys::sys_error("dup2", "stdio");
+    GUISE_TRY(give_stdio_to(p.user.uid), "process.user");
     // Not a session leader is fine; the process just shares the caller's session.
     (void)::setsid();
   }

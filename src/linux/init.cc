@@ -275,10 +275,11 @@ Result<void> configure_process(Init& in) {
     GUISE_TRY(give_terminal_to(pty.peer.get(), p.user.uid), "process.terminal");
     GUISE_TRY(in.parent.send(Msg::kPtyMaster, {}, {pty.master.get()}));
     GUISE_TRY(become_terminal_owner(pty.peer.get()), "process.terminal");
-  } else if (::setsid() < 0) {
+  } else {
+    GUISE_TRY(give_stdio_to(p.user.uid), "process.user");
     // A session of its own either way, as runc's init: nothing of the caller's session
     // (its terminal's hangup) reaches the container, and criu can dump the tree whole.
-    return sys::sys_error("setsid");
+    if (::setsid() < 0) return sys::sys_error("setsid");
   }
   if (!in.c.no_new_keyring) GUISE_TRY(join_container_keyring(state_field(in.state_json, "id")));
   return Ok();
@@ -359,17 +360,18 @@ Result<void> build_container(Init& in) {
   if (sys::log_enabled(sys::LogLevel::kDebug))
     sys::debug("container init: set up in " + in.c.rootfs + "; the process will be " + program);
   // As runc orders it, the filter is in before `start` is awaited, and the
-  // startContainer hooks run under it. `create` hears of a filter that cannot be
-  // loaded before it returns; `run` goes straight on, its channel held open to the
-  // exec (close-on-exec) to tell it when the exec happened, and carries an error
-  // (and, after kReady, the exec report) until then. After `start` an error is the
-  // container's.
+  // startContainer hooks run under it. Both report ready before the filter, so a
+  // profile that denies the channel's sendmsg still starts. `create` hears of a filter
+  // that cannot be loaded before it returns (it waits for this end to close); `run`
+  // goes straight on, its channel held open to the exec (close-on-exec) to tell it
+  // when the exec happened, and carries an error (and, after kReady, the exec report)
+  // until then. After `start` an error is the container's.
   if (in.c.start_at_once) {
     GUISE_TRY(in.parent.send(Msg::kReady));
     GUISE_TRY(confine(in));
   } else {
-    GUISE_TRY(confine(in));
     GUISE_TRY(in.parent.send(Msg::kReady));
+    GUISE_TRY(confine(in));  // a failure still reaches `create`: the channel is open
     in.parent.close();
     GUISE_TRY(wait_for_start(in.c.start_fifo));
     ::close(in.c.start_fifo);

@@ -46,6 +46,31 @@ bool has_own_mount_namespace(const oci::Spec& spec) {
   return ns && ns->path.empty();
 }
 
+Result<void> check_shared_root(const oci::Spec& spec) {
+  if (has_own_mount_namespace(spec) || !spec.linux) return Ok();
+  const oci::Namespace* joined = spec.find_namespace(oci::NamespaceType::kMount);
+  if (!joined) {
+    // runc's rule and words: masks live in a mount namespace, and there is none here.
+    if (!spec.linux->masked_paths.empty())
+      return sys::user_error("config.json: linux.maskedPaths: unable to restrict sys entries without a private MNT namespace");
+    if (!spec.linux->readonly_paths.empty())
+      return sys::user_error("config.json: linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace");
+    return Ok();
+  }
+  // In a joined namespace the root is entered by chroot (a pivot_root would move every
+  // other process of it), and chroot holds only a process that can neither chroot
+  // again nor mount: the classic escape is chroot(subdir) + chdir("..") repeated.
+  const auto& caps = spec.process && spec.process->capabilities ? spec.process->capabilities->bounding
+                                                                : std::vector<std::string>{};
+  for (const char* cap : {"CAP_SYS_CHROOT", "CAP_SYS_ADMIN"})
+    for (const auto& c : caps)
+      if (c == cap)
+        return sys::user_error(std::string("config.json: process.capabilities.bounding: ") + cap +
+                               " would let the process leave its root in the mount namespace it joins (" +
+                               joined->path + "); drop it, or give the container a mount namespace of its own");
+  return Ok();
+}
+
 Result<uint64_t> mount_id_of(int fd) { return mount_id_at(fd, "", AT_EMPTY_PATH); }
 
 Result<void> detach_shared_root(const std::string& ns_path, const std::string& rootfs, uint64_t id) {

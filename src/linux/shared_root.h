@@ -17,6 +17,11 @@ namespace guise::linux {
 // linux.namespaces has a mount namespace made for the container (no path).
 bool has_own_mount_namespace(const oci::Spec& spec);
 
+// What a container without a mount namespace of its own may ask: no masked or
+// read-only paths without any mount namespace (runc's rule), and in a joined one no
+// capability that leaves a chroot (CAP_SYS_CHROOT, CAP_SYS_ADMIN) in the bounding set.
+Result<void> check_shared_root(const oci::Spec& spec);
+
 // The id of the mount `fd` is on: the kernel's unique one where it has it (6.8), else
 // the one mountinfo shows. Either is compared only with one taken on the same boot.
 Result<uint64_t> mount_id_of(int fd);

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -37,6 +38,18 @@ Result<void> give_terminal_to(int peer, uid_t uid) {
   if (st.st_uid == uid) return Ok();
   if (::fchown(peer, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
     return sys::sys_error("chown the terminal to uid " + std::to_string(uid));
+  return Ok();
+}
+
+Result<void> give_stdio_to(uid_t uid) {
+  for (int fd = 0; fd < 3; ++fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) continue;  // closed: nothing to give
+    if (st.st_uid == uid) continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) continue;  // /dev/null is everyone's
+    if (::fchown(fd, uid, static_cast<gid_t>(-1)) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+      return sys::sys_error("chown fd " + std::to_string(fd) + " to uid " + std::to_string(uid));
+  }
   return Ok();
 }
 

@@ -28,6 +28,12 @@ Result<Pty> open_pty(const std::optional<oci::ConsoleSize>& size);
 // id is not mapped in the user namespace or /dev is read-only, as runc leaves it.
 Result<void> give_terminal_to(int peer, uid_t uid);
 
+// Without a terminal: fds 0-2 made the process user's, as runc's fixStdioPermissions
+// does, so a non-root process can write to the pipes the engine gave it (an image's
+// "ln -sf /dev/stdout access.log"). /dev/null and fds it already owns are left alone,
+// and where the kernel refuses (an id not mapped, a read-only /dev) nothing changes.
+Result<void> give_stdio_to(uid_t uid);
+
 // Makes `peer` the controlling terminal and fds 0-2 of this process (a new session).
 Result<void> become_terminal_owner(int peer);
 

@@ -55,6 +55,7 @@ Result<oci::Spec> load_spec(const std::string& bundle, std::string& text) {
   if (!spec.root) return sys::user_error("config.json: root: required");
   if (!spec.linux) return sys::user_error("config.json: linux: required on Linux");
   GUISE_TRY(linux::check_sysctl_namespaces(spec));
+  GUISE_TRY(linux::check_shared_root(spec));
   return spec;
 }
 
@@ -66,6 +67,18 @@ Result<sys::Fd> open_mount_source(pid_t pid, const std::string& source) {
   sys::Fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return sys::sys_error("open the container init's root", root_path);
   return linux::open_in_root(root.get(), source);
+}
+
+// The init may ask for a source only as its config names it for a bind mount: the
+// privileged runtime opens nothing else on its behalf, whatever the request says.
+bool is_bind_source_of(const oci::Spec& spec, const std::string& bundle, const std::string& wanted) {
+  for (const auto& m : spec.mounts) {
+    bool bind = m.type == "bind";
+    for (const auto& o : m.options) bind = bind || o == "bind" || o == "rbind";
+    if (!bind || m.source.empty()) continue;
+    if ((m.source[0] == '/' ? m.source : bundle + "/" + m.source) == wanted) return true;
+  }
+  return false;
 }
 
 // The rootfs bind of a container without a mount namespace of its own, from the id
@@ -95,6 +108,9 @@ Result<sys::Fd> serve_init(linux::Channel& ch, pid_t pid, const oci::Spec& spec,
         GUISE_TRY(ch.send(linux::Msg::kHooksDone));
         break;
       case linux::Msg::kMountSource: {
+        if (!is_bind_source_of(spec, st.bundle, f.text))
+          return sys::user_error("protocol: the container init asked for " + f.text.substr(0, 200) +
+                                 ", which is no bind source of its config");
         auto opened = open_mount_source(pid, f.text);
         if (!opened.ok()) {
           GUISE_TRY(ch.send_error(opened.error()));
@@ -339,6 +355,10 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     // Only now: the pid is the user's process, in every namespace and cgroup.
     GUISE_TRY(write_pid_file(o.pid_file, pid));
   } else {
+    // The init loads its seccomp filter after reporting ready (runc's order, so a profile
+    // that denies the channel's own sendmsg still starts), then closes its end: an
+    // error before the close is a filter that could not be loaded.
+    GUISE_TRY(parent_end.wait_closed(), "loading the seccomp filter");
     GUISE_TRY(dir.save(st));
     GUISE_TRY(write_pid_file(o.pid_file, pid));
   }

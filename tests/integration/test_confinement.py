@@ -217,6 +217,18 @@ def test_seccomp_filter_comes_last_with_no_new_privs(ct, how):
     assert r.facts == {"getpid": "ok", "keyctl": "EPERM"}
 
 
+def test_create_reports_ready_before_a_filter_that_denies_sendmsg(ct):
+    # runc reports ready before it loads the filter: a profile may deny the sockets the
+    # runtime talks over, and `create` + `start` still run the container.
+    ct.cfg["linux"]["seccomp"] = allow_all(rule(["sendmsg", "sendto", "sendmmsg"], "SCMP_ACT_ERRNO", 1))
+    ct.probe_args("syscall", "getpid")
+    r = ct.create()
+    assert r.rc == 0, r
+    assert ct.start().rc == 0
+    ct.wait_status("stopped")
+    assert wait_for(lambda: "getpid" in r.out, 5), r
+
+
 @runc_xfail("runc 1.1 loads the filter before its own user switch when noNewPrivileges is false")
 def test_seccomp_filter_comes_last_without_no_new_privs(ct):
     ct.cfg["process"]["noNewPrivileges"] = False

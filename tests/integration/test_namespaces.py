@@ -99,6 +99,11 @@ def _without_own_mount_namespace(ct, path=None):
     ct.set_namespaces(types, paths={"mount": path} if path else None)
     ct.cfg["linux"].pop("maskedPaths", None)
     ct.cfg["linux"].pop("readonlyPaths", None)
+    if path:  # what could leave a chroot in the joined namespace (guise refuses it there)
+        for caps in ct.cfg["process"].get("capabilities", {}).values():
+            for cap in ("CAP_SYS_CHROOT", "CAP_SYS_ADMIN"):
+                if cap in caps:
+                    caps.remove(cap)
     marker = "rootfs of %s\n" % ct.id
     with open(os.path.join(ct.rootfs, "marker"), "w") as f:
         f.write(marker)
@@ -238,6 +243,25 @@ def test_join_mount_namespace_by_path(ct, mntns_file):
     probes = split_multi(r.out)
     assert _inode(probes[0].facts["mnt"]) == os.stat(mntns_file).st_ino != host_ns_inode("mnt")
     assert probes[1].out == marker
+
+
+@runc_xfail("runc 1.1 pivots the joined namespace's root instead (and so has no chroot to leave)")
+def test_joined_mount_namespace_refuses_a_process_that_could_leave_its_root(ct, mntns_file):
+    _without_own_mount_namespace(ct, mntns_file)
+    ct.cfg["process"].setdefault("capabilities", {}).setdefault("bounding", []).append("CAP_SYS_CHROOT")
+    ct.probe_args("echo", "x")
+    r = ct.run()
+    assert r.rc != 0, r
+    assert "process.capabilities.bounding" in r.err and "CAP_SYS_CHROOT" in r.err, r
+
+
+def test_no_mount_namespace_refuses_masked_paths(ct):
+    _without_own_mount_namespace(ct)
+    ct.cfg["linux"]["maskedPaths"] = ["/proc/kcore"]
+    ct.probe_args("echo", "x")
+    r = ct.run()
+    assert r.rc != 0, r
+    assert "unable to restrict sys entries without a private MNT namespace" in r.err, r
 
 
 @runc_xfail("runc 1.1 pivots the joined namespace's root onto the rootfs and leaves its mounts there")

@@ -617,3 +617,12 @@ def test_exec_cgroup_per_controller(ct):
     assert r.rc == 255 and "--cgroup" in r.err, r  # one path for all excludes others
     r, _ = _exec_in(ct, "--cgroup", "nosuchcontroller:sub")
     assert r.rc == 255 and "nosuchcontroller" in r.err, r
+
+
+def test_a_non_root_process_can_reopen_its_stdout(ct):
+    # As runc's fixStdioPermissions: stdio the runtime hands over is the process user's,
+    # so an image that logs to /dev/stdout as a non-root user (nginx's way) can open it.
+    ct.cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    r = ct.probe("write", "/proc/self/fd/2", "x")
+    assert r.rc == 0, r
+    assert "ok" in r.out, r
