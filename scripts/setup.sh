@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ ccache pkg-config libseccomp-dev nlohmann-json3-dev libcli11-dev
-          libgtest-dev busybox-static python3-pytest jq procps iproute2 uidmap criu)
+          libgtest-dev libarchive-dev libzstd-dev busybox-static python3-pytest jq procps iproute2 uidmap criu)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
