@@ -541,7 +541,7 @@ HOST_FIELDS = [
               host.cpu_burst, r"\(CFS burst came in Linux 5\.14\)",
               v1=("cpu", "cpu.cfs_burst_us", "10000"), v2=("cpu.max.burst", "10000"), runc="runc 1.1 has no burst"),
     HostField("linux.resources.cpu.idle", {"cpu": {"idle": 1}}, host.cpu_idle, r"\(idle cgroups came in Linux 5\.15\)",
-              v1=("cpu", "cpu.idle", "1"), v2=("cpu.idle", "1")),
+              v1=("cpu", "cpu.idle", "1"), v2=("cpu.idle", "1"), runc="runc 1.1 does not write cpu.idle"),
     HostField("linux.resources.cpu.realtimePeriod", {"cpu": {"realtimePeriod": 500000}}, host.realtime_period,
               RT_REFUSED, v1=("cpu", "cpu.rt_period_us", "500000")),
     HostField("linux.resources.cpu.realtimeRuntime", {"cpu": {"realtimeRuntime": 1000, "realtimePeriod": 500000}},
