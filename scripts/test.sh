@@ -12,7 +12,8 @@ if ! ctest --test-dir build --output-on-failure -j2 > build/ctest.log 2>&1; then
   cat build/ctest.log
   exit 1
 fi
-tail -n 3 build/ctest.log
+# The summary line, and each test ctest did not run (a skip says why in the log).
+grep -E "tests passed|tests failed|\(Skipped\)" build/ctest.log
 
 echo "== integration tests (runtime: build/guise-oci)"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider "$@"
