@@ -204,11 +204,8 @@ void take_stdio(const Stdio& s) {
   if (s.err >= 0 && s.err != 2) ::dup2(s.err, 2);
 }
 
-Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& made, sys::Rollback& undo) {
-  std::string bundle = GUISE_TRY(absolute(o.bundle, "bundle"));
-  sys::debug(std::string(o.start_at_once ? "run" : "create") + ": container " + o.id + " from bundle " + bundle);
-  std::string config_text;
-  oci::Spec spec = GUISE_TRY(load_spec(bundle, config_text));
+// The bundle's config, checked against what the caller asked for; its absolute rootfs.
+Result<std::string> check_bundle(const std::string& bundle, const oci::Spec& spec, const CreateOptions& o) {
   std::string rootfs = spec.root->path[0] == '/' ? spec.root->path : bundle + "/" + spec.root->path;
   struct stat st_root {};
   if (::stat(rootfs.c_str(), &st_root) < 0 || !S_ISDIR(st_root.st_mode))
@@ -218,110 +215,121 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     return sys::user_error("process.terminal is true: a console socket is required to receive the terminal");
   if (!spec.process->terminal && !o.console_socket.empty())
     return sys::user_error("a console socket was given but process.terminal is false");
+  return rootfs;
+}
 
-  made.dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
-  StateDir& dir = *made.dir;
-  undo.add([&dir] { dir.remove(); });
-  GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
+// The fifos of a container that waits for `start`: exec.fifo, opened read and write
+// (with a writer of its own, the init's blocking read waits for `start`'s byte, and is
+// all it needs under the seccomp filter), and exec.done, which the exec closes.
+struct StartFifos {
   sys::Fd fifo, exec_done;
-  if (!o.start_at_once) {
-    if (::mkfifo(dir.fifo_path().c_str(), 0622) < 0) return sys::sys_error("mkfifo", dir.fifo_path());
-    // Read and write: with a writer of its own, the init's blocking read waits for
-    // `start`'s byte (and is all it needs under the seccomp filter).
-    fifo.reset(::open(dir.fifo_path().c_str(), O_RDWR | O_CLOEXEC));
-    if (!fifo.valid()) return sys::sys_error("open", dir.fifo_path());
-    if (::mkfifo(dir.exec_done_path().c_str(), 0600) < 0) return sys::sys_error("mkfifo", dir.exec_done_path());
-    exec_done.reset(::open(dir.exec_done_path().c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
-    if (!exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
-  }
+};
+Result<StartFifos> make_start_fifos(const StateDir& dir) {
+  StartFifos f;
+  if (::mkfifo(dir.fifo_path().c_str(), 0622) < 0) return sys::sys_error("mkfifo", dir.fifo_path());
+  f.fifo.reset(::open(dir.fifo_path().c_str(), O_RDWR | O_CLOEXEC));
+  if (!f.fifo.valid()) return sys::sys_error("open", dir.fifo_path());
+  if (::mkfifo(dir.exec_done_path().c_str(), 0600) < 0) return sys::sys_error("mkfifo", dir.exec_done_path());
+  f.exec_done.reset(::open(dir.exec_done_path().c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!f.exec_done.valid()) return sys::sys_error("open", dir.exec_done_path());
+  return f;
+}
 
-  // The v1 directories are made after the clone (complete(), below), except for an
-  // unprivileged user: a refused mkdir here means running without a cgroup (as runc).
-  std::unique_ptr<cgroups::Cgroup>& cgroup = made.cgroup;
-  auto made_cgroup = cgroups::create(spec.linux->cgroups_path, o.id, /*defer_v1=*/!g.rootless);
+// The v1 directories are made after the clone (complete()), except for an unprivileged
+// user: a refused mkdir here means running without a cgroup (as runc).
+Result<void> make_cgroup(const Globals& g, const oci::Spec& spec, const std::string& id, Made& made,
+                         sys::Rollback& undo) {
+  auto made_cgroup = cgroups::create(spec.linux->cgroups_path, id, /*defer_v1=*/!g.rootless);
   if (made_cgroup.ok()) {
-    cgroup = std::move(made_cgroup).take();
+    made.cgroup = std::move(made_cgroup).take();
   } else if (g.rootless && (made_cgroup.error().errnum == EACCES || made_cgroup.error().errnum == EPERM ||
                             made_cgroup.error().errnum == EROFS)) {
-    cgroup = cgroups::no_cgroup(0);  // as runc: an unprivileged user without a delegated cgroup runs without one
+    made.cgroup = cgroups::no_cgroup(0);  // as runc: an unprivileged user without a delegated cgroup runs without one
   } else {
     return std::move(made_cgroup.error());
   }
-  undo.add([&cgroup]() -> Result<void> { return cgroup->destroy(); });
-  warn_if_occupied(*cgroup);
+  undo.add([&made]() -> Result<void> { return made.cgroup->destroy(); });
+  warn_if_occupied(*made.cgroup);
+  return Ok();
+}
 
-  linux::InitConfig ic;
-  ic.spec = &spec;
-  ic.mounts = GUISE_TRY(linux::plan_mounts(spec.mounts), "config.json");
-  if (sys::log_enabled(sys::LogLevel::kDebug)) {
-    for (size_t i = 0; i < ic.mounts.size(); ++i) {
-      const auto& m = ic.mounts[i];
-      if (m.ignored_options.empty()) continue;
-      std::string names;
-      for (const auto& opt : m.ignored_options) names += (names.empty() ? "" : ", ") + opt;
-      sys::debug("config.json: mounts[" + std::to_string(i) + "] " + m.destination +
-                 ": a bind mount takes no filesystem options; ignoring " + names);
-    }
+void log_ignored_mount_options(const std::vector<linux::MountStep>& mounts) {
+  if (!sys::log_enabled(sys::LogLevel::kDebug)) return;
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    const auto& m = mounts[i];
+    if (m.ignored_options.empty()) continue;
+    std::string names;
+    for (const auto& opt : m.ignored_options) names += (names.empty() ? "" : ", ") + opt;
+    sys::debug("config.json: mounts[" + std::to_string(i) + "] " + m.destination +
+               ": a bind mount takes no filesystem options; ignoring " + names);
   }
-  std::vector<sys::Fd> idmapped;  // held until the init has attached them
-  for (size_t i = 0; i < ic.mounts.size(); ++i) {
-    auto& m = ic.mounts[i];
+}
+
+// Idmapped bind mounts are cloned and idmapped here, before the init exists; the trees
+// are held until the init has attached them.
+Result<std::vector<sys::Fd>> make_idmapped_trees(std::vector<linux::MountStep>& mounts, const std::string& bundle) {
+  std::vector<sys::Fd> trees;
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    auto& m = mounts[i];
     if (m.uid_mappings.empty() && m.gid_mappings.empty()) continue;
     std::string source = m.source[0] == '/' ? m.source : bundle + "/" + m.source;
-    idmapped.push_back(GUISE_TRY(linux::make_idmapped_tree(source, m.recursive, m.uid_mappings, m.gid_mappings),
-                                 "mounts[" + std::to_string(i) + "] " + m.destination));
-    m.premade_tree = idmapped.back().get();
+    trees.push_back(GUISE_TRY(linux::make_idmapped_tree(source, m.recursive, m.uid_mappings, m.gid_mappings),
+                              "mounts[" + std::to_string(i) + "] " + m.destination));
+    m.premade_tree = trees.back().get();
   }
+  return trees;
+}
+
+// What the init is told; the fds it names (fifos, trees, the state lock) stay open here.
+linux::InitConfig init_config(const Globals& g, const CreateOptions& o, const oci::Spec& spec,
+                              const std::string& bundle, const std::string& rootfs, const StartFifos& fifos,
+                              const cgroups::Cgroup& cgroup, const StateDir& dir) {
+  linux::InitConfig ic;
+  ic.spec = &spec;
   ic.ns = linux::plan_namespaces(spec);
-  GUISE_TRY(linux::check_namespace_plan(ic.ns, spec));
   ic.rootfs = rootfs;
-  ic.start_fifo = fifo.get();
-  ic.exec_done = exec_done.get();
+  ic.start_fifo = fifos.fifo.get();
+  ic.exec_done = fifos.exec_done.get();
   ic.start_at_once = o.start_at_once;
   ic.cpus = linux::CpuSpread::record();
   ic.no_pivot = o.no_pivot;
   ic.no_new_keyring = o.no_new_keyring;
   ic.preserve_fds = o.preserve_fds;
-  ic.cgroup_paths = cgroup->paths();
-  ic.cgroup_v2 = cgroup->is_v2();
+  ic.cgroup_paths = cgroup.paths();
+  ic.cgroup_v2 = cgroup.is_v2();
   ic.run_parent_hooks = spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty());
   ic.bundle = bundle;
   ic.close_in_child = {dir.lock_fd()};
   // Root shares one cache of compiled seccomp programs; a rootless user keeps its own
   // beside its state (a dot-name, so `list` does not take it for a container).
   if (g.rootless && ::geteuid() != 0) ic.seccomp_cache_dir = g.root + "/.seccomp-cache";
+  return ic;
+}
 
-  auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
+// clone3 of the init, in its pid (and user) namespace and, on cgroup v2, straight into
+// its cgroup; the child never returns from here.
+Result<sys::ChildProcess> clone_init(const linux::InitConfig& ic, const oci::Spec& spec, const cgroups::Cgroup& cgroup,
+                                     const Stdio& stdio, linux::Channel& parent_end, linux::Channel& child_end) {
   int pidfd = -1;
-  pid_t pid;
-  {
-    auto scope = GUISE_TRY(linux::ChildNamespaceScope::enter(ic.ns, spec));
-    sys::CloneArgs args;
-    args.flags = ic.ns.clone_flags | CLONE_PIDFD;
-    args.pidfd = &pidfd;
-    if (cgroup->clone_into_fd() >= 0) {
-      args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup_fd = cgroup->clone_into_fd();
-    }
-    pid = GUISE_TRY(sys::clone3(args), "starting container init");
-    if (pid == 0) {
-      parent_end.close();
-      take_stdio(o.stdio);
-      linux::container_init(ic, child_end);
-    }
+  auto scope = GUISE_TRY(linux::ChildNamespaceScope::enter(ic.ns, spec));
+  sys::CloneArgs args;
+  args.flags = ic.ns.clone_flags | CLONE_PIDFD;
+  args.pidfd = &pidfd;
+  if (cgroup.clone_into_fd() >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup_fd = cgroup.clone_into_fd();
   }
-  sys::ChildProcess child(pid, sys::Fd(pidfd));
-  sys::debug("container " + o.id + ": init is pid " + std::to_string(pid) + "; joining its cgroup, answering it");
-  ic.cpus.move_child(pid);
-  child_end.close();
-  fifo.reset();
-  exec_done.reset();
-  if (ic.ns.new_user && !ic.ns.late_user) {
-    GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
-    GUISE_TRY(parent_end.send(linux::Msg::kIdsMapped));
+  pid_t pid = GUISE_TRY(sys::clone3(args), "starting container init");
+  if (pid == 0) {
+    parent_end.close();
+    take_stdio(stdio);
+    linux::container_init(ic, child_end);
   }
-  GUISE_TRY(set_up_cgroup(*cgroup, spec, parent_end));
+  return sys::ChildProcess(pid, sys::Fd(pidfd));
+}
 
+ContainerState initial_state(const CreateOptions& o, const oci::Spec& spec, const std::string& bundle,
+                             const std::string& rootfs, pid_t pid, const cgroups::Cgroup& cgroup, bool own_pid_ns) {
   ContainerState st;
   st.id = o.id;
   st.bundle = bundle;
@@ -331,22 +339,62 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   st.pid_start_time = start_time.ok() ? *start_time : 0;
   st.created = sys::now_rfc3339();
   st.annotations = spec.annotations;
-  st.cgroup_paths = cgroup->paths();
-  st.own_pid_namespace = ic.ns.clone_flags & CLONE_NEWPID;
-  if (o.start_at_once) {
-    // Saved before the go-ahead, after which the init runs straight on to the user's
-    // process: no command sees it before create ends (the state directory is locked).
-    st.started = true;
-    GUISE_TRY(dir.save(st));
+  st.cgroup_paths = cgroup.paths();
+  st.own_pid_namespace = own_pid_ns;
+  // `run`: saved before the go-ahead, after which the init runs straight on to the
+  // user's process; no command sees it before create ends (the state directory is locked).
+  st.started = o.start_at_once;
+  return st;
+}
+
+// A container without a mount namespace of its own leaves its rootfs bind where
+// others see it: the rollback detaches it (and `delete`, from the state).
+void track_shared_root(const oci::Spec& spec, const std::string& rootfs, Made& made, sys::Rollback& undo) {
+  const oci::Namespace* mnt = spec.find_namespace(oci::NamespaceType::kMount);
+  made.shared_root = {mnt ? mnt->path : std::string(), rootfs, 0};
+  undo.add([&made]() -> Result<void> {
+    const SharedRoot& r = made.shared_root;
+    return linux::detach_shared_root(r.ns_path, r.rootfs, r.mount);
+  });
+}
+
+Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& made, sys::Rollback& undo) {
+  std::string bundle = GUISE_TRY(absolute(o.bundle, "bundle"));
+  sys::debug(std::string(o.start_at_once ? "run" : "create") + ": container " + o.id + " from bundle " + bundle);
+  std::string config_text;
+  oci::Spec spec = GUISE_TRY(load_spec(bundle, config_text));
+  std::string rootfs = GUISE_TRY(check_bundle(bundle, spec, o));
+
+  made.dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
+  StateDir& dir = *made.dir;
+  undo.add([&dir] { dir.remove(); });
+  GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
+  StartFifos fifos = o.start_at_once ? StartFifos{} : GUISE_TRY(make_start_fifos(dir));
+  GUISE_TRY(make_cgroup(g, spec, o.id, made, undo));
+  cgroups::Cgroup& cgroup = *made.cgroup;
+
+  linux::InitConfig ic = init_config(g, o, spec, bundle, rootfs, fifos, cgroup, dir);
+  ic.mounts = GUISE_TRY(linux::plan_mounts(spec.mounts), "config.json");
+  log_ignored_mount_options(ic.mounts);
+  std::vector<sys::Fd> idmapped = GUISE_TRY(make_idmapped_trees(ic.mounts, bundle));
+  GUISE_TRY(linux::check_namespace_plan(ic.ns, spec));
+
+  auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
+  sys::ChildProcess child = GUISE_TRY(clone_init(ic, spec, cgroup, o.stdio, parent_end, child_end));
+  pid_t pid = child.pid();
+  sys::debug("container " + o.id + ": init is pid " + std::to_string(pid) + "; joining its cgroup, answering it");
+  ic.cpus.move_child(pid);
+  child_end.close();
+  fifos = StartFifos{};
+  if (ic.ns.new_user && !ic.ns.late_user) {
+    GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
+    GUISE_TRY(parent_end.send(linux::Msg::kIdsMapped));
   }
-  if (!ic.ns.new_mount) {
-    const oci::Namespace* mnt = spec.find_namespace(oci::NamespaceType::kMount);
-    made.shared_root = {mnt ? mnt->path : std::string(), rootfs, 0};
-    undo.add([&made]() -> Result<void> {
-      const SharedRoot& r = made.shared_root;
-      return linux::detach_shared_root(r.ns_path, r.rootfs, r.mount);
-    });
-  }
+  GUISE_TRY(set_up_cgroup(cgroup, spec, parent_end));
+
+  ContainerState st = initial_state(o, spec, bundle, rootfs, pid, cgroup, ic.ns.clone_flags & CLONE_NEWPID);
+  if (o.start_at_once) GUISE_TRY(dir.save(st));
+  if (!ic.ns.new_mount) track_shared_root(spec, rootfs, made, undo);
   sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o, made.shared_root));
   st.rootfs_mount = made.shared_root.mount;
   if (o.start_at_once) {
@@ -373,7 +421,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   }
   created.state = std::move(st);
   created.spec = std::make_shared<const oci::Spec>(std::move(spec));
-  created.cgroup = std::move(cgroup);
+  created.cgroup = std::move(made.cgroup);
   return created;
 }
 
