@@ -369,7 +369,8 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   StateDir& dir = *made.dir;
   undo.add([&dir] { dir.remove(); });
   GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
-  StartFifos fifos = o.start_at_once ? StartFifos{} : GUISE_TRY(make_start_fifos(dir));
+  StartFifos fifos;
+  if (!o.start_at_once) fifos = GUISE_TRY(make_start_fifos(dir));
   GUISE_TRY(make_cgroup(g, spec, o.id, made, undo));
   cgroups::Cgroup& cgroup = *made.cgroup;
 
@@ -385,7 +386,8 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   sys::debug("container " + o.id + ": init is pid " + std::to_string(pid) + "; joining its cgroup, answering it");
   ic.cpus.move_child(pid);
   child_end.close();
-  fifos = StartFifos{};
+  fifos.fifo.reset();  // the init holds its own copies now
+  fifos.exec_done.reset();
   if (ic.ns.new_user && !ic.ns.late_user) {
     GUISE_TRY(linux::write_id_mappings(pid, *spec.linux));
     GUISE_TRY(parent_end.send(linux::Msg::kIdsMapped));
