@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "cgroups/path.h"
+#include "sys/mountinfo.h"
 #include "sys/syscalls.h"
 
 namespace guise::cgroups {
@@ -27,22 +28,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
-bool is_octal(char c) { return c >= '0' && c <= '7'; }
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
   std::vector<CgroupMount> mounts;
   for (auto line : split(mountinfo, '\n')) {
@@ -52,7 +37,7 @@ std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
     auto tail = split(line.substr(dash + 3), ' ');
     if (head.size() < 5 || tail.size() < 3) continue;
     if (tail[0] != "cgroup" && tail[0] != "cgroup2") continue;
-    CgroupMount m{unescape(head[3]), unescape(head[4]), std::string(tail[0]), {}};
+    CgroupMount m{sys::unescape_mountinfo(head[3]), sys::unescape_mountinfo(head[4]), std::string(tail[0]), {}};
     for (auto opt : split(tail[2], ',')) m.options.emplace_back(opt);
     mounts.push_back(std::move(m));
   }

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 
 #include "sys/fd.h"
+#include "sys/mountinfo.h"
 #include "sys/syscalls.h"
 
 namespace guise::linux {
@@ -17,22 +18,6 @@ std::vector<std::string_view> fields(std::string_view line) {
     if (sp != 0) out.push_back(line.substr(0, sp));
     if (sp == std::string_view::npos) break;
     line.remove_prefix(sp + 1);
-  }
-  return out;
-}
-
-bool is_octal(char c) { return c >= '0' && c <= '7'; }
-
-// mountinfo writes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
   }
   return out;
 }
@@ -71,7 +56,7 @@ std::vector<std::string> revealing_mounts(std::string_view mountinfo, const std:
     if (head.size() < 5 || tail.empty()) continue;
     if (tail[0] != "proc" && tail[0] != "sysfs") continue;
     if (head[3] != "/") continue;  // a bind of part of it shows less than the whole
-    std::string mountpoint = unescape(head[4]);
+    std::string mountpoint = sys::unescape_mountinfo(head[4]);
     if (below(mountpoint, rootfs)) continue;
     out.push_back(std::move(mountpoint));
   }
