@@ -27,7 +27,6 @@
 #include "runtime/runtime.h"
 #include "runtime/state.h"
 #include "sys/child_process.h"
-#include "sys/clock.h"
 #include "sys/log.h"
 #include "sys/rollback.h"
 #include "sys/syscalls.h"
@@ -328,23 +327,12 @@ Result<sys::ChildProcess> clone_init(const linux::InitConfig& ic, const oci::Spe
   return sys::ChildProcess(pid, sys::Fd(pidfd));
 }
 
+// `run`: marked started and saved before the go-ahead, after which the init runs
+// straight on to the user's process; no command sees it before create ends (the state
+// directory is locked).
 ContainerState initial_state(const CreateOptions& o, const oci::Spec& spec, const std::string& bundle,
                              const std::string& rootfs, pid_t pid, const cgroups::Cgroup& cgroup, bool own_pid_ns) {
-  ContainerState st;
-  st.id = o.id;
-  st.bundle = bundle;
-  st.rootfs = rootfs;
-  st.pid = pid;
-  auto start_time = sys::process_start_time(pid);
-  st.pid_start_time = start_time.ok() ? *start_time : 0;
-  st.created = sys::now_rfc3339();
-  st.annotations = spec.annotations;
-  st.cgroup_paths = cgroup.paths();
-  st.own_pid_namespace = own_pid_ns;
-  // `run`: saved before the go-ahead, after which the init runs straight on to the
-  // user's process; no command sees it before create ends (the state directory is locked).
-  st.started = o.start_at_once;
-  return st;
+  return state_of_new_init(o.id, bundle, rootfs, spec, pid, cgroup.paths(), own_pid_ns, o.start_at_once);
 }
 
 // A container without a mount namespace of its own leaves its rootfs bind where

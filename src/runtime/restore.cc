@@ -129,20 +129,9 @@ Result<linux::Pty> new_terminal(const oci::Spec& spec, const std::string& consol
 }
 
 ContainerState restored_state(const Bundle& b, const std::string& id, pid_t pid, const cgroups::Cgroup& cgroup) {
-  ContainerState st;
-  st.id = id;
-  st.bundle = b.dir;
-  st.rootfs = b.rootfs;
-  st.pid = pid;
-  auto start_time = sys::process_start_time(pid);
-  st.pid_start_time = start_time.ok() ? *start_time : 0;
-  st.created = sys::now_rfc3339();
-  st.annotations = b.spec.annotations;
-  st.cgroup_paths = cgroup.paths();
   const oci::Namespace* pid_ns = b.spec.find_namespace(oci::NamespaceType::kPid);
-  st.own_pid_namespace = pid_ns && pid_ns->path.empty();
-  st.started = true;
-  return st;
+  return state_of_new_init(id, b.dir, b.rootfs, b.spec, pid, cgroup.paths(), pid_ns && pid_ns->path.empty(),
+                           /*started=*/true);
 }
 
 Result<Created> restore_steps(const Globals& g, const RestoreOptions& o, Made& made, sys::Rollback& undo) {

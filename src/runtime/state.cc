@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/spec.h"
+#include "sys/clock.h"
 #include "sys/syscalls.h"
 
 namespace guise::runtime {
@@ -172,6 +173,24 @@ std::string state_json(const ContainerState& s, Status status, bool pretty) {
   if (!s.annotations.empty()) j["annotations"] = s.annotations;
   j["owner"] = "";  // runc's state leaves it empty; list fills it in
   return pretty ? j.dump(2) : j.dump();
+}
+
+ContainerState state_of_new_init(const std::string& id, const std::string& bundle, const std::string& rootfs,
+                                 const oci::Spec& spec, pid_t pid, std::map<std::string, std::string> cgroup_paths,
+                                 bool own_pid_namespace, bool started) {
+  ContainerState st;
+  st.id = id;
+  st.bundle = bundle;
+  st.rootfs = rootfs;
+  st.pid = pid;
+  auto start_time = sys::process_start_time(pid);
+  st.pid_start_time = start_time.ok() ? *start_time : 0;
+  st.created = sys::now_rfc3339();
+  st.annotations = spec.annotations;
+  st.cgroup_paths = std::move(cgroup_paths);
+  st.own_pid_namespace = own_pid_namespace;
+  st.started = started;
+  return st;
 }
 
 Result<void> write_pid_file(const std::string& path, pid_t pid) {

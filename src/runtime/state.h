@@ -46,6 +46,13 @@ class StateDir {
 // The ids under root, sorted.
 std::vector<std::string> list_ids(const std::string& root);
 
+// The state of a container whose init is `pid` now: its start time (which tells it from
+// a later process with the same pid) and the creation time read here. For create and
+// restore alike.
+ContainerState state_of_new_init(const std::string& id, const std::string& bundle, const std::string& rootfs,
+                                 const oci::Spec& spec, pid_t pid, std::map<std::string, std::string> cgroup_paths,
+                                 bool own_pid_namespace, bool started);
+
 // Writes the pid to `path` ("" writes nothing) whole, by rename: a reader never sees it half.
 Result<void> write_pid_file(const std::string& path, pid_t pid);
 
