@@ -20,7 +20,6 @@
 #include "runtime/runtime.h"
 #include "runtime/state.h"
 #include "sys/child_process.h"
-#include "sys/clock.h"
 #include "sys/rollback.h"
 #include "sys/syscalls.h"
 
