@@ -28,6 +28,8 @@ class Ingest {
 
   // Bytes already there (a resumed ingest): ask the source for the rest from here.
   int64_t offset() const { return written_; }
+  // The bytes so far (offset() of them): a resumed download replays them to its unpacker.
+  std::string data_path() const { return dir_ + "/data"; }
   Result<void> write(std::string_view data);
   // Verifies size and digest and publishes the blob. A mismatch names the blob, what
   // was expected and what arrived, and removes the ingest: nothing of it is left.

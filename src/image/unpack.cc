@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "image/unpack_paths.h"
+#include "sys/sha256.h"
 #include "sys/syscalls.h"
 
 namespace guise::image {
@@ -282,26 +283,74 @@ Result<void> Unpacker::finish() {
   return Ok();
 }
 
+// The decompressed stream, hashed as the tar reader pulls it: the layer's diff id is the
+// sha256 of exactly these bytes (gzip, zstd or none, told apart by libarchive).
+struct Decompressor {
+  std::unique_ptr<archive, ArchiveFree> raw{archive_read_new()};
+  sys::Sha256 hash;
+  uint64_t bytes = 0;
+  std::string error;
+  char buf[1 << 16];
+
+  static la_ssize_t read(archive*, void* self, const void** out) {
+    auto* d = static_cast<Decompressor*>(self);
+    la_ssize_t n = archive_read_data(d->raw.get(), d->buf, sizeof d->buf);
+    if (n < 0) {
+      const char* why = archive_error_string(d->raw.get());
+      d->error = why ? why : "unknown libarchive error";
+      return -1;
+    }
+    d->hash.update(d->buf, static_cast<size_t>(n));
+    d->bytes += static_cast<uint64_t>(n);
+    *out = d->buf;
+    return n;
+  }
+  // What the tar reader did not need (the end-of-archive blocks and padding) still
+  // belongs to the diff id.
+  Result<void> drain() {
+    const void* p;
+    for (;;) {
+      la_ssize_t n = read(nullptr, this, &p);
+      if (n < 0) return sys::user_error("layer: " + error);
+      if (n == 0) return Ok();
+    }
+  }
+};
+
 }  // namespace
 
 Result<UnpackStats> unpack_layer(int archive_fd, int layer_dirfd, const UnpackOptions& opts) {
+  auto dec = std::make_unique<Decompressor>();
+  if (!dec->raw) return sys::sys_error_n(ENOMEM, "archive_read_new");
+  if (archive_read_support_filter_gzip(dec->raw.get()) == ARCHIVE_FATAL ||
+      archive_read_support_filter_zstd(dec->raw.get()) == ARCHIVE_FATAL ||
+      archive_read_support_format_raw(dec->raw.get()) != ARCHIVE_OK)
+    return stream_error(dec->raw.get(), "layer: setting up libarchive");
+  if (archive_read_open_fd(dec->raw.get(), archive_fd, 1 << 16) != ARCHIVE_OK)
+    return stream_error(dec->raw.get(), "layer: reading the stream");
+  archive_entry* raw_entry;
+  if (archive_read_next_header(dec->raw.get(), &raw_entry) != ARCHIVE_OK)
+    return stream_error(dec->raw.get(), "layer: reading the stream");
+
   std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
   if (!a) return sys::sys_error_n(ENOMEM, "archive_read_new");
-  if (archive_read_support_filter_gzip(a.get()) == ARCHIVE_FATAL ||
-      archive_read_support_filter_zstd(a.get()) == ARCHIVE_FATAL ||
-      archive_read_support_format_tar(a.get()) != ARCHIVE_OK)
+  if (archive_read_support_format_tar(a.get()) != ARCHIVE_OK)
     return stream_error(a.get(), "layer: setting up libarchive");
-  if (archive_read_open_fd(a.get(), archive_fd, 1 << 16) != ARCHIVE_OK)
-    return stream_error(a.get(), "layer: reading the stream");
+  if (archive_read_open(a.get(), dec.get(), nullptr, &Decompressor::read, nullptr) != ARCHIVE_OK)
+    return dec->error.empty() ? stream_error(a.get(), "layer: reading the stream")
+                              : sys::user_error("layer: " + dec->error);
   Unpacker u(a.get(), layer_dirfd, opts);
   std::string last;
   for (;;) {
     archive_entry* e;
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      if (!dec->error.empty())  // the compressed stream is what broke: say so, not "bad tar header"
+        return sys::user_error("layer: " + dec->error + (last.empty() ? "" : " (after entry " + last + ")"));
       return stream_error(a.get(), last.empty() ? "layer: the first entry's header"
                                                 : "layer: the header after entry " + last);
+    }
     if (++u.stats.entries > opts.max_entries)
       return sys::user_error("layer: more than the limit of " + std::to_string(opts.max_entries) +
                              " entries (max_entries)");
@@ -311,6 +360,9 @@ Result<UnpackStats> unpack_layer(int archive_fd, int layer_dirfd, const UnpackOp
     if (!applied) return std::move(applied.error()).with_context("layer entry " + last);
   }
   GUISE_TRY(u.finish());
+  GUISE_TRY(dec->drain());
+  u.stats.diff_id = "sha256:" + dec->hash.hex();
+  u.stats.tar_bytes = dec->bytes;
   return u.stats;
 }
 

@@ -47,6 +47,8 @@ struct UnpackStats {
   uint64_t skipped_devices = 0;  // block or character devices mknod refused (EPERM)
   uint64_t skipped_xattrs = 0;   // filtered, or not supported or permitted here
   uint64_t skipped_entries = 0;  // aufs metadata, non-directories naming the layer root
+  std::string diff_id;           // "sha256:HEX" of the uncompressed tar: the config's rootfs.diff_ids entry
+  uint64_t tar_bytes = 0;        // the uncompressed tar's length
 };
 
 // Reads the stream from `archive_fd` (its current position) and applies it into

@@ -19,6 +19,8 @@
 #include "image/unpack.h"
 #include "image/unpack_paths.h"
 #include "sys/fd.h"
+#include "sys/sha256.h"
+#include "sys/syscalls.h"
 
 namespace guise::image {
 namespace {
@@ -212,6 +214,11 @@ TEST_F(ImageUnpack, PlainGzipAndZstdStreams) {
     auto stats = unpack_ok({dir(name), file(name + "/data", big)}, f);
     EXPECT_EQ(slurp(at(name + "/data")), big) << i;
     EXPECT_EQ(stats.bytes, big.size());
+    // The diff id is the uncompressed tar's digest, whatever the compression.
+    sys::Fd plain = archive_of({dir(name), file(name + "/data", big)});
+    std::string tar = slurp(sys::fd_path(plain.get()));
+    EXPECT_EQ(stats.diff_id, "sha256:" + sys::sha256_hex(tar)) << i;
+    EXPECT_EQ(stats.tar_bytes, tar.size()) << i;
   }
 }
 
