@@ -109,6 +109,9 @@ Result<SnapshotInfo> ensure_snapshot(Store& store, const Digest& layer, const Di
   sys::Fd dir(::open(prepared.fs_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return sys::sys_error("open", prepared.fs_path());
   UnpackStats stats = GUISE_TRY(unpack_layer(blob_fd.get(), dir.get()), "layer " + what);
+  if (stats.diff_id != diff_id.str())
+    return sys::user_error("layer " + what + " does not match its diff_id " + diff_id.str() + " (it is " +
+                           stats.diff_id + ")");
   return store.publish_snapshot(std::move(prepared), chain_id, diff_id, static_cast<int64_t>(stats.bytes));
 }
 

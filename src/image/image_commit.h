@@ -28,7 +28,8 @@ Result<Descriptor> put_uncompressed_layer(ContentStore& content, const std::stri
 Result<void> verify_diff_id(const ContentStore& content, const Digest& layer, const Digest& diff_id,
                             const std::string& what);
 
-// The snapshot of `chain_id`, unpacked from the stored blob `layer` unless the store has it.
+// The snapshot of `chain_id`, unpacked from the stored blob `layer` unless the store has
+// it; the unpacked tar must be `diff_id`, else the error names `what` and both digests.
 Result<SnapshotInfo> ensure_snapshot(Store& store, const Digest& layer, const Digest& chain_id, const Digest& diff_id,
                                      const std::string& what);
 
