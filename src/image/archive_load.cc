@@ -10,6 +10,7 @@
 #include "image/image_commit.h"
 #include "image/manifest.h"
 #include "image/reference.h"
+#include "image/store_files.h"
 #include "sys/fd.h"
 
 namespace guise::image {
@@ -163,8 +164,9 @@ Result<std::vector<LoadedImage>> load(Store& store, const std::string& path) {
     fd = owned.get();
   }
   Store::Lease lease = GUISE_TRY(store.take_lease());
-  std::string dir = store.root() + "/tmp/load-XXXXXX";
-  if (!::mkdtemp(dir.data())) return sys::sys_error("mkdtemp", dir);
+  // Named for this process, so a Store::open elsewhere leaves it alone while it lives.
+  std::string dir = store_files::tmp_name(store.root(), "load");
+  if (::mkdir(dir.c_str(), 0700) < 0) return sys::sys_error("mkdir", dir);
   ExtractedArchive ar = GUISE_TRY(ExtractedArchive::extract(fd, dir));
 
   Loaded loaded;

@@ -11,6 +11,7 @@
 #include "image/layer_stream.h"
 #include "image/manifest.h"
 #include "image/reference.h"
+#include "image/store_files.h"
 #include "sys/clock.h"
 #include "sys/fd.h"
 #include "sys/syscalls.h"
@@ -55,13 +56,10 @@ Result<ImageRecord> import(Store& store, const std::string& path, const ImportOp
   }
   Store::Lease lease = GUISE_TRY(store.take_lease());
   TempFile tmp;
-  tmp.path = store.root() + "/tmp/import-XXXXXX";
-  tmp.fd.reset(::mkostemp(tmp.path.data(), O_CLOEXEC));
-  if (!tmp.fd.valid()) {
-    int err = errno;
-    tmp.path.clear();
-    return sys::sys_error_n(err, "mkstemp", store.root() + "/tmp");
-  }
+  std::string tmp_path = store_files::tmp_name(store.root(), "import");
+  tmp.fd.reset(::open(tmp_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!tmp.fd.valid()) return sys::sys_error("create", tmp_path);
+  tmp.path = tmp_path;
   LayerSum layer = GUISE_TRY(uncompress(in, path, tmp));
   lease.add(layer.digest);
   GUISE_TRY(put_blob_file(store.content(), tmp.path, layer.digest, static_cast<int64_t>(layer.size), path));
