@@ -1,6 +1,7 @@
 // Names: names/ESCAPED holds "NAME\tIDHEX", ESCAPED being the full normalised reference
 // with every byte outside [A-Za-z0-9._-] written as %XX, so that any name is one safe
-// file name (a name too long for that is named by its hash). A name is (re)pointed by writing a temp and renaming it over the old file.
+// file name (a name too long for that is named by its hash). A name is (re)pointed by
+// writing a temp and renaming it over the old file.
 #include <unistd.h>
 
 #include <cstdio>
