@@ -82,7 +82,12 @@ class ImageStore : public ::testing::Test {
   void TearDown() override {
     for (int i = 0; i < 4; ++i)
       for (const auto& m : mounts_under(root_)) ::umount2(m.c_str(), MNT_DETACH);
-    fs::remove_all(root_);
+    std::error_code ec;  // a failed test may leave a mode-000 directory a non-root user cannot empty
+    for (auto it = fs::recursive_directory_iterator(root_, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+    ::chmod(root_.c_str(), 0700);
+    fs::remove_all(root_, ec);
     ::unsetenv("GUISE_OVERLAY_NO_LOWERDIR_PLUS");
   }
   Store open() {
