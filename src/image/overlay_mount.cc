@@ -1,0 +1,123 @@
+#include "image/overlay_mount.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "sys/fd.h"
+
+namespace guise::image {
+
+namespace {
+
+// What the kernel logged on the fs context ("e overlayfs: ..."), one line.
+std::string context_log(int fsfd) {
+  std::string out;
+  char buf[512];
+  for (int i = 0; i < 8; ++i) {
+    ssize_t n = ::read(fsfd, buf, sizeof buf - 1);
+    if (n <= 0) break;
+    std::string line(buf, static_cast<size_t>(n));
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    if (line.size() > 2 && line[1] == ' ') line.erase(0, 2);
+    out += (out.empty() ? "" : "; ") + line;
+  }
+  return out;
+}
+
+Result<void> fsconfig_error(int fsfd, const std::string& key, const std::string& value) {
+  int saved = errno;
+  std::string log = context_log(fsfd);
+  return sys::sys_error_n(saved, "overlay option " + key + (log.empty() ? "" : " (" + log + ")"), value);
+}
+
+Result<void> mount_with_lowerdir_plus(const OverlayLayers& l, const std::string& target) {
+  sys::Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs.valid()) return sys::sys_error("fsopen overlay");
+  auto set = [&](const std::string& key, const std::string& value) -> Result<void> {
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0) < 0)
+      return fsconfig_error(fs.get(), key, value);
+    return Ok();
+  };
+  for (const auto& lower : l.lowers) GUISE_TRY(set("lowerdir+", lower));
+  GUISE_TRY(set("upperdir", l.upper));
+  GUISE_TRY(set("workdir", l.work));
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+    return fsconfig_error(fs.get(), "create", target);
+  sys::Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt.valid()) return sys::sys_error("fsmount overlay", target);
+  if (::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return sys::sys_error("move overlay mount onto", target);
+  return Ok();
+}
+
+// overlay reads '\' as an escape in its option values; ':' and ',' are separators.
+std::string escape_option(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ':' || c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+Result<void> mount_with_options(const OverlayLayers& l, const std::string& target) {
+  std::string options = "lowerdir=";
+  for (size_t i = 0; i < l.lowers.size(); ++i) options += (i ? ":" : "") + escape_option(l.lowers[i]);
+  options += ",upperdir=" + escape_option(l.upper) + ",workdir=" + escape_option(l.work);
+  long page = ::sysconf(_SC_PAGESIZE);
+  if (static_cast<long>(options.size()) >= page)
+    return sys::user_error("overlay on " + target + ": the options for " + std::to_string(l.lowers.size()) +
+                           " layers take " + std::to_string(options.size()) + " bytes, more than a page");
+  if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) < 0)
+    return sys::sys_error("mount overlay", target);
+  return Ok();
+}
+
+bool lowerdir_plus_disabled_by_env() {
+  const char* v = std::getenv("GUISE_OVERLAY_NO_LOWERDIR_PLUS");
+  return v && std::string_view(v) == "1";
+}
+
+}  // namespace
+
+bool kernel_has_lowerdir_plus() {
+  static std::once_flag once;
+  static bool has = false;
+  std::call_once(once, [] {
+    sys::Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+    // Kernels before 6.8 refuse the key with EINVAL.
+    has = fs.valid() && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", "/", 0) == 0;
+  });
+  return has;
+}
+
+Result<void> mount_overlay(const OverlayLayers& layers, const std::string& target, OverlayApi api) {
+  if (layers.lowers.empty()) return sys::user_error("overlay on " + target + ": no lower layers");
+  std::error_code ec;
+  std::string where = std::filesystem::absolute(target, ec).string();  // before the chdir below
+  if (ec) return sys::sys_error_n(ec.value(), "resolve", target);
+  bool plus = api == OverlayApi::kAuto && !lowerdir_plus_disabled_by_env() && kernel_has_lowerdir_plus();
+  Result<void> result = Ok();
+  std::thread worker([&] {
+    if (::unshare(CLONE_FS) < 0) {
+      result = sys::sys_error("unshare CLONE_FS for the overlay mount");
+      return;
+    }
+    if (::chdir(layers.base.c_str()) < 0) {
+      result = sys::sys_error("chdir", layers.base);
+      return;
+    }
+    result = plus ? mount_with_lowerdir_plus(layers, where) : mount_with_options(layers, where);
+  });
+  worker.join();
+  return result;
+}
+
+}  // namespace guise::image
