@@ -33,7 +33,7 @@ class ChallengeParser {
         skip(" \t,");
         std::string name = token();
         skip(" \t");
-        if (name.empty() || i_ >= s_.size() || s_[i_] != '=') {
+        if (name.empty() || i_ >= s_.size() || s_[i_] != '=' || is_token68_padding(i_)) {
           i_ = save;  // the next challenge's scheme, a token68, or the end
           break;
         }
@@ -51,6 +51,13 @@ class ChallengeParser {
   }
 
  private:
+  // `abc==`: the '=' at `at` and what follows are a token68's padding, not `name=value`.
+  bool is_token68_padding(size_t at) const {
+    size_t j = at;
+    while (j < s_.size() && s_[j] == '=') ++j;
+    while (j < s_.size() && (s_[j] == ' ' || s_[j] == '\t')) ++j;
+    return j > at + 1 || j == s_.size() || s_[j] == ',';
+  }
   void skip(std::string_view chars) {
     while (i_ < s_.size() && chars.find(s_[i_]) != std::string_view::npos) ++i_;
   }

@@ -36,8 +36,9 @@ def sha256(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def probe(*args, timeout=60):
-    p = subprocess.run([PROBE, *args], capture_output=True, text=True, timeout=timeout)
+def probe(*args, timeout=60, env=None):
+    p = subprocess.run([PROBE, *args], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, **(env or {})))
     lines = p.stdout.strip().splitlines()
     assert lines, "registry-probe printed nothing; stderr: " + p.stderr
     out = json.loads(lines[-1])
@@ -520,3 +521,15 @@ def test_scripted_push_with_relative_location_and_query(scripted, registry_dir):
     out = probe(*FAST, "put-manifest", scripted.domain, "r", "v1", OCI_MANIFEST, mpath)
     assert not out["ok"] and "400 manifest_invalid: bad" in out["message"], out
     assert scripted.seen("PUT", "/v2/r/manifests/v1")[0]["headers"]["content-type"] == OCI_MANIFEST
+
+
+def test_registries_config_is_read(scripted, registry_dir):
+    good = os.path.join(registry_dir, "registries.json")
+    with open(good, "w") as f:
+        json.dump({"insecure-registries": [scripted.domain]}, f)
+    assert probe("ping", scripted.domain, env={"GUISE_REGISTRIES_CONFIG": good})["ok"]
+    bad = os.path.join(registry_dir, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"insecure-registries": "not a list"}')
+    out = probe("ping", scripted.domain, env={"GUISE_REGISTRIES_CONFIG": bad})
+    assert not out["ok"] and bad in out["message"], out
