@@ -71,8 +71,8 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
     return chunk.size();
   }
   if (x->resp.body.size() + chunk.size() > x->req->max_body) {
-    x->stop = sys::user_error(x->req->url + ": the answer is larger than " + std::to_string(x->req->max_body) +
-                              " bytes");
+    x->stop =
+        sys::user_error(x->req->url + ": the answer is larger than " + std::to_string(x->req->max_body) + " bytes");
     return CURL_WRITEFUNC_ERROR;
   }
   x->resp.body.append(chunk);

@@ -55,7 +55,7 @@ int64_t retry_after_seconds(const std::string& value) {
 
 Error status_error(const HttpResponse& r, const std::string& what) {
   std::string text = registry_error_text(r);
-  sys::ErrorKind kind = r.status == 404                     ? sys::ErrorKind::kNotFound
+  sys::ErrorKind kind = r.status == 404                      ? sys::ErrorKind::kNotFound
                         : r.status == 401 || r.status == 403 ? sys::ErrorKind::kInvalid
                                                              : sys::ErrorKind::kSystem;
   return Error{0, text, {}, {what}, kind, {}};
@@ -66,8 +66,7 @@ Error protocol_error(const std::string& text, const std::string& what) {
 }
 
 bool is_index_or_manifest_type(std::string_view t) {
-  return t == media::kOciIndex || t == media::kOciManifest || t == media::kDockerList ||
-         t == media::kDockerManifest;
+  return t == media::kOciIndex || t == media::kOciManifest || t == media::kDockerList || t == media::kDockerManifest;
 }
 
 std::string media_type_of(const HttpResponse& r, const std::string& body) {
@@ -121,8 +120,7 @@ class Registry final : public RegistryClient {
     m.digest = sha256_of(m.body);
     if (by_digest) {
       Digest want = GUISE_TRY(parse_digest(reference), what);
-      if (want.algorithm != "sha256")
-        return protocol_error("cannot verify a " + want.algorithm + " digest", what);
+      if (want.algorithm != "sha256") return protocol_error("cannot verify a " + want.algorithm + " digest", what);
       if (want != m.digest)
         return protocol_error("expected " + want.str() + ", the registry sent " + m.digest.str(), what);
     }
@@ -193,7 +191,8 @@ class Registry final : public RegistryClient {
     put.body_size = size;
     auto done = GUISE_TRY(send(put, scope, what));
     if (done.status != 201 && done.status != 204 && done.status != 200) return status_error(done, what);
-    if (::lseek(fd, start + size, SEEK_SET) < 0) return std::move(sys::sys_error("seek the blob's file")).with_context(what);
+    if (::lseek(fd, start + size, SEEK_SET) < 0)
+      return std::move(sys::sys_error("seek the blob's file")).with_context(what);
     return Ok();
   }
 

@@ -14,7 +14,8 @@ std::string lower(std::string_view s) {
 }
 
 bool is_tchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 class ChallengeParser {
@@ -155,11 +156,16 @@ std::string registry_error_text(const HttpResponse& r) {
     return text;
   }
   switch (r.status) {
-    case 401: return text + " unauthorized";
-    case 403: return text + " denied";
-    case 404: return text + " not found";
-    case 429: return text + " too many requests";
-    default: return text;
+    case 401:
+      return text + " unauthorized";
+    case 403:
+      return text + " denied";
+    case 404:
+      return text + " not found";
+    case 429:
+      return text + " too many requests";
+    default:
+      return text;
   }
 }
 
@@ -201,7 +207,7 @@ Result<bool> RegistryAuth::answer(const std::string& www_authenticate, const std
 }
 
 Result<std::pair<std::string, std::chrono::seconds>> RegistryAuth::fetch_token(const AuthChallenge& c,
-                                                                                const std::string& scope) {
+                                                                               const std::string& scope) {
   const std::string& realm = c.params.at("realm");
   std::string service = c.params.count("service") ? c.params.at("service") : "";
   std::string want = scope.empty() && c.params.count("scope") ? c.params.at("scope") : scope;
@@ -247,7 +253,8 @@ Result<std::pair<std::string, std::chrono::seconds>> RegistryAuth::fetch_token(c
   }
   if (token.empty()) return sys::user_error("fetching a token from " + realm + ": the answer holds no token");
   int64_t expires_in = 60;
-  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer()) expires_in = doc["expires_in"].get<int64_t>();
+  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer())
+    expires_in = doc["expires_in"].get<int64_t>();
   // Renewed a little early, so that a token never expires on the way.
   return std::make_pair(token, std::chrono::seconds(std::max<int64_t>(expires_in - 5, 1)));
 }

@@ -65,13 +65,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--user") user = next();
-    else if (a == "--password") password = next();
-    else if (a == "--insecure") opts.tls_verify = false;
-    else if (a == "--auth-file") opts.auth_file = next();
-    else if (a == "--attempts") opts.max_attempts = std::atoi(next().c_str());
-    else if (a == "--backoff-ms") opts.backoff_ms = std::atoi(next().c_str());
-    else args.push_back(a);
+    if (a == "--user")
+      user = next();
+    else if (a == "--password")
+      password = next();
+    else if (a == "--insecure")
+      opts.tls_verify = false;
+    else if (a == "--auth-file")
+      opts.auth_file = next();
+    else if (a == "--attempts")
+      opts.max_attempts = std::atoi(next().c_str());
+    else if (a == "--backoff-ms")
+      opts.backoff_ms = std::atoi(next().c_str());
+    else
+      args.push_back(a);
   }
   if (!user.empty()) opts.credentials = Credentials{user, password};
   if (args.size() < 2) return usage();
@@ -87,8 +94,11 @@ int main(int argc, char** argv) {
   if (cmd == "manifest" && args.size() == 4) {
     auto m = client.get_manifest(args[2], args[3]);
     if (!m.ok()) return fail(m.error());
-    return print({{"ok", true}, {"media_type", m->media_type}, {"digest", m->digest.str()},
-                  {"size", m->body.size()}, {"body", m->body}});
+    return print({{"ok", true},
+                  {"media_type", m->media_type},
+                  {"digest", m->digest.str()},
+                  {"size", m->body.size()},
+                  {"body", m->body}});
   }
   if (cmd == "blob" && args.size() == 5) {
     auto d = parse_digest(args[3]);

@@ -30,7 +30,8 @@ TEST(ImageRegistryAuth, ParsesABearerChallengeWithCommasInQuotes) {
 }
 
 TEST(ImageRegistryAuth, ParsesSeveralChallengesAndEscapes) {
-  auto c = parse_www_authenticate(R"(Basic realm="Registry \"Realm\"", Bearer realm="http://x/token", error="invalid_token")");
+  auto c = parse_www_authenticate(
+      R"(Basic realm="Registry \"Realm\"", Bearer realm="http://x/token", error="invalid_token")");
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0].scheme, "basic");
   EXPECT_EQ(c[0].params["realm"], "Registry \"Realm\"");
@@ -54,7 +55,8 @@ TEST(ImageRegistryAuth, ParsesUnquotedValuesAndToken68) {
 }
 
 TEST(ImageRegistryAuth, Base64RoundTrip) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff\x10", 3)}) {
     auto d = base64_decode(base64_encode(s));
     ASSERT_TRUE(d);
     EXPECT_EQ(*d, s);
@@ -223,7 +225,8 @@ TEST(ImageRegistryResume, A200ToARangeStartsOver) {
 
 TEST(ImageRegistryUrls, LocationsResolve) {
   std::string base = "http://127.0.0.1:5000/v2/r/blobs/uploads/";
-  EXPECT_EQ(resolve_url(base, "/v2/r/blobs/uploads/u1?_state=x"), "http://127.0.0.1:5000/v2/r/blobs/uploads/u1?_state=x");
+  EXPECT_EQ(resolve_url(base, "/v2/r/blobs/uploads/u1?_state=x"),
+            "http://127.0.0.1:5000/v2/r/blobs/uploads/u1?_state=x");
   EXPECT_EQ(resolve_url(base, "https://s3.example/u?a=1"), "https://s3.example/u?a=1");
   EXPECT_EQ(resolve_url(base, "u2"), "http://127.0.0.1:5000/v2/r/blobs/uploads/u2");
   EXPECT_EQ(url_escape("sha256:ab"), "sha256%3Aab");
