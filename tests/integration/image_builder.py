@@ -539,3 +539,24 @@ def cleanup_hostile_host(img):
                 pass
     for d in img.host_dirs:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def raw_layer_image(path, blob, media_type=MT_LAYER_GZIP, diff_id=None, tag="latest"):
+    """A one-layer image whose layer blob is BLOB as given (truncated, corrupt, of an odd
+    media type); DIFF_ID defaults to the digest of a valid busybox layer tar."""
+    lay = Layout(path)
+    digest = lay.blob(blob)
+    diff_id = diff_id or sha256(layer_tar(busybox_entries()))
+    config = {"created": CREATED, "architecture": "amd64", "os": "linux",
+              "config": {"Env": [PATH_ENV], "Cmd": ["sh"]},
+              "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+              "history": [{"created": CREATED, "created_by": "raw layer"}]}
+    cbytes = canonical_json(config)
+    cdigest = lay.blob(cbytes)
+    manifest = {"schemaVersion": 2, "mediaType": MT_OCI_MANIFEST,
+                "config": {"mediaType": MT_OCI_CONFIG, "digest": cdigest, "size": len(cbytes)},
+                "layers": [{"mediaType": media_type, "digest": digest, "size": len(blob)}]}
+    mbytes = canonical_json(manifest)
+    desc = {"mediaType": MT_OCI_MANIFEST, "digest": lay.blob(mbytes), "size": len(mbytes)}
+    lay.tag(desc, tag)
+    return BuiltImage(path, tag, None, desc["digest"], cdigest, [digest], [diff_id], [media_type], config)

@@ -303,3 +303,40 @@ def docker_daemon():
     r = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
     return None if r.returncode == 0 else "host: no docker daemon (docker info: %s)" % (
         (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1])
+
+
+class Podman:
+    """podman with its own --root and --runroot (vfs: no mounts to leave behind)."""
+
+    def __init__(self, d):
+        self.root = os.path.join(d, "podman-root")
+        # podman refuses a runroot path longer than 50 characters.
+        import tempfile
+        self.runroot = tempfile.mkdtemp(prefix="gpm-", dir="/tmp")
+
+    def __call__(self, *args, timeout=CMD_TIMEOUT):
+        argv = ["podman", "--root", self.root, "--runroot", self.runroot, "--storage-driver", "vfs",
+                "--cgroup-manager", "cgroupfs", "--events-backend", "none"] + [str(a) for a in args]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        return Run(argv, p.returncode, p.stdout, p.stderr)
+
+    def ok(self, *args, **kw):
+        r = self(*args, **kw)
+        assert r.rc == 0, r
+        return r
+
+    def cleanup(self):
+        self("system", "reset", "-f")
+        for m in sorted(mounts_under(self.root) + mounts_under(self.runroot), key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.runroot, ignore_errors=True)
+
+
+@pytest.fixture
+def podman(tmp_path):
+    if not shutil.which("podman"):
+        pytest.skip("host: no podman")
+    p = Podman(str(tmp_path))
+    yield p
+    p.cleanup()

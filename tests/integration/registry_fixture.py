@@ -218,7 +218,7 @@ class Registry:
 
     def config(self):
         cfg = ["version: 0.1",
-               "log:", "  level: debug", "  formatter: text",
+               "log:", "  level: info", "  formatter: text",
                "storage:", "  filesystem:", "    rootdirectory: %s" % self.storage,
                "  delete:", "    enabled: true",
                "  maintenance:", "    uploadpurging:", "      enabled: false",
@@ -483,3 +483,65 @@ def registry_factory(request, tmp_path_factory):
         reg.stop()
         print("\n--- registry (%s) log, %s\n%s" % (reg.mode, reg.log_path, reg.log()))
         shutil.rmtree(reg.dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------- a slow path to the registry
+
+
+class ThrottleProxy:
+    """A TCP proxy on 127.0.0.1 to a registry, sending at most `rate` bytes a second
+    downstream (None: no limit), so a pull can be caught in the middle.  Image names
+    through it start with proxy.host."""
+
+    def __init__(self, upstream_port, rate=2 << 20):
+        self.upstream_port, self.rate = upstream_port, rate
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.host = "127.0.0.1:%d" % self.port
+        self.closed = False
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                down, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                up = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:
+                down.close()
+                continue
+            self.conns += [down, up]
+            threading.Thread(target=self._pump, args=(down, up, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(up, down, True), daemon=True).start()
+
+    def _pump(self, src, dst, throttled):
+        try:
+            while True:
+                chunk = src.recv(16384)
+                if not chunk:
+                    break
+                dst.sendall(chunk)
+                if throttled and self.rate:
+                    time.sleep(len(chunk) / self.rate)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass

@@ -198,3 +198,37 @@ def test_factory_runs_registries_side_by_side(registry_factory):
     a.stop()
     assert a.proc.poll() is not None  # killed and reaped
     assert b.get("/v2/")[0] == 200
+
+
+def test_throttle_proxy_passes_a_copy(registry, built, tmp_path):
+    from registry_fixture import ThrottleProxy
+    ref = seed(registry, built["gzip"], "busybox:latest")
+    proxy = ThrottleProxy(registry.port, rate=8 << 20)
+    try:
+        via = ref.replace(registry.host, proxy.host)
+        r = subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", "docker://" + via,
+                            "oci:%s:x" % (tmp_path / "out")], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+    finally:
+        proxy.close()
+
+
+def test_podman_pulls_and_saves_from_the_registry(registry, built, tmp_path):
+    """What the archive tests rely on: podman (own root) pulls from the loopback registry and
+    writes docker-archive and oci-archive files."""
+    from imagetest import Podman
+    import shutil as _sh
+    if not _sh.which("podman"):
+        pytest.skip("host: no podman")
+    ref = seed(registry, built["gzip"], "busybox:latest")
+    pm = Podman(str(tmp_path))
+    try:
+        pm.ok("pull", "-q", "--tls-verify=false", ref)
+        for fmt in ("docker-archive", "oci-archive"):
+            out = str(tmp_path / (fmt + ".tar"))
+            pm.ok("save", "--format", fmt, "-o", out, ref)
+            assert os.path.getsize(out) > 1 << 20
+        iid = pm.ok("image", "inspect", "--format", "{{.Id}}", ref).out.strip()
+        assert "sha256:" + iid == built["gzip"].config_digest
+    finally:
+        pm.cleanup()
