@@ -124,6 +124,9 @@ def test_plain_registry_keeps_zstd_and_index(registry, built):
     raw = json.loads(skopeo_inspect(registry, ref, raw=True).stdout)
     assert raw["layers"][0]["mediaType"] == ib.MT_LAYER_ZSTD
     assert raw["layers"][0]["digest"] == built["zstd"].layer_digests[0]
+    ref = seed(registry, built["none"], "plain-tar:latest")
+    raw = json.loads(skopeo_inspect(registry, ref, raw=True).stdout)
+    assert raw["layers"][0]["mediaType"] == ib.MT_LAYER_TAR
     ref = seed(registry, built["index"], "multi:latest")
     raw = json.loads(skopeo_inspect(registry, ref, raw=True).stdout)
     assert raw["mediaType"] == ib.MT_OCI_INDEX and len(raw["manifests"]) == 3
