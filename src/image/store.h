@@ -11,9 +11,11 @@
 //   images/IDHEX.json                  image records, replaced whole by rename
 //   names/ESCAPED                      "name\tIDHEX": a name points at one image
 //   rootfs/KEY/{upper,work,merged,image}   a container's writable layer and its image
-//   leases/ID                          "pid starttime expiry": roots for a pull in progress
+//                                      (a copy of the record: it mounts, and keeps its layers, without it)
+//   leases/ID                          "pid starttime expiry", then "blob D"/"snapshot C" lines: roots
+//                                      for a pull in progress
 //   locks/{layer,image,name,rootfs,gc}/KEY  flock files, taken in the order blob → layer → image → name
-//   tmp/                               private work (unpacking), removed on open when stale
+//   tmp/PID-STARTTIME-...              private work (unpacking, temps), removed when its maker is gone
 // Every write is temp-then-rename; a kill -9 anywhere leaves at most garbage that the
 // next collect_garbage (or open's sweep of tmp/) removes, never a half-visible object.
 #pragma once

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -46,6 +47,8 @@ std::string link_number(const std::string& link) {
   if (target.rfind("../", 0) == 0) target.erase(0, 3);
   return target;
 }
+
+constexpr int64_t kIngestGraceSeconds = 60;
 
 bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
@@ -156,10 +159,13 @@ Result<GcReport> Store::collect_garbage() {
       if (::rename((snapshots_dir(root_) + "/" + n).c_str(), target.c_str()) == 0) doomed.push_back(target);
     }
 
-    // An ingest nobody holds is a pull that died; its lock is held while it goes.
+    // An ingest nobody holds is a pull that died; its lock is held while it goes. One
+    // just made may not be locked yet by its maker: young ones are left alone.
     std::string ingest_dir = root_ + "/ingest";
     for (const auto& name : GUISE_TRY(files::list_dir(ingest_dir), what)) {
       std::string dir = ingest_dir + "/" + name;
+      struct stat st {};
+      if (::lstat(dir.c_str(), &st) < 0 || ::time(nullptr) - st.st_mtime < kIngestGraceSeconds) continue;
       auto held = sys::FileLock::try_acquire(dir + "/lock");
       if (!held.ok() || !held->held()) continue;
       report.bytes_freed += files::tree_size(dir);

@@ -24,6 +24,10 @@ constexpr int64_t kLeaseLifetimeSeconds = 24 * 3600;  // a pull longer than a da
 
 void append_line(const std::string& path, const std::string& line) {
   if (path.empty()) return;
+  // Under the gc lock: a collection either saw this root or has finished before the
+  // caller goes on to make what it protects.
+  std::string root = path.substr(0, path.rfind("/leases/"));
+  auto gc = sys::FileLock::acquire(root + "/locks/gc/gc");
   sys::Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
   // One write of a short line under O_APPEND: a reader sees it whole or not at all.
   if (fd.valid()) (void)sys::write_all(fd.get(), line, path.c_str());

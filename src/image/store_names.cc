@@ -1,6 +1,7 @@
 // Names: names/ESCAPED holds "NAME\tIDHEX", ESCAPED being the full normalised reference
 // with every byte outside [A-Za-z0-9._-] written as %XX, so that any name is one safe
-// file name. A name is (re)pointed by writing a temp and renaming it over the old file.
+// file name (a name too long for that is named by its hash). A name is (re)pointed by
+// writing a temp and renaming it over the old file.
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,6 +30,9 @@ std::string escape_name(std::string_view name) {
       out += buf;
     }
   }
+  // A long name escapes past what a file name (and a lock key) may be: its hash stands
+  // in ('%' before a non-hex letter never comes out of the escaping above).
+  if (out.size() > 200) return "%sha256-" + sha256_of(name).hex;
   return out;
 }
 

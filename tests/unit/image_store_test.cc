@@ -1,6 +1,7 @@
 // The image store: names, records, snapshots published once per chain, the GC mark and
 // sweep, and container rootfs overlays (mounted when run as root where overlay exists).
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -81,7 +82,12 @@ class ImageStore : public ::testing::Test {
   void TearDown() override {
     for (int i = 0; i < 4; ++i)
       for (const auto& m : mounts_under(root_)) ::umount2(m.c_str(), MNT_DETACH);
-    fs::remove_all(root_);
+    std::error_code ec;  // a failed test may leave a mode-000 directory a non-root user cannot empty
+    for (auto it = fs::recursive_directory_iterator(root_, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+    ::chmod(root_.c_str(), 0700);
+    fs::remove_all(root_, ec);
     ::unsetenv("GUISE_OVERLAY_NO_LOWERDIR_PLUS");
   }
   Store open() {
@@ -222,6 +228,11 @@ TEST_F(ImageStore, NamesSetMoveAndRemove) {
   EXPECT_FALSE(*s.remove_name("busybox:latest"));
   EXPECT_TRUE(s.names_of(b.id)->empty());
 
+  std::string long_name = "localhost:5000/" + std::string(100, 'a') + "/" + std::string(100, 'b') + ":1";
+  ASSERT_TRUE(s.set_name(long_name, a.id).ok());  // escaped it would pass a file name's limit
+  EXPECT_EQ(s.resolve(long_name)->id, a.id);
+  EXPECT_TRUE(*s.remove_name(long_name));
+
   auto missing = s.set_name("ghost", digest_of("no such config"));
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.error().is(sys::ErrorKind::kNotFound));
@@ -237,15 +248,18 @@ TEST_F(ImageStore, ResolveByNameIdPrefixAndDigest) {
   ASSERT_TRUE(s.put_image(a).ok());
   ASSERT_TRUE(s.set_name("busybox", a.id).ok());
 
-  for (const std::string& text : std::vector<std::string>{"busybox", "busybox:latest", "docker.io/library/busybox", "library/busybox:latest",
-                           a.id.str(), a.id.hex, a.id.hex.substr(0, 3), a.id.hex.substr(0, 12),
-                           "busybox@" + digest_of("index").str(), "busybox:1@" + digest_of("index").str()}) {
+  std::vector<std::string> found = {"busybox", "busybox:latest", "docker.io/library/busybox",
+                                    "library/busybox:latest", a.id.str(), a.id.hex, a.id.hex.substr(0, 3),
+                                    a.id.hex.substr(0, 12), "busybox@" + digest_of("index").str(),
+                                    "busybox:1@" + digest_of("index").str()};
+  for (const std::string& text : found) {
     auto r = s.resolve(text);
     ASSERT_TRUE(r.ok()) << text << ": " << r.error().message();
     EXPECT_EQ(r->id, a.id) << text;
   }
-  for (const std::string& text : std::vector<std::string>{"busybox:2", "alpine", "ab", "busybox@" + digest_of("other").str(), "sha256:zz",
-                           std::string(64, 'f')}) {
+  std::vector<std::string> missing = {"busybox:2", "alpine", "ab", "busybox@" + digest_of("other").str(),
+                                      "sha256:zz", std::string(64, 'f')};
+  for (const std::string& text : missing) {
     auto r = s.resolve(text);
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_TRUE(r.error().is(sys::ErrorKind::kNotFound)) << text;
@@ -431,6 +445,11 @@ TEST_F(ImageStore, LeasesAndRootfsAreRootsForCollectGarbage) {
 TEST_F(ImageStore, CollectGarbageRemovesIngestsNobodyHolds) {
   auto s = open();
   Digest want = digest_of("partial");
+  auto set_ingest_times = [&](time_t when) {
+    struct timespec t[2] = {{when, 0}, {when, 0}};
+    for (const auto& e : fs::directory_iterator(root_ + "/ingest")) ::utimensat(AT_FDCWD, e.path().c_str(), t, 0);
+  };
+  auto age_ingests = [&] { set_ingest_times(::time(nullptr) - 3600); };  // past the grace a new one gets
   {
     auto held = s.content().begin("held", want, 7);
     ASSERT_TRUE(held.ok() && *held);
@@ -438,9 +457,14 @@ TEST_F(ImageStore, CollectGarbageRemovesIngestsNobodyHolds) {
     auto dropped = s.content().begin("dropped", digest_of("other"), 5);
     ASSERT_TRUE(dropped.ok() && *dropped);
     EXPECT_EQ(entries("ingest"), 2u);
+    age_ingests();
     ASSERT_TRUE(s.collect_garbage().ok());
     EXPECT_EQ(entries("ingest"), 2u);  // both still held by this process
   }
+  set_ingest_times(::time(nullptr));
+  ASSERT_TRUE(s.collect_garbage().ok());
+  EXPECT_EQ(entries("ingest"), 2u);  // dropped, so resumable, but young
+  age_ingests();
   ASSERT_TRUE(s.collect_garbage().ok());
   EXPECT_EQ(entries("ingest"), 0u);
 }

@@ -1,0 +1,44 @@
+// What every `guise` command shares: the global flags, the store they name, and
+// docker's way of ending with an error.
+#pragma once
+
+#include <string>
+
+#include "image/registry.h"
+#include "image/store.h"
+#include "sys/result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace guise::cli {
+
+struct Globals {
+  std::string root;  // the store; "" = image::Store::default_root()
+};
+
+struct Context {
+  Globals globals;
+  int exit_code = 0;
+
+  Result<image::Store> open_store() const;
+  // Prints "Error: MESSAGE" on stderr and sets the exit code (1, as docker's client).
+  void fail(const Error& e, int code = 1);
+  void fail(const std::string& message, int code = 1);
+};
+
+// The registry flags pull, push and login share (podman's names; docker has none).
+struct RegistryFlags {
+  std::string tls_verify = "true";
+  std::string cert_dir, authfile, creds;
+  void add_to(CLI::App& cmd);
+  Result<image::RegistryOptions> options() const;
+};
+
+void register_image_commands(CLI::App& app, Context& ctx);
+void register_archive_commands(CLI::App& app, Context& ctx);
+void register_login_commands(CLI::App& app, Context& ctx);
+void register_system_commands(CLI::App& app, Context& ctx);
+
+}  // namespace guise::cli
