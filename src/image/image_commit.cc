@@ -46,9 +46,16 @@ Result<void> put_blob_file(ContentStore& content, const std::string& path, const
   while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
     std::string_view chunk(buf, static_cast<size_t>(n));
     hasher.update(chunk);
-    GUISE_TRY(ingest->write(chunk), what);
+    if (auto w = ingest->write(chunk); !w.ok()) {  // disk full: a local file is not resumed
+      ingest->abort();
+      return std::move(w.error()).with_context(what);
+    }
   }
-  if (n < 0) return sys::sys_error("read", what);
+  if (n < 0) {
+    Error e = sys::sys_error("read", what);
+    ingest->abort();
+    return e;
+  }
   Digest got{"sha256", hasher.hex()};
   if (got != want) {
     ingest->abort();
@@ -60,6 +67,10 @@ Result<void> put_blob_file(ContentStore& content, const std::string& path, const
 Result<Descriptor> put_uncompressed_layer(ContentStore& content, const std::string& path, const Digest& diff_id,
                                           const std::string& what) {
   Descriptor d{.media_type = std::string(media::kOciLayer), .digest = diff_id};
+  // Opened first: input that is no layer at all leaves no ingest behind.
+  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys::sys_error("open", what);
+  auto stream = GUISE_TRY(LayerStream::open(fd.get(), what));
   auto ingest = GUISE_TRY(content.begin(ingest_ref(diff_id), diff_id, -1));
   if (ingest && ingest->offset() != 0) {
     ingest->abort();
@@ -71,13 +82,16 @@ Result<Descriptor> put_uncompressed_layer(ContentStore& content, const std::stri
     d.size = st.st_size;
     return d;
   }
-  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys::sys_error("open", what);
-  auto stream = GUISE_TRY(LayerStream::open(fd.get(), what));
-  for (;;) {
-    std::string_view chunk = GUISE_TRY(stream.next());
-    if (chunk.empty()) break;
-    GUISE_TRY(ingest->write(chunk), what);
+  auto copied = [&]() -> Result<void> {
+    for (;;) {
+      std::string_view chunk = GUISE_TRY(stream.next());
+      if (chunk.empty()) return Ok();
+      GUISE_TRY(ingest->write(chunk), what);
+    }
+  }();
+  if (!copied.ok()) {  // bad input: nothing of it is worth resuming
+    ingest->abort();
+    return copied.error();
   }
   if (stream.digest() != diff_id) {
     ingest->abort();
