@@ -103,7 +103,6 @@ class Puller {
       return Ok();
     }
     fetched_new_ = true;
-    report(job.blob.digest, LayerStatus::kPulling);
     if (store_.content().has(job.blob.digest)) {
       GUISE_TRY(unpack_stored_layer(store_, job.blob.digest, job.diff_id, job.chain_id));
       report(job.blob.digest, LayerStatus::kPullComplete);
@@ -157,7 +156,13 @@ class Puller {
   // Runs the jobs `parallel` at a time; the first error wins, the others still finish
   // (a layer half-fetched is kept as an ingest to resume).
   Result<void> layers(const std::vector<LayerJob>& jobs) {
-    for (const auto& j : jobs) report(j.blob.digest, LayerStatus::kWaiting);
+    // docker's first lines: every layer to fetch, and "Waiting" for those past the parallel limit.
+    int queued = 0;
+    for (const auto& j : jobs) {
+      if (store_.snapshot(j.chain_id) && store_.content().has(j.blob.digest)) continue;
+      report(j.blob.digest, LayerStatus::kPulling);
+      if (queued++ >= opts_.parallel) report(j.blob.digest, LayerStatus::kWaiting);
+    }
     std::atomic<size_t> next{0};
     std::mutex err_mu;
     std::optional<Error> first;
@@ -250,8 +255,9 @@ Result<PullResult> pull_image(Store& store, const Reference& ref, const PullOpti
   for (size_t i = 0; i < man.layers.size(); ++i) jobs.push_back({man.layers[i], config.diff_ids[i], chains[i]});
   GUISE_TRY(puller.layers(jobs));
 
-  // The record, under the image's lock: a concurrent pull of the same image writes the same.
-  auto held = GUISE_TRY(store.lock(LockKind::kImage, man.config.digest.hex));
+  // The record, read, merged and written under a lock of its own (put_image takes the
+  // image lock for the write alone): concurrent pulls of one image keep both repo digests.
+  auto held = GUISE_TRY(store.lock(LockKind::kImage, "update-" + man.config.digest.hex));
   auto existing = GUISE_TRY(store.get_image(man.config.digest));
   ImageRecord rec = existing.value_or(ImageRecord{});
   rec.id = man.config.digest;

@@ -126,7 +126,7 @@ Result<void> delete_image(image::Store& store, const image::ImageRecord& rec, in
 
 Result<void> rmi_one(image::Store& store, const std::string& text, bool force) {
   auto rec = GUISE_TRY(store.resolve(text));
-  auto held = GUISE_TRY(store.lock(image::LockKind::kImage, rec.id.hex));
+  auto held = GUISE_TRY(store.lock(image::LockKind::kImage, "update-" + rec.id.hex));
   auto names = GUISE_TRY(store.names_of(rec.id));
   auto users = GUISE_TRY(store.rootfs_users(rec.id));
   std::string by_name;
@@ -203,7 +203,7 @@ void prune(Context& ctx, const PruneFlags& f) {
   int64_t freed = 0;
   bool header = false;
   for (const auto& rec : *recs) {
-    auto held = store->lock(image::LockKind::kImage, rec.id.hex);
+    auto held = store->lock(image::LockKind::kImage, "update-" + rec.id.hex);
     if (!held) return ctx.fail(held.error());
     auto names = store->names_of(rec.id);
     auto users = store->rootfs_users(rec.id);

@@ -89,7 +89,7 @@ void push(Context& ctx, const PushFlags& f) {
   std::string repo_digest = ref->name() + "@" + r->digest.str();
   if (std::find(rec.repo_digests.begin(), rec.repo_digests.end(), repo_digest) == rec.repo_digests.end()) {
     rec.repo_digests.push_back(repo_digest);
-    if (auto held = store->lock(image::LockKind::kImage, rec.id.hex); held) (void)store->put_image(rec);
+    if (auto held = store->lock(image::LockKind::kImage, "update-" + rec.id.hex); held) (void)store->put_image(rec);
   }
   if (f.quiet)
     std::printf("%s\n", ref->familiar().c_str());
