@@ -1,0 +1,111 @@
+// A container of the engine, on disk: what `guise` (the CLI) and `guise-monitor` (one per
+// container) share. Three files, each with one writer, each replaced whole by rename, so
+// a reader never takes a lock and never sees half of one:
+//   containers/ID/record.json   the CLI's: docker's Config and HostConfig, name, image
+//   containers/ID/monitor.json  the CLI's: what the monitor needs to run the container
+//   containers/ID/state.json    the monitor's: status, pid, exit code, OOM kills, times
+// Beside them: bundle/config.json (the OCI spec the engine built), ctr.log (the log),
+// attach (the monitor's socket: attach, stdin, resize), monitor.pid, lock (writers' flock), and
+// stopping (made by `stop`/`kill` before they signal: the restart policy then does not restart).
+// Names are reserved by O_EXCL on container-names/NAME (holding the id).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sys/result.h"
+
+namespace guise::engine {
+
+struct ContainerPaths {
+  std::string dir;  // STORE/containers/ID
+  explicit ContainerPaths(const std::string& store_root, const std::string& id)
+      : dir(store_root + "/containers/" + id) {}
+  std::string record() const { return dir + "/record.json"; }
+  std::string monitor_config() const { return dir + "/monitor.json"; }
+  std::string state() const { return dir + "/state.json"; }
+  std::string bundle() const { return dir + "/bundle"; }
+  std::string log() const { return dir + "/ctr.log"; }
+  std::string attach_socket() const { return dir + "/attach"; }
+  std::string monitor_pid() const { return dir + "/monitor.pid"; }
+  std::string lock() const { return dir + "/lock"; }
+};
+
+// Everything the monitor needs, written by the CLI before it starts the monitor.
+struct MonitorConfig {
+  std::string id;
+  std::string store_root;    // the image store: rootfs/ID is removed with --rm
+  std::string runtime_root;  // runtime::Globals::root for this store
+  std::string runtime;       // "" = the guise library in process; else an OCI runtime binary (runc, crun, PATH)
+  bool tty = false;          // process.terminal: the monitor holds the pty master
+  bool open_stdin = false;   // -i: stdin stays open for attach clients
+  bool stdin_once = false;   // close the container's stdin when the first attach client detaches
+  std::string log_driver = "json-file";  // json-file, k8s-file, none
+  int64_t log_max_size = 0;              // bytes; 0 = no rotation
+  int log_max_file = 1;
+  std::string restart_policy = "no";  // no, on-failure, always, unless-stopped
+  int restart_max_retries = 0;        // on-failure:N
+  bool auto_remove = false;           // --rm
+  std::vector<std::string> health_cmd;  // docker's Test: ["CMD", ...] or ["CMD-SHELL", "..."]; empty = none
+  int64_t health_interval_ns = 30'000'000'000, health_timeout_ns = 30'000'000'000;
+  int64_t health_start_period_ns = 0;
+  int health_retries = 3;
+  bool init = false;  // --init: guise-init is PID 1 and reports its children's deaths on fd 3
+};
+
+struct HealthLogEntry {
+  std::string start, end;  // RFC 3339 nano
+  int exit_code = 0;
+  std::string output;
+};
+
+struct ChildDeath {  // reported by guise-init: a process in the container killed by a signal
+  pid_t pid = 0;
+  int signal = 0;
+};
+
+// The monitor's account. Status words are docker's.
+struct ContainerStateFile {
+  std::string status = "created";  // created, running, paused, restarting, exited, dead
+  pid_t pid = 0;                   // the container's init, in the host's pid namespace; 0 when not running
+  pid_t monitor_pid = 0;
+  int exit_code = 0;
+  bool oom_killed = false;  // PID 1 (the process docker reports on) was killed by the OOM killer
+  int oom_kills = 0;        // OOM kills in the container's cgroup, whoever they hit
+  std::string error;        // why it could not start, or why the monitor gave up
+  std::string started_at, finished_at;  // RFC 3339 nano; "0001-01-01T00:00:00Z" when never
+  int restart_count = 0;
+  std::string health_status;  // "", starting, healthy, unhealthy
+  int health_failing_streak = 0;
+  std::vector<HealthLogEntry> health_log;  // the last five, as docker keeps them
+  std::vector<ChildDeath> init_deaths;     // with --init
+  int exit_signal = 0;                     // the signal that ended PID 1, 0 when it exited
+};
+
+Result<std::string> monitor_config_json(const MonitorConfig& c);
+Result<MonitorConfig> parse_monitor_config(const std::string& json);
+std::string state_json(const ContainerStateFile& s);
+Result<ContainerStateFile> parse_state(const std::string& json);
+// Reads STORE/containers/ID/state.json; a missing file is the state of a container
+// whose monitor has not written yet ("created").
+Result<ContainerStateFile> read_state(const ContainerPaths& p);
+// Temp file in the same directory, fsync, rename.
+Result<void> write_file_atomic(const std::string& path, const std::string& data);
+
+// The attach socket's protocol (SOCK_SEQPACKET, one frame per packet): the first byte
+// says what follows. From the monitor: output on a stream, and the exit. From a client:
+// input, end of input, a terminal size.
+enum class AttachFrame : uint8_t {
+  kStdout = 1,
+  kStderr = 2,
+  kExit = 3,    // followed by the state.json text at exit
+  kStdin = 10,
+  kStdinEOF = 11,
+  kResize = 12,  // followed by "ROWS COLS"
+};
+
+}  // namespace guise::engine
