@@ -82,8 +82,12 @@ class Puller {
     }
     auto ingest = GUISE_TRY(store_.content().begin(d.digest.str(), d.digest, d.size));
     if (ingest) {
-      GUISE_TRY(client_.fetch_blob(repo_, d.digest, ingest->offset(),
-                                   [&](std::string_view chunk) { return ingest->write(chunk); }));
+      auto fetched = client_.fetch_blob(repo_, d.digest, ingest->offset(),
+                                        [&](std::string_view chunk) { return ingest->write(chunk); });
+      if (!fetched) {
+        if (ingest->offset() == 0) ingest->abort();  // nothing to resume: leave nothing
+        return std::move(fetched.error());
+      }
       GUISE_TRY(ingest->commit());
     }
     return store_.content().read(d.digest, 16 << 20);
@@ -140,7 +144,9 @@ class Puller {
         ingest->abort();
         return std::move(unpacked.error()).with_context("layer " + job.blob.digest.str());
       }
-      return std::move(fed.error());  // the ingest stays, for the next pull to resume
+      // What arrived stays as an ingest for the next pull to resume; nothing arrived, nothing stays.
+      if (ingest->offset() == 0) ingest->abort();
+      return std::move(fed.error());
     }
     report(job.blob.digest, LayerStatus::kVerifying);
     GUISE_TRY(ingest->commit());  // a digest mismatch is named here, before any unpack error it caused

@@ -300,7 +300,7 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::connect(const std::strin
   std::string what = "connecting to " + domain;
   if (domain.empty()) return sys::user_error("a registry with no name");
   auto config = GUISE_TRY(load_registries_config(registries_config_path()), what);
-  bool insecure = registry_is_insecure(domain, opts.tls_verify, config);
+  bool insecure = !opts.tls_verify_forced && registry_is_insecure(domain, opts.tls_verify, config);
   std::optional<Credentials> creds = opts.credentials;
   if (!creds) {
     std::string file = opts.auth_file.empty() ? default_auth_file() : opts.auth_file;

@@ -27,6 +27,9 @@ struct RegistryOptions {
   // (podman's --tls-verify=false). Loopback registries (127.0.0.0/8, ::1, localhost) and
   // those listed in registries.json "insecure-registries" get the same, as docker does.
   bool tls_verify = true;
+  // The user asked for verification by name (--tls-verify=true): loopback and
+  // registries.json do not relax it then.
+  bool tls_verify_forced = false;
   std::string cert_dir;        // ca.crt, client.cert, client.key; "" = /etc/guise/certs.d/HOST[:PORT]
   std::optional<Credentials> credentials;  // else the auth file's entry for the registry, else anonymous
   std::string auth_file;       // "" = $DOCKER_CONFIG/config.json or ~/.docker/config.json

@@ -162,8 +162,10 @@ def test_basic_auth_login_pull_logout(guise, basic_registry, built, tmp_path):
 def test_login_wrong_password_fails(guise, basic_registry, tmp_path):
     reg = basic_registry
     authfile = str(tmp_path / "auth.json")
-    r = guise("login", "-u", reg.user, "-p", "wrong", "--authfile", authfile, reg.host)
+    # --password-stdin: with -p docker (and guise) first warn that -p is insecure.
+    r = guise("login", "-u", reg.user, "--password-stdin", "--authfile", authfile, reg.host, input="wrong\n")
     assert_one_line_error(r)
+    assert "401" in r.err
     assert not os.path.exists(authfile) or reg.host not in open(authfile).read()
 
 

@@ -19,7 +19,6 @@ void Context::fail(const std::string& message, int code) {
 void RegistryFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--tls-verify", tls_verify, "require HTTPS and verify certificates (true or false)")
       ->expected(0, 1)
-      ->default_str("true")
       ->check(CLI::IsMember({"true", "false"}));
   cmd.add_option("--cert-dir", cert_dir, "directory with ca.crt, client.cert and client.key for the registry");
   cmd.add_option("--authfile", authfile, "credentials file (docker's config.json format)");
@@ -29,6 +28,7 @@ void RegistryFlags::add_to(CLI::App& cmd) {
 Result<image::RegistryOptions> RegistryFlags::options() const {
   image::RegistryOptions o;
   o.tls_verify = tls_verify != "false";
+  o.tls_verify_forced = tls_verify == "true";
   o.cert_dir = cert_dir;
   o.auth_file = authfile;
   if (!creds.empty()) {

@@ -30,7 +30,7 @@ struct Context {
 
 // The registry flags pull, push and login share (podman's names; docker has none).
 struct RegistryFlags {
-  std::string tls_verify = "true";
+  std::string tls_verify;  // "", "true" (forced) or "false"
   std::string cert_dir, authfile, creds;
   void add_to(CLI::App& cmd);
   Result<image::RegistryOptions> options() const;

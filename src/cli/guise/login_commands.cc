@@ -66,7 +66,7 @@ void login(Context& ctx, LoginFlags f) {
   auto client = image::RegistryClient::connect(domain, *opts);
   if (!client) return ctx.fail(client.error());
   auto ping = (*client)->ping();
-  if (!ping) return ctx.fail(std::move(ping.error()).with_context("login to " + domain));
+  if (!ping) return ctx.fail(ping.error());
   std::string file = f.registry.authfile.empty() ? image::default_auth_file() : f.registry.authfile;
   auto stored = image::store_credentials(file, domain, *opts->credentials);
   if (!stored) return ctx.fail(stored.error());
