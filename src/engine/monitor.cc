@@ -254,6 +254,8 @@ Result<void> Monitor::start_run() {
     next_health_ns_ = r.started_ns + cfg_.health_interval_ns;
   }
   save_state();
+  // A SIGTERM taken while the runtime ran: the container is not to run on.
+  if (terminating_) (void)runtime::kill_container(g_, cfg_.id, SIGKILL, false);
   reap_children();  // a SIGCHLD that came while it was not blocked
   arm_timer();
   return Ok();
