@@ -59,6 +59,7 @@ Result<std::string> monitor_config_json(const MonitorConfig& c) {
   j["health_start_period_ns"] = c.health_start_period_ns;
   j["health_retries"] = c.health_retries;
   j["init"] = c.init;
+  j["wait_for_attach"] = c.wait_for_attach;
   return j.dump();
 }
 
@@ -85,6 +86,7 @@ Result<MonitorConfig> parse_monitor_config(const std::string& text) {
   GUISE_TRY(take(j, "health_start_period_ns", c.health_start_period_ns, kFile));
   GUISE_TRY(take(j, "health_retries", c.health_retries, kFile));
   GUISE_TRY(take(j, "init", c.init, kFile));
+  GUISE_TRY(take(j, "wait_for_attach", c.wait_for_attach, kFile));
   if (c.id.empty()) return sys::user_error("monitor.json: no container id");
   if (c.log_driver != "json-file" && c.log_driver != "k8s-file" && c.log_driver != "none")
     return sys::user_error("monitor.json: unknown log driver " + c.log_driver);

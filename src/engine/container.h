@@ -55,6 +55,9 @@ struct MonitorConfig {
   int64_t health_start_period_ns = 0;
   int health_retries = 3;
   bool init = false;  // --init: guise-init is PID 1 and reports its children's deaths on fd 3
+  // `run` in the foreground: the container is created, and its process started only once
+  // the first attach client is connected, so no output is missed.
+  bool wait_for_attach = false;
 };
 
 struct HealthLogEntry {

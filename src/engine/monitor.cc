@@ -85,8 +85,11 @@ class Monitor {
 
   Result<void> prepare();
   Result<void> start_run();
+  // `run` in the foreground: the first attach client, before the process starts.
+  Result<void> await_first_client(int timeout_ms);
   int loop();
   pid_t pid() const { return state_.pid; }
+  const MonitorConfig& config() const { return cfg_; }
 
  private:
   Result<void> open_stdio(runtime::CreateOptions& co, sys::Fd& out_w, sys::Fd& err_w, sys::Fd& in_r,
@@ -258,6 +261,18 @@ Result<void> Monitor::start_run() {
   if (terminating_) (void)runtime::kill_container(g_, cfg_.id, SIGKILL, false);
   reap_children();  // a SIGCHLD that came while it was not blocked
   arm_timer();
+  return Ok();
+}
+
+Result<void> Monitor::await_first_client(int timeout_ms) {
+  pollfd p{attach_->listen_fd(), POLLIN, 0};
+  int n;
+  while ((n = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  if (n <= 0) return sys::user_error("no attach client came within " + std::to_string(timeout_ms / 1000) + " s");
+  int c = attach_->accept_client();
+  if (c < 0) return sys::sys_error("accept an attach client");
+  watch(Source::kClient, c);
   return Ok();
 }
 
@@ -565,10 +580,11 @@ int Monitor::loop() {
   return 0;
 }
 
-void tell_cli(int sync_fd, const std::string& line) {
+// One line to the CLI; the last one closes the fd (the CLI reads until it sees pid or error).
+void tell_cli(int sync_fd, const std::string& line, bool last = true) {
   if (sync_fd < 0) return;
   (void)sys::write_all(sync_fd, line + "\n", "write to the sync fd");
-  ::close(sync_fd);
+  if (last) ::close(sync_fd);
 }
 
 }  // namespace
@@ -598,6 +614,14 @@ int run_monitor(const MonitorArgs& args) {
   if (!prepared.ok()) {
     ::unlink(paths.monitor_pid().c_str());
     return fail(prepared.error());
+  }
+  if (m.config().wait_for_attach) {
+    tell_cli(a.sync_fd, "{\"listening\":true}", false);
+    auto attached = m.await_first_client(30000);
+    if (!attached.ok()) {
+      ::unlink(paths.monitor_pid().c_str());
+      return fail(attached.error());
+    }
   }
   auto started = m.start_run();
   if (!started.ok()) {
