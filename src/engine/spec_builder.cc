@@ -207,7 +207,7 @@ Result<oci::Spec> build_spec(const RunRequest& r, const image::ImageConfig& imag
   oci::Spec s;
   s.oci_version = oci::kSpecVersion;
   s.root = oci::Root{ctx.rootfs, h.readonly_rootfs};
-  if (h.uts_mode != "host") {
+  if (h.uts_mode.empty()) {  // a hostname is set only in a UTS namespace of the container's own
     s.hostname = hostname;
     s.domainname = merged.domainname;
   }

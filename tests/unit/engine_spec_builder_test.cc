@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/host_devices.h"
 #include "oci/parse.h"
 #include "oci/write.h"
 
@@ -533,4 +534,19 @@ TEST(EngineSpecBuilder, SeccompProfiles) {
   auto own = request();
   own.host.security_opt = {R"(seccomp={"defaultAction":"SCMP_ACT_LOG"})"};
   EXPECT_EQ(build(own, image({}, {"sh"}), c).linux->seccomp->default_action, "SCMP_ACT_LOG");
+}
+
+TEST(EngineSpecBuilder, HostDevices) {
+  auto null = guise::engine::host_device("/dev/null");
+  ASSERT_TRUE(null.ok()) << null.error().message();
+  EXPECT_EQ(null->type, "c");
+  EXPECT_EQ(null->major, 1);
+  EXPECT_EQ(null->minor, 3);
+  auto dir = guise::engine::host_device("/dev");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.error().message(),
+            "error gathering device information while adding custom device \"/dev\": not a device node");
+  auto all = guise::engine::host_devices();
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const auto& d) { return d.path == "/dev/null"; }));
+  EXPECT_FALSE(std::any_of(all.begin(), all.end(), [](const auto& d) { return d.path.rfind("/dev/pts/", 0) == 0; }));
 }
