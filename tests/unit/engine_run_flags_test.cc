@@ -90,6 +90,17 @@ TEST(EngineRunFlags, FlagsStopAtTheImage) {
   EXPECT_FALSE(p.request.config.entrypoint.has_value());
 }
 
+TEST(EngineRunFlags, UnknownFlagsBeforeTheImage) {
+  EXPECT_EQ(fails({"--bogus", "alpine"}), "unknown flag: --bogus");
+  EXPECT_EQ(fails({"--bogus=1", "alpine"}), "unknown flag: --bogus");
+  EXPECT_EQ(fails({"-Z", "alpine"}), "unknown shorthand flag: 'Z' in -Z");
+  EXPECT_EQ(fails({}), "requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+  auto p = run({"--rm=false", "--sig-proxy=false", "--init=false", "alpine"});
+  EXPECT_EQ(p.error, "");
+  EXPECT_FALSE(p.request.host.auto_remove);
+  EXPECT_FALSE(*p.request.host.init);
+}
+
 TEST(EngineRunFlags, NoArgumentsLeaveCmdAbsent) {
   auto r = ok({"-d", "alpine"});
   EXPECT_FALSE(r.config.cmd.has_value());

@@ -389,6 +389,12 @@ Result<RunRequest> to_run_request(const RunFlags& f, const std::vector<std::stri
                                   const EnvLookup& env) {
   if (image_and_args.empty() || image_and_args[0].empty())
     return sys::user_error("requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+  // Flag parsing stops at the first word it does not know; before the image that is a flag
+  // nobody registered (pflag's words).
+  const std::string& first = image_and_args[0];
+  if (first.rfind("--", 0) == 0) return sys::user_error("unknown flag: " + first.substr(0, first.find('=')));
+  if (first[0] == '-' && first.size() > 1)
+    return sys::user_error(std::string("unknown shorthand flag: '") + first[1] + "' in " + first);
   RunRequest r;
   r.name = f.name.rfind('/', 0) == 0 ? f.name.substr(1) : f.name;
   if (!f.name.empty() && !valid_name(r.name))
