@@ -4,6 +4,8 @@
 // Ulimits) an empty one prints [], where it leaves it nil (Binds, CapAdd, GroupAdd, ...) null.
 #include "engine/run_request.h"
 
+#include <algorithm>
+
 namespace guise::engine {
 
 namespace {
@@ -221,11 +223,35 @@ HostConfig read_host(const Json& j) {
       h.ulimits.push_back({get_or<std::string>(u, "Name", ""), get_or<int64_t>(u, "Soft", 0), get_or<int64_t>(u, "Hard", 0)});
   if (j.contains("Mounts") && j["Mounts"].is_array())
     for (const auto& m : j["Mounts"]) h.mounts.push_back(mount_from(m));
+  h.masked_paths = strings(j, "MaskedPaths");
+  h.readonly_paths = strings(j, "ReadonlyPaths");
   if (j.contains("Init") && !j["Init"].is_null()) h.init = j["Init"].get<bool>();
   return h;
 }
 
 }  // namespace
+
+const std::vector<std::string>& default_masked_paths() {
+  static const std::vector<std::string> paths = {
+      "/proc/asound",      "/proc/acpi",       "/proc/kcore",   "/proc/keys",    "/proc/latency_stats",
+      "/proc/timer_list",  "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+      "/sys/devices/virtual/powercap"};
+  return paths;
+}
+
+const std::vector<std::string>& default_readonly_paths() {
+  static const std::vector<std::string> paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                 "/proc/sysrq-trigger"};
+  return paths;
+}
+
+void set_default_system_paths(HostConfig& h) {
+  bool unconfined = h.privileged || std::find(h.security_opt.begin(), h.security_opt.end(),
+                                              "systempaths=unconfined") != h.security_opt.end();
+  if (unconfined || !h.masked_paths.empty() || !h.readonly_paths.empty()) return;
+  h.masked_paths = default_masked_paths();
+  h.readonly_paths = default_readonly_paths();
+}
 
 OJson to_json(const ContainerConfig& c) {
   OJson o = {
@@ -337,6 +363,8 @@ OJson to_json(const HostConfig& h) {
     for (const auto& m : h.mounts) mounts.push_back(mount_json(m));
     o["Mounts"] = mounts;
   }
+  o["MaskedPaths"] = strings_or_null(h.masked_paths);
+  o["ReadonlyPaths"] = strings_or_null(h.readonly_paths);
   if (h.init) o["Init"] = *h.init;
   return o;
 }

@@ -133,8 +133,18 @@ struct HostConfig {  // docker's HostConfig, its Resources embedded
   std::vector<Ulimit> ulimits;
   // end of Resources
   std::vector<MountSpec> mounts;
+  // docker's daemon fills these at create with its defaults, none when privileged or with
+  // systempaths=unconfined; the spec takes them as they are.
+  std::vector<std::string> masked_paths, readonly_paths;
   std::optional<bool> init;
 };
+
+// docker's default masked and read-only paths.
+const std::vector<std::string>& default_masked_paths();
+const std::vector<std::string>& default_readonly_paths();
+// docker's daemon at create: the default masked and read-only paths unless privileged or
+// --security-opt systempaths=unconfined.
+void set_default_system_paths(HostConfig& h);
 
 struct RunRequest {
   std::string name;  // "" = generated

@@ -233,10 +233,10 @@ Result<oci::Spec> build_spec(const RunRequest& r, const image::ImageConfig& imag
   l.sysctl = h.sysctls;
   l.cgroups_path = cgroups_path(h, ctx);
   if (!h.privileged && !security.unconfined_paths) {
-    l.masked_paths = {"/proc/asound",        "/proc/acpi",       "/proc/kcore",       "/proc/keys",
-                      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-                      "/proc/scsi",          "/sys/firmware",    "/sys/devices/virtual/powercap"};
-    l.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+    // A request from the CLI carries docker's defaults already (set_default_system_paths).
+    bool given = !h.masked_paths.empty() || !h.readonly_paths.empty();
+    l.masked_paths = given ? h.masked_paths : default_masked_paths();
+    l.readonly_paths = given ? h.readonly_paths : default_readonly_paths();
   }
   l.seccomp = GUISE_TRY(seccomp_for(h, security, caps, ctx));
   for (const auto& m : s.mounts)

@@ -434,7 +434,10 @@ TEST(EngineRunFlags, RequestJsonRoundTrip) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : h.items()) keys.push_back(k);
   EXPECT_EQ(keys.front(), "Binds");
-  EXPECT_EQ(keys.back(), "IOMaximumBandwidth");
+  EXPECT_EQ(keys.back(), "ReadonlyPaths");
+  EXPECT_EQ(r.host.masked_paths, guise::engine::default_masked_paths());
+  EXPECT_TRUE(ok({"--privileged", "alpine"}).host.masked_paths.empty());
+  EXPECT_TRUE(ok({"--security-opt", "systempaths=unconfined", "alpine"}).host.readonly_paths.empty());
   EXPECT_TRUE(h["Binds"].is_null());
   EXPECT_EQ(h["Devices"], nlohmann::ordered_json::array());
   EXPECT_EQ(h["RestartPolicy"]["Name"], "no");

@@ -375,6 +375,11 @@ TEST(EngineSpecBuilder, Namespaces) {
   EXPECT_EQ(s.linux->gid_mappings[0].size, 65536u);
   EXPECT_EQ(s.hostname, "");  // the host's UTS namespace: the runtime must not set one
   EXPECT_EQ(mount_at(s, "/sys")->type, "bind");  // sysfs of the host's netns cannot be mounted from a userns
+  auto joined = request();
+  joined.host.uts_mode = "container:db";
+  auto j = build(joined);
+  EXPECT_EQ(ns(j, NamespaceType::kUts)->path, "/proc/4242/ns/uts");
+  EXPECT_EQ(j.hostname, "");  // the other container's name stays
   auto net = request();
   net.host.network_mode = "container:db";
   EXPECT_EQ(ns(build(net), NamespaceType::kNetwork)->path, "/proc/4242/ns/net");

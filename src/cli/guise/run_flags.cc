@@ -410,6 +410,7 @@ Result<RunRequest> to_run_request(const RunFlags& f, const std::vector<std::stri
   GUISE_TRY(apply_modes(f, r.host));
   GUISE_TRY(apply_logging(f, r.host));
   GUISE_TRY(apply_storage(f, r));
+  engine::set_default_system_paths(r.host);
   return r;
 }
 

@@ -62,6 +62,11 @@ std::optional<std::string> process_env(const std::string& key);
 
 // Flags + [IMAGE, ARG...] -> the request. Reads --env-file, --label-file and a
 // --security-opt seccomp=FILE (its content is kept, as docker's CLI keeps it).
+// Attach fields follow `run`: AttachStdout/err unless -d, AttachStdin and StdinOnce with
+// -i unless -d; `create` clears StdinOnce, as docker's does. What docker's daemon fills in
+// at create is filled here too (MemorySwap twice Memory, ShmSize 64 MiB, NetworkMode
+// bridge, IpcMode private); Config.Hostname (the id's first 12) and the image's config
+// (engine::merge_image_config) are the caller's, once the id and image are known.
 Result<engine::RunRequest> to_run_request(const RunFlags& f, const std::vector<std::string>& image_and_args,
                                           const EnvLookup& env = process_env);
 
