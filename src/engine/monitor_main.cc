@@ -58,6 +58,12 @@ int main(int argc, char** argv) {
     else return usage();
   }
   if (a.store_root.empty() || a.id.empty() || a.sync_fd < 0 || ::fcntl(a.sync_fd, F_GETFD) < 0) return usage();
+  // A sync fd among 0-2 (the CLI passes its pipe as stdout) must survive stdio going to /dev/null.
+  if (a.sync_fd < 3) {
+    int moved = ::fcntl(a.sync_fd, F_DUPFD_CLOEXEC, 10);
+    if (moved < 0) return usage();
+    a.sync_fd = moved;
+  }
 
   // Double fork: the first child leads a new session and exits, so the monitor has no
   // terminal, no process group of the CLI's, and init (or a subreaper) as its parent.

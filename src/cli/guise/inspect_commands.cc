@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/guise/commands_common.h"
+#include "cli/guise/container_common.h"
 #include "cli/guise/human.h"
 #include "cli/guise/template.h"
 #include "image/manifest.h"
@@ -59,17 +60,36 @@ namespace {
 
 struct InspectFlags {
   std::vector<std::string> names;
-  std::string format;
+  std::string format, type;
 };
 
+// docker inspect: a container by that name or id first, then an image (or only the --type asked for).
 void inspect(Context& ctx, const InspectFlags& f) {
   auto store = ctx.open_store();
   if (!store) return ctx.fail(store.error());
+  auto containers = open_containers(ctx);
+  if (!containers) return ctx.fail(containers.error());
   json all = json::array();
   for (const auto& n : f.names) {
+    if (f.type != "image") {
+      auto id = containers->resolve(n);
+      if (id) {
+        auto v = engine::view_container(*containers, *id);
+        if (!v) {
+          ctx.fail(v.error());
+          continue;
+        }
+        all.push_back(engine::container_inspect_json(*v, *containers));
+        continue;
+      }
+      if (f.type == "container") {
+        ctx.fail(id.error());
+        continue;
+      }
+    }
     auto rec = store->resolve(n);
     if (!rec) {
-      ctx.fail(rec.error());
+      ctx.fail(f.type.empty() ? sys::not_found("No such object: " + n) : rec.error());
       continue;
     }
     auto j = inspect_json(*store, *rec);
@@ -193,12 +213,21 @@ void unmount(Context& ctx, const MountFlags& f) {
 
 void register_inspect(CLI::App& app, CLI::App& image, Context& ctx) {
   static InspectFlags inf;
-  for (auto* c : {image.add_subcommand("inspect", "Show images' details as JSON"),
-                  app.add_subcommand("inspect", "Show objects' details as JSON")}) {
-    c->add_option("NAME", inf.names, "image name or ID")->required();
+  auto add_inspect = [&](CLI::App* c, const char* type) {
+    c->add_option("NAME", inf.names, "name or ID")->required();
     c->add_option("-f,--format", inf.format, "a Go template, or json");
-    c->callback([&ctx] { inspect(ctx, inf); });
-  }
+    if (*type) {
+      c->callback([&ctx, type] {
+        inf.type = type;
+        inspect(ctx, inf);
+      });
+    } else {
+      c->add_option("--type", inf.type, "container or image")->check(CLI::IsMember({"container", "image"}));
+      c->callback([&ctx] { inspect(ctx, inf); });
+    }
+  };
+  add_inspect(image.add_subcommand("inspect", "Show images' details as JSON"), "image");
+  add_inspect(app.add_subcommand("inspect", "Show containers' and images' details as JSON"), "");
   static HistoryFlags hf;
   for (auto* c : {app.add_subcommand("history", "Show an image's layers"),
                   image.add_subcommand("history", "Show an image's layers")}) {
@@ -216,6 +245,17 @@ void register_inspect(CLI::App& app, CLI::App& image, Context& ctx) {
   auto* u = image.add_subcommand("unmount", "Unmount an image's root filesystem")->alias("umount");
   u->add_option("IMAGE", mf.names)->required();
   u->callback([&ctx] { unmount(ctx, mf); });
+}
+
+void register_container_inspect(CLI::App& container, Context& ctx) {
+  static InspectFlags cf;
+  auto* c = container.add_subcommand("inspect", "Show containers' details as JSON");
+  c->add_option("NAME", cf.names, "name or ID")->required();
+  c->add_option("-f,--format", cf.format, "a Go template, or json");
+  c->callback([&ctx] {
+    cf.type = "container";
+    inspect(ctx, cf);
+  });
 }
 
 void register_image_commands(CLI::App& app, Context& ctx) {

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/guise/container_common.h"
 #include "cli/guise/context.h"
 
 using namespace guise;
@@ -19,6 +20,11 @@ int main(int argc, char** argv) {
                  "storage root (default /var/lib/guise; $XDG_DATA_HOME/guise when not root)");
   app.set_version_flag("--version,-v", std::string("guise version ") + GUISE_VERSION);
   cli::register_image_commands(app, ctx);
+  cli::register_container_commands(app, ctx);
+  cli::register_container_inspect(*app.get_subcommand("container"), ctx);
+  cli::register_logs_command(app, ctx);
+  cli::register_run_commands(app, ctx);
+  cli::register_exec_command(app, ctx);
   cli::register_archive_commands(app, ctx);
   cli::register_login_commands(app, ctx);
   cli::register_system_commands(app, ctx);

@@ -2,6 +2,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "cli/guise/container_common.h"
 #include "cli/guise/context.h"
 #include "cli/guise/human.h"
 #include "cli/guise/template.h"
@@ -43,9 +49,81 @@ void df(Context& ctx, const DfFlags& f) {
   std::fputs(out->c_str(), stdout);
 }
 
+struct InfoFlags {
+  std::string format;
+};
+
+// docker info's facts that mean something here: the store, the counts, the kernel and cgroups.
+void info(Context& ctx, const InfoFlags& f) {
+  auto store = ctx.open_store();
+  if (!store) return ctx.fail(store.error());
+  auto cs = open_containers(ctx);
+  if (!cs) return ctx.fail(cs.error());
+  int running = 0, paused = 0, stopped = 0;
+  auto ids = cs->list_ids();
+  for (const auto& id : ids ? *ids : std::vector<std::string>{}) {
+    auto v = engine::view_container(*cs, id);
+    if (!v) continue;
+    if (v->status() == "paused") ++paused;
+    else if (v->running()) ++running;
+    else ++stopped;
+  }
+  auto images = store->list_images();
+  utsname u{};
+  ::uname(&u);
+  struct statfs fs {};
+  bool v2 = ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+  nlohmann::json j = {{"Containers", running + paused + stopped}, {"ContainersRunning", running},
+                      {"ContainersPaused", paused}, {"ContainersStopped", stopped},
+                      {"Images", images ? static_cast<int>(images->size()) : 0}, {"Driver", "overlay"},
+                      {"DockerRootDir", store->root()}, {"CgroupDriver", "cgroupfs"},
+                      {"CgroupVersion", v2 ? "2" : "1"}, {"KernelVersion", u.release},
+                      {"OperatingSystem", "Linux"}, {"OSType", "linux"}, {"Architecture", u.machine},
+                      {"NCPU", static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))},
+                      {"MemTotal", static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE)},
+                      {"ServerVersion", GUISE_VERSION}, {"DefaultRuntime", "guise"}, {"Name", u.nodename}};
+  if (!f.format.empty()) {
+    auto out = f.format == "json" ? Result<std::string>(j.dump() + "\n") : format_rows(f.format, "", {j}, {});
+    if (!out) return ctx.fail(out.error());
+    std::fputs(out->c_str(), stdout);
+    return;
+  }
+  std::printf("Containers: %d\n Running: %d\n Paused: %d\n Stopped: %d\nImages: %d\nServer Version: %s\n"
+              "Storage Driver: overlay\nCgroup Driver: cgroupfs\nCgroup Version: %s\nKernel Version: %s\n"
+              "Operating System: Linux\nOSType: linux\nArchitecture: %s\nCPUs: %d\nTotal Memory: %s\n"
+              "Name: %s\nDocker Root Dir: %s\n",
+              running + paused + stopped, running, paused, stopped, j["Images"].get<int>(), GUISE_VERSION,
+              v2 ? "2" : "1", u.release, u.machine, j["NCPU"].get<int>(),
+              human_size(j["MemTotal"].get<int64_t>()).c_str(), u.nodename, store->root().c_str());
+}
+
 }  // namespace
 
 void register_system_commands(CLI::App& app, Context& ctx) {
+  static InfoFlags inf;
+  for (auto* c : {app.add_subcommand("info", "Show system-wide information")}) {
+    c->add_option("-f,--format", inf.format, "json, or a Go template");
+    c->callback([&ctx] { info(ctx, inf); });
+  }
+  static InfoFlags vf;
+  auto* version = app.add_subcommand("version", "Show the guise version");
+  version->add_option("-f,--format", vf.format, "json, or a Go template");
+  version->callback([&ctx] {
+    utsname u{};
+    ::uname(&u);
+    nlohmann::json client = {{"Version", GUISE_VERSION}, {"ApiVersion", "1.41"}, {"Os", "linux"},
+                             {"Arch", u.machine}, {"Runtime", "guise (in process)"}};
+    nlohmann::json j = {{"Client", client}};
+    if (!vf.format.empty()) {
+      auto out = vf.format == "json" ? Result<std::string>(j.dump() + "\n") : format_rows(vf.format, "", {j}, {});
+      if (!out) return ctx.fail(out.error());
+      std::fputs(out->c_str(), stdout);
+      return;
+    }
+    std::printf("Client:\n Version:           %s\n API version:       1.41\n OS/Arch:           linux/%s\n"
+                " Runtime:           guise (in process; no daemon)\n",
+                GUISE_VERSION, u.machine);
+  });
   auto* system = app.add_subcommand("system", "Manage guise");
   system->require_subcommand(1);
   static DfFlags f;

@@ -363,6 +363,16 @@ std::string Template::header(const std::vector<std::pair<std::string, std::strin
   return out;
 }
 
+namespace {
+// Columns are counted in characters, not bytes: "…" is one wide.
+size_t display_width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+}  // namespace
+
 std::string align_columns(const std::vector<std::string>& lines) {
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width;
@@ -377,7 +387,7 @@ std::string align_columns(const std::vector<std::string>& lines) {
     }
     for (size_t i = 0; i + 1 < row.size(); ++i) {
       if (width.size() <= i) width.resize(i + 1, 0);
-      width[i] = std::max(width[i], row[i].size());
+      width[i] = std::max(width[i], display_width(row[i]));
     }
     cells.push_back(std::move(row));
   }
@@ -385,7 +395,7 @@ std::string align_columns(const std::vector<std::string>& lines) {
   for (const auto& row : cells) {
     for (size_t i = 0; i < row.size(); ++i) {
       out += row[i];
-      if (i + 1 < row.size()) out.append(std::max<size_t>(width[i] + 3, 10) - row[i].size(), ' ');
+      if (i + 1 < row.size()) out.append(std::max<size_t>(width[i] + 3, 10) - display_width(row[i]), ' ');
     }
     out += '\n';
   }

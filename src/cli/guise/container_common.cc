@@ -1,0 +1,102 @@
+#include "cli/guise/container_common.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "cli/common/signal.h"
+#include "image/store.h"
+#include "sys/syscalls.h"
+
+namespace guise::cli {
+
+std::string store_root(const Context& ctx) {
+  return ctx.globals.root.empty() ? image::Store::default_root() : ctx.globals.root;
+}
+
+Result<engine::ContainerStore> open_containers(const Context& ctx) {
+  return engine::ContainerStore::open(store_root(ctx));
+}
+
+runtime::Globals runtime_globals(const engine::ContainerStore& cs) {
+  runtime::Globals g;
+  g.root = cs.runtime_root();
+  return g;
+}
+
+std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
+  sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return {};
+  auto fd = sys::openat2(root.get(), path, O_RDONLY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (!fd) return {};
+  std::string out;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::read(fd->get(), buf, sizeof buf)) > 0 && out.size() < (4 << 20)) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all) {
+  std::string marker = cs.paths(id).dir + "/stopping";
+  sys::Fd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  return runtime::kill_container(runtime_globals(cs), id, signal, all);
+}
+
+bool wait_not_running(const engine::ContainerStore& cs, const std::string& id, int timeout_ms) {
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    auto v = engine::view_container(cs, id);
+    if (!v || !v->running() || !v->monitor_alive) return true;
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    if (timeout_ms >= 0 && waited.count() >= timeout_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+Result<void> stop_container(const engine::ContainerStore& cs, const std::string& id, int signal, int timeout_s) {
+  auto v = GUISE_TRY(engine::view_container(cs, id));
+  if (!v.running()) {
+    // Restarting between runs: the marker alone keeps it down.
+    sys::Fd fd(::open((cs.paths(id).dir + "/stopping").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    return Ok();
+  }
+  auto r = signal_container(cs, id, signal, false);
+  if (!r && !r.error().is(sys::ErrorKind::kNotFound) && !r.error().is(sys::ErrorKind::kWrongState)) return r;
+  if (wait_not_running(cs, id, timeout_s * 1000)) return Ok();
+  (void)signal_container(cs, id, SIGKILL, true);
+  if (!wait_not_running(cs, id, 10000)) return sys::Error{0, "container " + id + " did not stop after SIGKILL", {}, {}, sys::ErrorKind::kSystem, {}};
+  return Ok();
+}
+
+Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force) {
+  auto v = GUISE_TRY(engine::view_container(cs, id));
+  if ((v.status() == "running" || v.status() == "paused" || v.status() == "restarting") && !force)
+    return sys::wrong_state("cannot remove container \"/" + v.record.name + "\": container is " + v.status() +
+                            ": stop the container before removing or force remove");
+  runtime::Globals g = runtime_globals(cs);
+  if (v.running()) {
+    if (v.paused) (void)runtime::resume_container(g, id);
+    (void)signal_container(cs, id, SIGKILL, true);
+    wait_not_running(cs, id, 10000);
+  }
+  // A monitor still alive (waiting to restart, or stuck): it was started by guise for
+  // this container, and nothing else has its pid (monitor.pid and state.json say so).
+  if (v.monitor_alive && v.state.monitor_pid > 0) {
+    ::kill(v.state.monitor_pid, SIGKILL);
+    for (int i = 0; i < 200 && ::kill(v.state.monitor_pid, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto removed = runtime::remove_container(g, id, true);
+  if (!removed && !removed.error().is(sys::ErrorKind::kNotFound)) return removed;
+  auto store = GUISE_TRY(ctx.open_store());
+  auto rootfs = store.remove_rootfs(id);
+  if (!rootfs && !rootfs.error().is(sys::ErrorKind::kNotFound)) return rootfs;
+  cs.release_name(v.record.name, id);
+  return cs.remove_dir(id);
+}
+
+}  // namespace guise::cli

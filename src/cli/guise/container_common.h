@@ -1,0 +1,42 @@
+// What the container commands share: the stores, docker's lookups, stopping and removing.
+#pragma once
+
+#include <string>
+
+#include "cli/guise/context.h"
+#include "engine/container_store.h"
+#include "engine/container_view.h"
+#include "runtime/runtime.h"
+
+namespace CLI {
+class App;
+}
+
+namespace guise::cli {
+
+std::string store_root(const Context& ctx);
+Result<engine::ContainerStore> open_containers(const Context& ctx);
+runtime::Globals runtime_globals(const engine::ContainerStore& cs);
+
+// Signals the container (touching `stopping` first, so no restart policy brings it back).
+Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all);
+// docker stop: the stop signal, then SIGKILL after `timeout_s`; returns once it has exited.
+Result<void> stop_container(const engine::ContainerStore& cs, const std::string& id, int signal, int timeout_s);
+// Polls state.json until the container is no longer running (or its monitor is gone).
+// false: still running after timeout_ms (< 0: wait forever).
+bool wait_not_running(const engine::ContainerStore& cs, const std::string& id, int timeout_ms);
+// Everything of a container: its process (with force), runtime state, monitor, rootfs,
+// name and directory.
+Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force);
+
+// A file of the container's rootfs read inside it (RESOLVE_IN_ROOT): a symlink in the
+// image cannot point the read at the host. "" when missing.
+std::string read_in_rootfs(const std::string& rootfs, const std::string& path);
+
+void register_container_commands(CLI::App& app, Context& ctx);
+void register_logs_command(CLI::App& app, Context& ctx);
+void register_run_commands(CLI::App& app, Context& ctx);
+void register_container_inspect(CLI::App& container, Context& ctx);
+void register_exec_command(CLI::App& app, Context& ctx);
+
+}  // namespace guise::cli

@@ -1,0 +1,352 @@
+// run and create: docker's flags -> a RunRequest -> the image (pulled when missing) -> a
+// rootfs, the container's files and its OCI spec -> the record; run then starts the
+// monitor and, in the foreground, attaches to it until the container exits. Anything
+// that fails undoes what was made before it: no record, mount, rootfs or name remains.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <linux/magic.h>
+
+#include "cli/common/size.h"
+#include "cli/guise/attach_session.h"
+#include "cli/guise/container_common.h"
+#include "cli/guise/progress_display.h"
+#include "cli/guise/run_flags.h"
+#include "engine/attach.h"
+#include "engine/spec_builder.h"
+#include "image/pull.h"
+#include "oci/parse.h"
+#include "oci/write.h"
+#include "sys/clock.h"
+#include "sys/syscalls.h"
+
+namespace guise::cli {
+
+using nlohmann::json;
+
+namespace {
+
+// docker's statuses for a run that never got the user's process going.
+constexpr int kEngineError = 125, kCannotInvoke = 126, kNotFound = 127;
+
+Result<image::ImageRecord> find_or_pull(Context& ctx, image::Store& store, const engine::RunRequest& req) {
+  const std::string& name = req.config.image;
+  if (req.pull != "always") {
+    auto rec = store.resolve(name);
+    if (rec || req.pull == "never" || !rec.error().is(sys::ErrorKind::kNotFound)) return rec;
+  }
+  auto ref = GUISE_TRY(image::parse_reference(name));
+  if (req.pull != "always") std::fprintf(stderr, "Unable to find image '%s' locally\n", ref.familiar().c_str());
+  image::PullOptions opts;
+  if (!req.platform.empty()) opts.platform = GUISE_TRY(image::parse_platform(req.platform));
+  ProgressDisplay display(stderr, false);
+  opts.progress = display.fn();
+  auto pulled = image::pull_image(store, ref, opts);
+  if (!pulled) {
+    (void)store.collect_garbage();
+    return std::move(pulled.error());
+  }
+  std::fprintf(stderr, "Digest: %s\nStatus: Downloaded newer image for %s\n", pulled->repo_digest.str().c_str(),
+               ref.familiar().c_str());
+  (void)ctx;
+  return pulled->image;
+}
+
+Result<oci::Device> device_of(const std::string& host_path) {
+  struct stat st {};
+  if (::stat(host_path.c_str(), &st) < 0)
+    return sys::user_error("error gathering device information while adding custom device \"" + host_path +
+                           "\": no such file or directory");
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    return sys::user_error("error gathering device information while adding custom device \"" + host_path +
+                           "\": not a device node");
+  oci::Device d;
+  d.path = host_path;
+  d.type = S_ISCHR(st.st_mode) ? "c" : "b";
+  d.major = major(st.st_rdev);
+  d.minor = minor(st.st_rdev);
+  d.file_mode = st.st_mode & 07777;
+  d.uid = st.st_uid;
+  d.gid = st.st_gid;
+  return d;
+}
+
+// A named or anonymous volume's directory: STORE/volumes/NAME/_data, filled from the
+// image's content at `target` the first time, as docker does.
+Result<std::string> volume_dir(const std::string& store_root, const std::string& name, const std::string& rootfs,
+                               const std::string& target) {
+  std::string base = store_root + "/volumes/" + name;
+  std::string data = base + "/_data";
+  std::error_code ec;
+  bool fresh = !std::filesystem::exists(data, ec);
+  std::filesystem::create_directories(data, ec);
+  if (ec) return sys::sys_error_n(ec.value(), "mkdir", data);
+  if (fresh && !target.empty()) {
+    sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    auto src = sys::openat2(root.get(), target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (src) {
+      std::filesystem::copy(sys::fd_path(src->get()), data,
+                            std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks, ec);
+    }
+  }
+  return data;
+}
+
+bool cgroup_v2_host() {
+  struct statfs fs {};
+  return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+// What `create` makes, undone in reverse unless released.
+struct Made {
+  Context& ctx;
+  image::Store& store;
+  engine::ContainerStore& cs;
+  std::string id, name;
+  bool name_reserved = false, rootfs_made = false, dir_made = false;
+  bool keep = false;
+  ~Made() {
+    if (keep) return;
+    if (rootfs_made) (void)store.remove_rootfs(id);
+    if (dir_made) (void)cs.remove_dir(id);
+    if (name_reserved) cs.release_name(name, id);
+  }
+};
+
+struct Created {
+  std::string id;
+  engine::RunRequest req;
+};
+
+Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
+                       engine::ContainerStore& cs) {
+  engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+  image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
+  std::string config_text = GUISE_TRY(store.content().read(img.id, 16 << 20));
+  image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
+
+  Made made{ctx, store, cs, engine::ContainerStore::new_id(), req.name};
+  if (made.name.empty()) {
+    for (int i = 0; i < 10; ++i) {
+      made.name = engine::ContainerStore::random_name();
+      if (cs.reserve_name(made.name, made.id)) break;
+      made.name.clear();
+    }
+    if (made.name.empty()) return sys::user_error("could not pick a free container name; give one with --name");
+  } else {
+    GUISE_TRY(cs.reserve_name(made.name, made.id));
+  }
+  made.name_reserved = true;
+
+  image::Rootfs rootfs = GUISE_TRY(store.create_rootfs(made.id, img));
+  made.rootfs_made = true;
+  GUISE_TRY(store.mount_rootfs(rootfs));
+
+  engine::ContainerPaths paths = cs.paths(made.id);
+  std::error_code ec;
+  std::filesystem::create_directories(paths.bundle(), ec);
+  if (ec) return sys::sys_error_n(ec.value(), "mkdir", paths.bundle());
+  made.dir_made = true;
+
+  engine::ContainerConfig merged = engine::merge_image_config(req.config, image_config);
+  std::string hostname = req.config.hostname.empty() ? made.id.substr(0, 12) : req.config.hostname;
+  GUISE_TRY(sys::write_file(paths.dir + "/hostname", hostname + "\n", O_CREAT | O_TRUNC, 0644));
+  GUISE_TRY(sys::write_file(paths.dir + "/hosts",
+                            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                            "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                            "ff02::2\tip6-allrouters\n127.0.1.1\t" + hostname + "\n",
+                            O_CREAT | O_TRUNC, 0644));
+  auto resolv = sys::read_file("/etc/resolv.conf");
+  GUISE_TRY(sys::write_file(paths.dir + "/resolv.conf", resolv ? *resolv : std::string(), O_CREAT | O_TRUNC, 0644));
+
+  engine::SpecContext sc;
+  sc.id = made.id;
+  sc.rootfs = rootfs.merged;
+  sc.hosts_path = paths.dir + "/hosts";
+  sc.resolv_conf_path = paths.dir + "/resolv.conf";
+  sc.hostname_path = paths.dir + "/hostname";
+  sc.init_path = engine::init_binary();
+  std::string root = store_root(ctx);
+  for (const auto& v : engine::named_volumes(req.host)) {
+    std::string target;
+    for (const auto& m : req.host.mounts)
+      if (m.source == v) target = m.target;
+    sc.volume_paths[v] = GUISE_TRY(volume_dir(root, v, rootfs.merged, target));
+  }
+  for (const auto& t : engine::anonymous_volume_targets(merged, req.host))
+    sc.anonymous_volume_paths[t] = GUISE_TRY(volume_dir(root, engine::ContainerStore::new_id(), rootfs.merged, t));
+  sc.cgroup_parent = "guise";
+  sc.cgroup_v2 = cgroup_v2_host();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  sc.host_hostname = host;
+  sc.passwd = read_in_rootfs(rootfs.merged, "/etc/passwd");
+  sc.group = read_in_rootfs(rootfs.merged, "/etc/group");
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0) sc.nofile = std::make_pair(uint64_t{nofile.rlim_cur}, uint64_t{nofile.rlim_max});
+  sc.namespace_path = [&cs](const std::string& other, const std::string& ns) -> Result<std::string> {
+    std::string id = GUISE_TRY(cs.resolve(other));
+    auto v = GUISE_TRY(engine::view_container(cs, id));
+    if (!v.running()) return sys::wrong_state("cannot join container " + other + ": it is not running");
+    return "/proc/" + std::to_string(v.state.pid) + "/ns/" + ns;
+  };
+  sc.device_info = device_of;
+  oci::Spec spec = GUISE_TRY(engine::build_spec(req, image_config, sc));
+  GUISE_TRY(sys::write_file(paths.bundle() + "/config.json", oci::spec_json(spec), O_CREAT | O_TRUNC, 0600));
+
+  engine::MonitorConfig mc;
+  mc.id = made.id;
+  mc.store_root = root;
+  mc.runtime_root = cs.runtime_root();
+  mc.runtime = req.host.runtime;
+  mc.tty = req.config.tty;
+  mc.open_stdin = req.config.open_stdin;
+  mc.stdin_once = req.config.stdin_once;
+  mc.log_driver = req.host.log_config.type.empty() ? "json-file" : req.host.log_config.type;
+  if (auto it = req.host.log_config.config.find("max-size"); it != req.host.log_config.config.end()) {
+    auto bytes = parse_ram_bytes(it->second, "--log-opt max-size");
+    if (!bytes) return std::move(bytes.error());
+    mc.log_max_size = *bytes;
+  }
+  if (auto it = req.host.log_config.config.find("max-file"); it != req.host.log_config.config.end())
+    mc.log_max_file = std::max(1, std::atoi(it->second.c_str()));
+  mc.restart_policy = req.host.restart_policy.name.empty() ? "no" : req.host.restart_policy.name;
+  mc.restart_max_retries = req.host.restart_policy.maximum_retry_count;
+  mc.auto_remove = req.host.auto_remove;
+  if (merged.healthcheck && !merged.healthcheck->test.empty() && merged.healthcheck->test[0] != "NONE") {
+    mc.health_cmd = merged.healthcheck->test;
+    if (merged.healthcheck->interval_ns > 0) mc.health_interval_ns = merged.healthcheck->interval_ns;
+    if (merged.healthcheck->timeout_ns > 0) mc.health_timeout_ns = merged.healthcheck->timeout_ns;
+    mc.health_start_period_ns = merged.healthcheck->start_period_ns;
+    if (merged.healthcheck->retries > 0) mc.health_retries = merged.healthcheck->retries;
+  }
+  mc.init = req.host.init.value_or(false);
+  GUISE_TRY(engine::write_file_atomic(paths.monitor_config(), GUISE_TRY(engine::monitor_config_json(mc))));
+
+  engine::ContainerRecord rec;
+  rec.id = made.id;
+  rec.name = made.name;
+  rec.created = sys::now_rfc3339();
+  rec.image = req.config.image;
+  rec.image_id = img.id.str();
+  std::vector<std::string> argv = spec.process ? spec.process->args : std::vector<std::string>{};
+  if (!argv.empty()) {
+    rec.path = argv[0];
+    rec.args.assign(argv.begin() + 1, argv.end());
+  }
+  json cfg = engine::to_json(merged);
+  cfg["Hostname"] = hostname;
+  rec.config = cfg;
+  rec.host_config = engine::to_json(req.host);
+  json mounts = json::array();
+  for (const auto& m : spec.mounts)
+    if (m.type == "bind" && m.source.rfind(root + "/volumes/", 0) == 0) {
+      std::string vol = m.source.substr(root.size() + 9);
+      vol = vol.substr(0, vol.find('/'));
+      mounts.push_back({{"Type", "volume"}, {"Name", vol}, {"Source", m.source}, {"Destination", m.destination},
+                        {"Driver", "local"}, {"Mode", ""}, {"RW", true}, {"Propagation", ""}});
+    }
+  for (const auto& m : req.host.mounts)
+    if (m.type == "bind")
+      mounts.push_back({{"Type", "bind"}, {"Source", m.source}, {"Destination", m.target}, {"Mode", ""},
+                        {"RW", !m.read_only}, {"Propagation", "rprivate"}});
+  rec.mounts = mounts;
+  rec.rootfs = rootfs.merged;
+  rec.runtime = req.host.runtime.empty() ? "guise" : req.host.runtime;
+  GUISE_TRY(cs.write_record(rec));
+  made.keep = true;
+  return Created{made.id, std::move(req)};
+}
+
+// docker's status for a process that could not be started: 127 not found, 126 not runnable.
+int start_failure_code(const Error& e) {
+  std::string m = e.message();
+  if (m.find("not found") != std::string::npos || m.find("No such file") != std::string::npos) return kNotFound;
+  if (m.find("ermission denied") != std::string::npos || m.find("not executable") != std::string::npos) return kCannotInvoke;
+  return kEngineError;
+}
+
+void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, bool start) {
+  auto store = ctx.open_store();
+  if (!store) return ctx.fail(store.error(), kEngineError);
+  auto cs = open_containers(ctx);
+  if (!cs) return ctx.fail(cs.error(), kEngineError);
+  auto made = create(ctx, flags, args, *store, *cs);
+  if (!made) return ctx.fail(made.error(), kEngineError);
+  if (!start) {
+    std::printf("%s\n", made->id.c_str());
+    return;
+  }
+  const engine::RunRequest& req = made->req;
+  bool foreground = !req.detach;
+  if (foreground) {
+    // Attach before the process runs, so not a byte of its output is missed.
+    auto mc_text = sys::read_file(cs->paths(made->id).monitor_config());
+    auto mc = mc_text ? engine::parse_monitor_config(*mc_text) : Result<engine::MonitorConfig>(mc_text.error());
+    if (mc) {
+      mc->wait_for_attach = true;
+      auto text = engine::monitor_config_json(*mc);
+      if (text) (void)engine::write_file_atomic(cs->paths(made->id).monitor_config(), *text);
+    }
+  }
+  std::optional<engine::AttachClient> client;
+  Error attach_error;
+  std::string socket = cs->paths(made->id).attach_socket();
+  auto started = engine::start_monitor(cs->root(), made->id, [&] {
+    auto c = engine::AttachClient::connect(socket);
+    if (c) client.emplace(std::move(*c));
+    else attach_error = c.error();
+  });
+  if (!started) {
+    int code = start_failure_code(started.error());
+    (void)remove_container_fully(ctx, *cs, made->id, true);
+    return ctx.fail(started.error(), code);
+  }
+  if (!foreground) {
+    std::printf("%s\n", made->id.c_str());
+    return;
+  }
+  if (!client) return ctx.fail(attach_error, kEngineError);
+  AttachOptions ao;
+  ao.tty = req.config.tty;
+  ao.stdin_open = req.config.open_stdin;
+  ao.proxy_signals = flags.sig_proxy;
+  std::string id = made->id;
+  engine::ContainerStore& containers = *cs;
+  ao.send_signal = [&containers, id](int sig) { (void)runtime::kill_container(runtime_globals(containers), id, sig, false); };
+  auto code = attach_session(*client, ao);
+  if (!code) return ctx.fail(code.error(), kEngineError);
+  // --rm: docker returns once the container is gone, and so does this.
+  if (req.host.auto_remove)
+    for (int i = 0; i < 500 && ::access(cs->paths(id).dir.c_str(), F_OK) == 0; ++i) ::usleep(10000);
+  ctx.exit_code = *code;
+}
+
+}  // namespace
+
+void register_run_commands(CLI::App& app, Context& ctx) {
+  CLI::App* container = app.get_subcommand("container");
+  static RunFlags rf;
+  for (auto [parent, verb] : {std::pair{&app, "run"}, std::pair{container, "run"}, std::pair{&app, "create"},
+                              std::pair{container, "create"}}) {
+    bool start = std::string_view(verb) == "run";
+    auto* c = parent->add_subcommand(verb, start ? "Create and run a new container from an image"
+                                                 : "Create a new container");
+    add_run_flags(*c, rf);
+    c->callback([&ctx, c, start] {
+      std::vector<std::string> args = c->remaining();
+      run(ctx, rf, args, start);
+    });
+  }
+}
+
+}  // namespace guise::cli

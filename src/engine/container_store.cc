@@ -1,0 +1,179 @@
+#include "engine/container_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "sys/syscalls.h"
+
+namespace guise::engine {
+
+using nlohmann::json;
+
+namespace {
+
+std::string random_hex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  size_t got = 0;
+  while (got < bytes) {
+    ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+Result<void> make_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) < 0 && errno != EEXIST) return sys::sys_error("mkdir", path);
+  return Ok();
+}
+
+}  // namespace
+
+json record_to_json(const ContainerRecord& r) {
+  return json{{"id", r.id},       {"name", r.name},     {"created", r.created},         {"image", r.image},
+              {"image_id", r.image_id}, {"path", r.path}, {"args", r.args},            {"config", r.config},
+              {"host_config", r.host_config}, {"mounts", r.mounts}, {"rootfs", r.rootfs}, {"runtime", r.runtime}};
+}
+
+Result<ContainerRecord> record_from_json(const json& j) {
+  if (!j.is_object()) return sys::user_error("container record: not a JSON object");
+  ContainerRecord r;
+  try {
+    r.id = j.at("id").get<std::string>();
+    r.name = j.value("name", "");
+    r.created = j.value("created", "");
+    r.image = j.value("image", "");
+    r.image_id = j.value("image_id", "");
+    r.path = j.value("path", "");
+    if (j.contains("args")) r.args = j["args"].get<std::vector<std::string>>();
+    r.config = j.value("config", json::object());
+    r.host_config = j.value("host_config", json::object());
+    r.mounts = j.value("mounts", json::array());
+    r.rootfs = j.value("rootfs", "");
+    r.runtime = j.value("runtime", "");
+  } catch (const json::exception& e) {
+    return sys::user_error(std::string("container record: ") + e.what());
+  }
+  return r;
+}
+
+Result<ContainerStore> ContainerStore::open(const std::string& store_root) {
+  GUISE_TRY(make_dir(store_root));
+  GUISE_TRY(make_dir(store_root + "/containers"));
+  GUISE_TRY(make_dir(store_root + "/container-names"));
+  return ContainerStore(store_root);
+}
+
+std::string ContainerStore::new_id() { return random_hex(32); }
+
+std::string ContainerStore::random_name() {
+  // A few of docker's words (moby pkg/namesgenerator); the pair is what people recognise.
+  static const char* const kLeft[] = {"admiring", "brave",   "clever",  "eager",   "focused", "gallant",
+                                      "happy",    "jolly",   "keen",    "lucid",   "modest",  "nifty",
+                                      "quirky",   "serene",  "trusting", "vibrant", "wizardly", "zealous"};
+  static const char* const kRight[] = {"albattani", "babbage", "curie",   "darwin",   "einstein", "feynman",
+                                       "goldberg",  "hopper",  "kepler",  "lovelace", "meitner",  "noether",
+                                       "pasteur",   "ritchie", "shannon", "turing",   "wozniak",  "yonath"};
+  std::string r = random_hex(4);
+  unsigned v = static_cast<unsigned>(std::stoul(r, nullptr, 16));
+  return std::string(kLeft[v % std::size(kLeft)]) + "_" + kRight[(v / 97) % std::size(kRight)];
+}
+
+bool ContainerStore::valid_name(const std::string& n) {
+  if (n.size() < 2 || n.size() > 128) return false;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(n[0])) return false;
+  for (char c : n)
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
+Result<void> ContainerStore::reserve_name(const std::string& name, const std::string& id) {
+  std::string path = root_ + "/container-names/" + name;
+  sys::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    if (errno != EEXIST) return sys::sys_error("reserve container name", path);
+    auto owner = sys::read_file(path);
+    return sys::already_exists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
+                               (owner ? *owner : std::string("?")) +
+                               "\". You have to remove (or rename) that container to be able to reuse that name.");
+  }
+  GUISE_TRY(sys::write_all(fd.get(), id, "container name"));
+  return Ok();
+}
+
+void ContainerStore::release_name(const std::string& name, const std::string& id) {
+  std::string path = root_ + "/container-names/" + name;
+  auto owner = sys::read_file(path);
+  if (owner && *owner == id) ::unlink(path.c_str());
+}
+
+Result<std::string> ContainerStore::resolve(const std::string& text) const {
+  auto missing = [&] { return sys::not_found("No such container: " + text); };
+  if (text.empty()) return missing();
+  std::string t = text[0] == '/' ? text.substr(1) : text;
+  if (valid_name(t) || t.size() == 1) {
+    auto owner = sys::read_file(root_ + "/container-names/" + t);
+    if (owner && ::access((root_ + "/containers/" + *owner + "/record.json").c_str(), F_OK) == 0) return *owner;
+  }
+  bool hex = !t.empty() && t.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!hex) return missing();
+  auto ids = GUISE_TRY(list_ids());
+  std::string found;
+  for (const auto& id : ids)
+    if (id.rfind(t, 0) == 0) {
+      if (!found.empty()) return sys::user_error("multiple containers found with provided prefix: " + t);
+      found = id;
+    }
+  if (found.empty()) return missing();
+  return found;
+}
+
+Result<ContainerRecord> ContainerStore::read_record(const std::string& id) const {
+  auto text = sys::read_file(paths(id).record());
+  if (!text) {
+    if (text.error().errnum == ENOENT) return sys::not_found("No such container: " + id);
+    return std::move(text.error());
+  }
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return sys::user_error("container " + id + ": record.json is not valid JSON");
+  return record_from_json(j);
+}
+
+Result<void> ContainerStore::write_record(const ContainerRecord& r) {
+  GUISE_TRY(make_dir(paths(r.id).dir));
+  return write_file_atomic(paths(r.id).record(), record_to_json(r).dump(2));
+}
+
+Result<std::vector<std::string>> ContainerStore::list_ids() const {
+  std::vector<std::string> out;
+  std::string dir = root_ + "/containers";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return sys::sys_error("opendir", dir);
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() != 64) continue;
+    if (::access((dir + "/" + n + "/record.json").c_str(), F_OK) == 0) out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
+}
+
+Result<void> ContainerStore::remove_dir(const std::string& id) {
+  std::error_code ec;
+  std::filesystem::remove_all(paths(id).dir, ec);
+  if (ec) return sys::sys_error_n(ec.value(), "remove", paths(id).dir);
+  return Ok();
+}
+
+}  // namespace guise::engine

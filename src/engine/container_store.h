@@ -1,0 +1,65 @@
+// The engine's containers on disk (container.h has the files of one): ids, names, the
+// CLI's record, and lookups as docker does them (a name, a full id, or an unambiguous
+// id prefix). Names are reserved by O_EXCL on container-names/NAME, so two `run --name x`
+// at once cannot both get it; a record is replaced whole by rename.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/container.h"
+#include "sys/result.h"
+
+namespace guise::engine {
+
+// What `create` decided; docker's Config and HostConfig kept in docker's JSON shape.
+struct ContainerRecord {
+  std::string id;
+  std::string name;     // without docker's leading '/'
+  std::string created;  // RFC 3339 nano
+  std::string image;    // as the user named it
+  std::string image_id; // "sha256:..."
+  std::string path;     // the process's executable, as docker's Path
+  std::vector<std::string> args;
+  nlohmann::json config = nlohmann::json::object();       // docker's Config
+  nlohmann::json host_config = nlohmann::json::object();  // docker's HostConfig
+  nlohmann::json mounts = nlohmann::json::array();        // docker's Mounts
+  std::string rootfs;   // the overlay's merged dir
+  std::string runtime;  // "guise" or a binary
+};
+
+nlohmann::json record_to_json(const ContainerRecord& r);
+Result<ContainerRecord> record_from_json(const nlohmann::json& j);
+
+class ContainerStore {
+ public:
+  static Result<ContainerStore> open(const std::string& store_root);
+  const std::string& root() const { return root_; }
+  ContainerPaths paths(const std::string& id) const { return ContainerPaths(root_, id); }
+  std::string runtime_root() const { return root_ + "/runtime"; }
+
+  static std::string new_id();         // 64 random hex digits
+  static std::string random_name();    // docker's adjective_surname
+  static bool valid_name(const std::string& name);  // [a-zA-Z0-9][a-zA-Z0-9_.-]+
+
+  // already_exists in docker's words when taken.
+  Result<void> reserve_name(const std::string& name, const std::string& id);
+  // Removes the name only while it still names `id`.
+  void release_name(const std::string& name, const std::string& id);
+  // A name, a full id or a unique prefix → the id. not_found "No such container: TEXT".
+  Result<std::string> resolve(const std::string& text) const;
+
+  Result<ContainerRecord> read_record(const std::string& id) const;
+  Result<void> write_record(const ContainerRecord& r);
+  Result<std::vector<std::string>> list_ids() const;  // those with a record
+  // containers/ID gone whole (the caller has stopped it and removed its rootfs).
+  Result<void> remove_dir(const std::string& id);
+
+ private:
+  explicit ContainerStore(std::string root) : root_(std::move(root)) {}
+  std::string root_;
+};
+
+}  // namespace guise::engine

@@ -1,0 +1,33 @@
+// A container as `ps`, `inspect` and `wait` see it: the CLI's record and the monitor's
+// state, read without locks, with the live facts only the kernel knows (paused, whether
+// the monitor still runs) looked up now.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/container_store.h"
+
+namespace guise::engine {
+
+struct ContainerView {
+  ContainerRecord record;
+  ContainerStateFile state;
+  bool paused = false;
+  bool monitor_alive = false;
+  // docker's State.Status: created, running, paused, restarting, exited, dead.
+  std::string status() const;
+  bool running() const { return state.status == "running" || state.status == "restarting"; }
+};
+
+Result<ContainerView> view_container(const ContainerStore& store, const std::string& id);
+
+// ps's STATUS column: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago",
+// "Created", "Restarting (1) 2 seconds ago", with " (healthy)" when there is a health check.
+std::string status_line(const ContainerView& v, int64_t now);
+
+// docker inspect's object for a container.
+nlohmann::json container_inspect_json(const ContainerView& v, const ContainerStore& store);
+
+}  // namespace guise::engine
