@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what guise needs (Debian packages), builds it, and — unless --build-only —
-# builds the example busybox bundle and runs a container from it.
+# makes a busybox image and runs a container from it with `guise run`. As root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +23,16 @@ ninja -C build -j"${JOBS:-2}" --quiet
 
 [[ "${1:-}" == --build-only ]] && exit 0
 
-bundle=examples/bundle
-bash examples/make-bundle.sh "$bundle" build/guise-testbin >/dev/null
-# The demo: pid 1, hostname and uid map, printed from inside a fresh container.
-jq '.process.args = ["/bin/sh", "-c", "echo \"pid: $$\"; echo \"hostname: $(hostname)\"; echo \"uid_map: $(cat /proc/self/uid_map)\""]
-    | .hostname = "guise-demo" | .linux.cgroupsPath = "guise-demo/demo"' \
-  "$bundle/config.json" > "$bundle/config.json.new" && mv "$bundle/config.json.new" "$bundle/config.json"
-id=demo-$$
-(cd "$bundle" && ../../build/guise-oci --root /run/guise run "$id")
-rmdir /sys/fs/cgroup/*/guise-demo /sys/fs/cgroup/memory/*/*/guise-demo 2>/dev/null || true
+# The demo, docker's way: a busybox image made here (no registry needed), run by guise with
+# a memory and CPU limit; from inside it prints its pid, hostname, the memory limit its
+# cgroup has, its uid map and the overlay it runs on.
+tarball=$(mktemp /tmp/guise-demo-XXXXXX.tar)
+trap 'rm -f "$tarball"' EXIT
+bash examples/make-image.sh "$tarball"
+build/guise import "$tarball" guise-demo/busybox:latest >/dev/null
+build/guise run --rm --memory 64m --cpus 0.5 --hostname demo guise-demo/busybox sh -c '
+  echo "pid: $$"
+  echo "hostname: $(hostname)"
+  echo "memory limit: $(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+  echo "uid_map: $(cat /proc/self/uid_map)"
+  echo "root: $(grep " / / " /proc/self/mountinfo | sed "s/.* - //")"'
