@@ -94,7 +94,8 @@ Result<std::string> volume_dir(const std::string& store_root, const std::string&
     sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     auto src = sys::openat2(root.get(), target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (src) {
-      std::filesystem::copy(sys::fd_path(src->get()), data,
+      // "/." : the directory the magic link names, not the link itself (copy_symlinks copies links as links).
+      std::filesystem::copy(sys::fd_path(src->get()) + "/.", data,
                             std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks, ec);
     }
   }
@@ -133,6 +134,18 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
   std::string config_text = GUISE_TRY(store.content().read(img.id, 16 << 20));
   image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
+
+  // Bind sources, as docker treats them: -v makes a missing host directory, --mount refuses it.
+  for (const auto& m : req.host.mounts)
+    if (m.type == "bind" && ::access(m.source.c_str(), F_OK) != 0)
+      return sys::user_error("invalid mount config for type \"bind\": bind source path does not exist: " + m.source);
+  for (const auto& b : req.host.binds)
+    if (!b.empty() && b[0] == '/') {
+      std::string src = b.substr(0, b.find(':'));
+      std::error_code ec;
+      if (!std::filesystem::exists(src, ec)) std::filesystem::create_directories(src, ec);
+      if (ec) return sys::sys_error_n(ec.value(), "error while creating mount source path '" + src + "'");
+    }
 
   Made made{ctx, store, cs, engine::ContainerStore::new_id(), req.name};
   if (made.name.empty()) {
@@ -180,6 +193,11 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     std::string target;
     for (const auto& m : req.host.mounts)
       if (m.source == v) target = m.target;
+    for (const auto& b : req.host.binds)
+      if (b.rfind(v + ":", 0) == 0) {
+        target = b.substr(v.size() + 1);
+        target = target.substr(0, target.find(':'));
+      }
     sc.volume_paths[v] = GUISE_TRY(volume_dir(root, v, rootfs.merged, target));
   }
   for (const auto& t : engine::anonymous_volume_targets(merged, req.host))
