@@ -1,5 +1,6 @@
 #!/bin/bash
 # sudo bash bench/image-pull.sh [--n N] [--mb MB] [--mount-n N] [--only guise,podman,skopeo+umoci,ctr]
+#                               [--extra-guise LABEL=BINARY]
 #
 # Pull + unpack of a 5-layer image (about 200 MB uncompressed, gzip and zstd) from a registry on
 # loopback: guise against podman, skopeo copy + umoci unpack, and containerd's ctr, each run into
@@ -12,7 +13,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BENCH
 . "$BENCH/lib/common.sh"
 
-case ${1:-} in -h|--help) sed -n '2,9p' "$0"; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,10p' "$0"; exit 0 ;; esac
 require_root
 for tool in podman skopeo umoci ctr containerd zstd /usr/bin/docker-registry; do
   command -v "$tool" >/dev/null || die "missing $tool (Debian packages podman skopeo umoci containerd zstd docker-registry)"

@@ -143,8 +143,9 @@ def image_sizes(img):
 class Runner:
     """One pull of REF by one tool into fresh dirs under SCRATCH."""
 
-    def __init__(self, scratch, guise, podman_driver):
+    def __init__(self, scratch, guise, podman_driver, extra_guises):
         self.scratch, self.guise, self.podman_driver = scratch, guise, podman_driver
+        self.extra_guises = extra_guises  # {label: binary}: other guise builds, timed like guise
         self.containerd = None
 
     def fresh(self, name):
@@ -153,9 +154,10 @@ class Runner:
 
     def prepare(self, tool):
         """Untimed setup; returns the argv list(s) to time and the dirs to clean."""
-        if tool == "guise":
+        if tool == "guise" or tool in self.extra_guises:
             d = self.fresh("guise")
-            return [lambda ref: [self.guise, "--root", d + "/store", "pull", "-q", ref]], [d]
+            binary = self.extra_guises.get(tool, self.guise)
+            return [lambda ref: [binary, "--root", d + "/store", "pull", "-q", ref]], [d]
         if tool == "podman":
             d = self.fresh("podman")
             rr = tempfile.mkdtemp(prefix="gbp-", dir="/tmp")  # podman: runroot under 50 characters
@@ -359,11 +361,12 @@ def mib(b):
 
 
 def pull_table(raw):
-    lines = ["| tool | layers | median (s) | min (s) | max (s) | client CPU (s) | containerd CPU (s) | vs guise | n |",
+    tools = TOOLS + list(raw.get("extra_guises", {}))
+    lines = ["| tool | layers | median (s) | min (s) | max (s) | client CPU (s) | containerd CPU (s) | time / guise's | n |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for comp in COMPRESSIONS:
         g = med(raw["pull"].get("guise/" + comp, {}).get("wall", []))
-        for tool in TOOLS:
+        for tool in tools:
             key = "%s/%s" % (tool, comp)
             s = raw["pull"].get(key)
             if s is None:
@@ -373,6 +376,11 @@ def pull_table(raw):
                 continue
             w = s["wall"]
             ratio = "%.2fx" % (med(w) / g) if g and tool != "guise" else ""
+            if tool == "guise":
+                fastest = min((med(v["wall"]) for k, v in raw["pull"].items()
+                               if k.endswith("/" + comp) and not v.get("skipped") and v["wall"]
+                               and k.split("/")[0] in TOOLS and k.split("/")[0] != "guise"), default=None)
+                ratio = "fastest peer / guise = %.2fx" % (fastest / med(w)) if fastest else ""
             lines.append("| %s | %s | **%s** | %s | %s | %s | %s | %s | %d |" % (
                 tool, comp, fmt_s(med(w)), fmt_s(min(w)), fmt_s(max(w)), fmt_s(med(s["cpu"])),
                 fmt_s(med(s["daemon_cpu"])) if tool == "ctr" else "", ratio, len(w)))
@@ -390,7 +398,8 @@ def write_report(raw, path):
          "and tests ran on the same cores meanwhile; the alternation spreads that over the tools)"
          % (m["load_before"], m["load_after"]),
          "- filesystem of the stores: %s" % m["fs"],
-         "- guise: %s" % m["guise"],
+         "- guise: %s" % m["guise"]] + [
+         "- %s: %s" % (label, info) for label, info in m.get("extra_guises", {}).items()] + [
          "- podman: %s, storage driver **%s**%s" % (m["podman"], m["podman_driver"],
                                                     (" (overlay failed: %s)" % m["podman_overlay_error"])
                                                     if m["podman_overlay_error"] else ""),
@@ -468,6 +477,8 @@ def main():
     ap.add_argument("--work", default=os.path.join(BENCH, "work", "images"))
     ap.add_argument("--guise", default=os.path.join(REPO, "build", "guise"))
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
+    ap.add_argument("--extra-guise", action="append", default=[], metavar="LABEL=BINARY",
+                    help="another guise build to time beside build/guise (e.g. a patched one)")
     ap.add_argument("--no-mounts", action="store_true")
     ap.add_argument("--no-disk", action="store_true")
     args = ap.parse_args()
@@ -475,6 +486,14 @@ def main():
     for t in tools:
         if t not in TOOLS:
             sys.exit("unknown tool %s (%s)" % (t, ", ".join(TOOLS)))
+    extra = {}
+    for spec in args.extra_guise:
+        label, _, path = spec.partition("=")
+        if not label or not os.access(path, os.X_OK) or label in TOOLS:
+            sys.exit("--extra-guise LABEL=BINARY: bad %r" % spec)
+        extra[label] = os.path.join(args.work, label.replace("/", "_") + ".bin")
+        shutil.copy2(path, extra[label])
+    tools += list(extra)
 
     start = time.monotonic()
     load_before = loadavg()
@@ -491,9 +510,9 @@ def main():
         refs = {name: rf.seed(reg, img, "bench-%s:latest" % name) for name, img in imgs.items()}
         driver, why = podman_storage_driver(scratch, refs["many128"]) if "podman" in tools else ("-", "")
         log("podman storage driver: %s" % driver)
-        runner = Runner(scratch, guise, driver)
+        runner = Runner(scratch, guise, driver, extra)
         raw = {"n": args.n, "mount_n": args.mount_n, "pull": {}, "mounts": {}, "disk": {}, "notes": [],
-               "images": {}}
+               "images": {}, "extra_guises": extra}
         for name, img in imgs.items():
             raw["images"][name] = {"layers": len(img.layer_digests), "compressed": image_sizes(img),
                                    "uncompressed": None}
@@ -544,6 +563,9 @@ def main():
             "fs": must(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", args.work]).stdout.strip(),
             "guise": "%s (git %s)" % (first_line([guise, "--version"]),
                                       first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"])),
+            "extra_guises": {label: "%s (%s, sha256 %s)" % (first_line([b, "--version"]), args.extra_guise[i].split("=", 1)[1],
+                                                            must(["sha256sum", b]).stdout[:16])
+                             for i, (label, b) in enumerate(extra.items())},
             "podman": first_line(["podman", "--version"]), "podman_driver": driver,
             "podman_overlay_error": why, "skopeo": first_line(["skopeo", "--version"]),
             "umoci": first_line(["umoci", "--version"]),
