@@ -458,6 +458,7 @@ def write_report(raw, path):
         L.append("| sum of the two alone | %s | %s | | |" % (mib(s_app), mib(s_blk)))
         L += ["", "Both in one store take %.0f%% of the blocks of the two stores alone." %
               (100.0 * d["a and b"]["blocks"] / s_blk)]
+    L += ["", "Where guise's time goes, what the profiles showed: [IMAGES-PROFILE.md](IMAGES-PROFILE.md)."]
     if raw.get("notes"):
         L += ["", "## Notes", ""] + ["- " + n for n in raw["notes"]]
     with open(path, "w") as f:
