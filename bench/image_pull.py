@@ -584,6 +584,8 @@ def main():
             reg.stop()
         support.unmount_all_under(scratch)
         shutil.rmtree(scratch, ignore_errors=True)
+        for b in extra.values():
+            os.unlink(b)
 
 
 if __name__ == "__main__":
