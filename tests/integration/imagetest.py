@@ -11,6 +11,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import types
 
 import pytest
 
@@ -296,13 +297,72 @@ def kill_group(popen):
     popen.wait()
 
 
-def docker_daemon():
-    """None when `docker info` works, else the skip reason."""
-    if not shutil.which("docker"):
-        return "host: no docker CLI"
-    r = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
-    return None if r.returncode == 0 else "host: no docker daemon (docker info: %s)" % (
-        (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1])
+class PrivateDocker:
+    """A dockerd (and the containerd it needs) with its data root, exec root, sockets and
+    pidfile under one temp dir, started by tests/engines/engines.py's helpers; `docker`
+    reaches it through DOCKER_HOST, never the host's daemon."""
+
+    def __init__(self, d):
+        import sys
+        sys.path.insert(0, os.path.join(REPO, "tests", "engines"))
+        import engines
+        self.dir, self.engines = d, engines
+        self.containerd = self.dockerd = None
+        runc = types.SimpleNamespace(path=shutil.which("runc") or "/usr/bin/runc")
+        runtimes = {"guise": runc, "runc": runc}  # no containers run: both names reach runc
+        try:
+            self.containerd = engines.Containerd(os.path.join(d, "containerd"), runtimes)
+            self.dockerd = engines.Dockerd(os.path.join(d, "docker"), runtimes, self.containerd,
+                                           "guise-it-docker")
+        except RuntimeError:
+            self.stop()
+            raise
+        self.env = engines.base_env({"DOCKER_HOST": "unix://" + self.dockerd.sock,
+                                     "DOCKER_CONFIG": self.dockerd.cli_config})
+
+    def __call__(self, *args, timeout=CMD_TIMEOUT):
+        argv = [self.engines.DOCKER] + [str(a) for a in args]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=self.env)
+        return Run(argv, p.returncode, p.stdout, p.stderr)
+
+    def ok(self, *args, **kw):
+        r = self(*args, **kw)
+        assert r.rc == 0, r
+        return r
+
+    def stop(self):
+        for daemon in (self.dockerd, self.containerd):
+            if daemon:
+                daemon.stop()
+        import support
+        support.kill_pids(support.pids_mentioning(self.dir))  # shims, if any
+        support.unmount_all_under(self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def private_docker_missing():
+    """None, or the skip reason when no private dockerd can run here."""
+    for path in ("/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/bin/docker"):
+        if not os.access(path, os.X_OK):
+            return "host: no %s (Debian packages docker.io, containerd)" % path
+    return None
+
+
+@pytest.fixture(scope="module")
+def docker():
+    """A PrivateDocker for the module; skips with the reason when dockerd cannot start."""
+    why = private_docker_missing()
+    if why:
+        pytest.skip(why)
+    import tempfile
+    d = tempfile.mkdtemp(prefix="gdk-", dir="/tmp")  # unix socket paths stay short
+    try:
+        dk = PrivateDocker(d)
+    except RuntimeError as e:
+        shutil.rmtree(d, ignore_errors=True)
+        pytest.skip("host: %s" % str(e).splitlines()[0])  # "dockerd did not start (rc N):"
+    yield dk
+    dk.stop()
 
 
 class Podman:
