@@ -173,3 +173,79 @@ def test_kill_during_pull_then_pull_again(guise, registry, tmp_path, stage):
         assert not os.path.isdir(blobs) or os.listdir(blobs) == []
     finally:
         proxy.close()
+
+
+def _blob_gets(registry, digest):
+    """How many times the registry served the blob (its access log lines)."""
+    return sum(1 for line in registry.log(10 ** 7).splitlines()
+               if ('"GET /v2/' in line and "/blobs/" + digest in line and '" 200 ' in line))
+
+
+def test_two_pulls_of_one_image_fetch_each_layer_once(guise, registry, tmp_path):
+    """Pulls of the same image at once share the work: each layer comes from the registry
+    once (the second pull waits on the first's layer lock, then finds the snapshot), and
+    both end with the image."""
+    img = ib.large(str(tmp_path / "big"), mb=6, layers=2)
+    seed(registry, img, "shared:latest")
+    proxy = ThrottleProxy(registry.port, rate=4 << 20)  # slow enough that the two overlap
+    try:
+        ref = "%s/shared:latest" % proxy.host
+        before = {d: _blob_gets(registry, d) for d in img.layer_digests}
+        a = guise.popen("pull", "-q", ref)
+        b = guise.popen("pull", "-q", ref)
+        out_a, err_a = a.communicate(timeout=300)
+        out_b, err_b = b.communicate(timeout=300)
+        assert a.returncode == 0 and b.returncode == 0, (err_a, err_b)
+        for d in img.layer_digests:
+            assert _blob_gets(registry, d) - before[d] == 1, "layer %s fetched more than once" % d
+        assert guise.inspect(ref)["Id"] == img.config_digest
+    finally:
+        proxy.close()
+
+
+def test_pulls_of_two_images_run_at_once(guise, registry, tmp_path):
+    """No store-wide lock: while one pull is held up mid-layer, a pull of another image
+    completes."""
+    slow_img = ib.large(str(tmp_path / "slow"), mb=12, layers=1, seed=7)
+    fast_img = ib.basic(str(tmp_path / "fast"))
+    seed(registry, slow_img, "slow:latest")
+    fast_ref = seed(registry, fast_img, "fast:latest")
+    proxy = ThrottleProxy(registry.port, rate=256 << 10)
+    try:
+        slow = guise.popen("pull", "-q", "%s/slow:latest" % proxy.host)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not _first_entry(os.path.join(guise.root, "ingest")):
+                time.sleep(0.01)
+            assert slow.poll() is None, "the slow pull ended before the test could overlap it"
+            guise.ok("pull", "-q", fast_ref, timeout=60)
+            assert slow.poll() is None, "the slow pull was expected to still be running"
+        finally:
+            proxy.rate = None
+        out, err = slow.communicate(timeout=300)
+        assert slow.returncode == 0, err
+    finally:
+        proxy.close()
+
+
+def test_disk_full_leaves_the_store_as_it_was(registry, tmp_path):
+    """A store on a 24 MiB tmpfs, an image that does not fit: one line naming the lack of
+    space, and nothing of the pull left (no blob, ingest, snapshot or record)."""
+    import subprocess
+    from imagetest import Guise
+    mnt = str(tmp_path / "small")
+    os.makedirs(mnt)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt], check=True)
+    try:
+        g = Guise(os.path.join(mnt, "store"))
+        good = ib.basic(str(tmp_path / "good"))
+        g.ok("pull", seed(registry, good, "good:latest"))
+        before = store_listing(g.root)
+        big = ib.large(str(tmp_path / "big"), mb=20, layers=2, seed=11)
+        r = g("pull", seed(registry, big, "big:latest"), timeout=300)
+        assert_one_line_error(r)
+        assert "No space left on device" in r.err, r.err
+        assert diff_listings(before, store_listing(g.root)) == {}, diff_listings(before, store_listing(g.root))
+        g.cleanup()
+    finally:
+        subprocess.run(["umount", "-l", mnt])
