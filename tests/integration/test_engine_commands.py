@@ -106,9 +106,10 @@ def test_cp_symlink_attacks_stay_inside(g):
     out = os.path.join(g.tmp, "o2")
     g("cp", "-L", "c1:/evil", out)
     assert open(out).read() == "root:x:0:0:root:/root:/bin/sh\n"
+    # ../../../../etc/hosts climbs no higher than the container's root.
     out = os.path.join(g.tmp, "o3")
-    p = g("cp", "-L", "c1:/data/evil2", out, check=False)
-    assert not os.path.exists(out) or sha(out) != sha("/etc/hosts") or open(out).read() == ""
+    g("cp", "-L", "c1:/data/evil2", out, check=False)
+    assert not os.path.exists(out) or os.path.islink(out) or open(out).read() != open("/etc/hosts").read()
     # Through a directory symlink: /evildir -> /etc is the container's /etc.
     out = os.path.join(g.tmp, "o4")
     g("cp", "c1:/evildir/passwd", out)
@@ -123,7 +124,6 @@ def test_cp_symlink_attacks_stay_inside(g):
     assert host_hashes() == before
     assert not os.path.exists("/etc/newfile")
     assert g("exec", "c1", "cat", "/etc/passwd").stdout == "pwned\n"
-    assert g("exec", "c1", "cat", "/etc/hosts").stdout == "pwned\n" or True
     assert g("exec", "c1", "cat", "/etc/newfile").stdout == "pwned\n"
 
 
