@@ -38,5 +38,12 @@ void register_logs_command(CLI::App& app, Context& ctx);
 void register_run_commands(CLI::App& app, Context& ctx);
 void register_container_inspect(CLI::App& container, Context& ctx);
 void register_exec_command(CLI::App& app, Context& ctx);
+void register_attach_command(CLI::App& app, Context& ctx);
+void register_cp_command(CLI::App& app, Context& ctx);
+void register_port_command(CLI::App& app, Context& ctx);
+void register_update_command(CLI::App& app, Context& ctx);
+void register_volume_commands(CLI::App& app, Context& ctx);
+void register_commit_command(CLI::App& app, Context& ctx);
+void register_export_command(CLI::App& app, Context& ctx);
 
 }  // namespace guise::cli

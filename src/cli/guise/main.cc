@@ -25,6 +25,13 @@ int main(int argc, char** argv) {
   cli::register_logs_command(app, ctx);
   cli::register_run_commands(app, ctx);
   cli::register_exec_command(app, ctx);
+  cli::register_attach_command(app, ctx);
+  cli::register_cp_command(app, ctx);
+  cli::register_port_command(app, ctx);
+  cli::register_update_command(app, ctx);
+  cli::register_volume_commands(app, ctx);
+  cli::register_commit_command(app, ctx);
+  cli::register_export_command(app, ctx);
   cli::register_archive_commands(app, ctx);
   cli::register_login_commands(app, ctx);
   cli::register_system_commands(app, ctx);
