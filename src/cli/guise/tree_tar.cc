@@ -159,6 +159,15 @@ Result<void> write_tree_tar(int out_fd, int parent_fd, const std::string& name, 
   return Ok();
 }
 
+namespace {
+// Where an fd points, as the kernel names it (readlink of its /proc/self/fd entry).
+std::string path_of(int fd) {
+  char buf[4096];
+  ssize_t n = ::readlink(sys::fd_path(fd).c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+}  // namespace
+
 Result<InRootPath> resolve_in_root(int root_fd, const std::string& path, bool follow) {
   std::vector<std::string> parts;
   size_t i = 0;
@@ -180,9 +189,9 @@ Result<InRootPath> resolve_in_root(int root_fd, const std::string& path, bool fo
     // Missing (or a dangling link): the path itself, not followed.
     auto fd = sys::openat2(root_fd, clean, O_PATH | O_CLOEXEC, 0, kInRoot);
     if (fd) {
-      std::string root = sys::fd_path(root_fd), real = sys::fd_path(fd->get());
+      std::string root = path_of(root_fd), real = path_of(fd->get());
       if (root == "/") root = "";
-      if (real.rfind(root, 0) != 0) return sys::not_found(path);
+      if (root.empty() || real.rfind(root, 0) != 0) return sys::not_found(path);
       return resolve_in_root(root_fd, real.substr(root.size()), false);
     }
   }
