@@ -59,6 +59,9 @@ Result<void> replay(const std::string& path, int64_t n, int fd) {
   return Ok();
 }
 
+// The disk, not the network, failed: what was written is no start for a resume.
+bool local_failure(const Error& e) { return e.errnum == ENOSPC || e.errnum == EDQUOT || e.errnum == EIO; }
+
 struct LayerJob {
   Descriptor blob;
   Digest diff_id, chain_id;
@@ -85,7 +88,7 @@ class Puller {
       auto fetched = client_.fetch_blob(repo_, d.digest, ingest->offset(),
                                         [&](std::string_view chunk) { return ingest->write(chunk); });
       if (!fetched) {
-        if (ingest->offset() == 0) ingest->abort();  // nothing to resume: leave nothing
+        if (ingest->offset() == 0 || local_failure(fetched.error())) ingest->abort();  // nothing worth resuming
         return std::move(fetched.error());
       }
       GUISE_TRY(ingest->commit());
@@ -145,7 +148,7 @@ class Puller {
         return std::move(unpacked.error()).with_context("layer " + job.blob.digest.str());
       }
       // What arrived stays as an ingest for the next pull to resume; nothing arrived, nothing stays.
-      if (ingest->offset() == 0) ingest->abort();
+      if (ingest->offset() == 0 || local_failure(fed.error())) ingest->abort();
       return std::move(fed.error());
     }
     report(job.blob.digest, LayerStatus::kVerifying);
