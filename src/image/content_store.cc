@@ -84,6 +84,7 @@ Result<std::optional<Ingest>> ContentStore::begin(const std::string& ref, const 
   in.dir_ = root_ + "/ingest/" + sys::sha256_hex(ref);
   if (::mkdir(in.dir_.c_str(), 0700) < 0 && errno != EEXIST) return sys::sys_error("mkdir", in.dir_);
   in.lock_.reset(::open((in.dir_ + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!in.lock_.valid() && errno == ENOENT) return begin(ref, want, size);  // a collection took the dir: again
   if (!in.lock_.valid()) return sys::sys_error("open", in.dir_ + "/lock");
   while (::flock(in.lock_.get(), LOCK_EX) < 0)
     if (errno != EINTR) return sys::sys_error("lock", in.dir_);

@@ -48,7 +48,6 @@ std::string link_number(const std::string& link) {
   return target;
 }
 
-constexpr int64_t kIngestGraceSeconds = 60;
 
 bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
@@ -160,12 +159,11 @@ Result<GcReport> Store::collect_garbage() {
     }
 
     // An ingest nobody holds is a pull that died; its lock is held while it goes. One
-    // just made may not be locked yet by its maker: young ones are left alone.
+    // removed between its maker's mkdir and flock is made again by the maker
+    // (ContentStore::begin notices the lock file gone).
     std::string ingest_dir = root_ + "/ingest";
     for (const auto& name : GUISE_TRY(files::list_dir(ingest_dir), what)) {
       std::string dir = ingest_dir + "/" + name;
-      struct stat st {};
-      if (::lstat(dir.c_str(), &st) < 0 || ::time(nullptr) - st.st_mtime < kIngestGraceSeconds) continue;
       auto held = sys::FileLock::try_acquire(dir + "/lock");
       if (!held.ok() || !held->held()) continue;
       report.bytes_freed += files::tree_size(dir);
