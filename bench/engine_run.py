@@ -330,7 +330,7 @@ def proc_status(pid, key):
 
 
 def memory_of(pid):
-    """{comm, VmRSS, Pss, Private (kB)} of PID."""
+    """{comm, VmRSS, Pss, Private_Clean, Private_Dirty (kB)} of PID."""
     out = {"pid": pid}
     with open("/proc/%d/comm" % pid) as f:
         out["comm"] = f.read().strip()
@@ -341,7 +341,8 @@ def memory_of(pid):
             if k in ("Pss", "Private_Clean", "Private_Dirty"):
                 out[k] = int(rest.split()[0])
     out["pss_kb"] = out.pop("Pss")
-    out["private_kb"] = out.pop("Private_Clean") + out.pop("Private_Dirty")
+    out["private_clean_kb"] = out.pop("Private_Clean")
+    out["private_dirty_kb"] = out.pop("Private_Dirty")
     return out
 
 
@@ -440,20 +441,27 @@ def write_report(raw, path):
         L += ["## Idle monitor memory", "",
               "The parent process of a container started with `run -d IMAGE sleep 3600`, one second after "
               "the start (kB; from /proc/PID/status and smaps_rollup). For docker the container's parent is "
-              "containerd-shim-runc-v2 (dockerd and containerd are shared by all containers and not counted).",
-              "", "| engine | process | VmRSS (kB) | Pss (kB) | private (kB) | Pss / guise-monitor's |",
-              "|---|---|---:|---:|---:|---:|"]
+              "containerd-shim-runc-v2 (dockerd and containerd are shared by all containers and not counted). "
+              "Private dirty is the process's own memory (heap, stack, written data); the rest of its RSS is "
+              "file pages (its binary, its libraries) that the same process of further containers shares, so "
+              "Pss per container falls toward private dirty as containers are added. guise-monitor is static: "
+              "with one container its binary's pages are mapped once and count in full as private clean.",
+              "", "| engine | process | VmRSS (kB) | Pss (kB) | private clean (kB) | private dirty (kB) | "
+              "Pss / guise-monitor's | private dirty / guise-monitor's |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
         gp = (mem.get("guise") or {}).get("pss_kb")
+        gd = (mem.get("guise") or {}).get("private_dirty_kb")
         for eng in raw["engines"]:
             x = mem.get(eng)
             if not x:
                 continue
             if "error" in x:
-                L.append("| %s | %s | | | | |" % (eng, x["error"].replace("|", "/")[:200]))
+                L.append("| %s | %s | | | | | | |" % (eng, x["error"].replace("|", "/")[:200]))
                 continue
-            L.append("| %s | %s | %d | %d | %d | %s |" % (
-                eng, x["comm"], x["rss_kb"], x["pss_kb"], x["private_kb"],
-                "%.1fx" % (x["pss_kb"] / gp) if gp and eng != "guise" else ""))
+            L.append("| %s | %s | %d | %d | %d | %d | %s | %s |" % (
+                eng, x["comm"], x["rss_kb"], x["pss_kb"], x["private_clean_kb"], x["private_dirty_kb"],
+                "%.1fx" % (x["pss_kb"] / gp) if gp and eng != "guise" else "",
+                "%.1fx" % (x["private_dirty_kb"] / gd) if gd and eng != "guise" else ""))
         L.append("")
     if raw.get("notes"):
         L += ["## Notes", ""] + ["- " + n for n in raw["notes"]] + [""]
