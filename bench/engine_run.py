@@ -631,4 +631,8 @@ def cpu_model():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt as e:
+        log("interrupted (%s): cleaned up" % (e or "Ctrl-C"))
+        sys.exit(130)
