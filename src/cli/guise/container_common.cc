@@ -1,6 +1,7 @@
 #include "cli/guise/container_common.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <unistd.h>
@@ -46,6 +47,14 @@ Result<void> signal_container(const engine::ContainerStore& cs, const std::strin
   return runtime::kill_container(runtime_globals(cs), id, signal, all);
 }
 
+bool wait_for_exit(int pidfd, int timeout_ms) {
+  pollfd p{pidfd, POLLIN, 0};
+  int n;
+  while ((n = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  return n > 0;
+}
+
 bool wait_not_running(const engine::ContainerStore& cs, const std::string& id, int timeout_ms) {
   auto start = std::chrono::steady_clock::now();
   for (;;) {
@@ -86,9 +95,11 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
   // A monitor still alive (waiting to restart, or stuck): it was started by guise for
   // this container, and nothing else has its pid (monitor.pid and state.json say so).
   if (v.monitor_alive && v.state.monitor_pid > 0) {
+    // Waited on through a pidfd: it turns readable at the exit, while kill(pid, 0) would
+    // go on succeeding until whoever is its parent reaps the zombie.
+    auto pidfd = sys::pidfd_open(v.state.monitor_pid);
     ::kill(v.state.monitor_pid, SIGKILL);
-    for (int i = 0; i < 200 && ::kill(v.state.monitor_pid, 0) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (pidfd) wait_for_exit(pidfd->get(), 2000);
   }
   auto removed = runtime::remove_container(g, id, true);
   if (!removed && !removed.error().is(sys::ErrorKind::kNotFound)) return removed;

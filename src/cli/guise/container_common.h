@@ -22,6 +22,8 @@ runtime::Globals runtime_globals(const engine::ContainerStore& cs);
 Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all);
 // docker stop: the stop signal, then SIGKILL after `timeout_s`; returns once it has exited.
 Result<void> stop_container(const engine::ContainerStore& cs, const std::string& id, int signal, int timeout_s);
+// Waits until the process behind `pidfd` has exited (a zombie counts); false on timeout.
+bool wait_for_exit(int pidfd, int timeout_ms);
 // Polls state.json until the container is no longer running (or its monitor is gone).
 // false: still running after timeout_ms (< 0: wait forever).
 bool wait_not_running(const engine::ContainerStore& cs, const std::string& id, int timeout_ms);

@@ -334,6 +334,10 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
     return;
   }
   if (!client) return ctx.fail(attach_error, kEngineError);
+  // The monitor, held by a pidfd now, while its pid surely is its own.
+  std::optional<sys::Fd> monitor;
+  if (auto st = engine::read_state(cs->paths(made->id)); st && st->monitor_pid > 0)
+    if (auto fd = sys::pidfd_open(st->monitor_pid)) monitor = std::move(*fd);
   AttachOptions ao;
   ao.tty = req.config.tty;
   ao.stdin_open = req.config.open_stdin;
@@ -343,9 +347,12 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   ao.send_signal = [&containers, id](int sig) { (void)runtime::kill_container(runtime_globals(containers), id, sig, false); };
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error(), kEngineError);
-  // --rm: docker returns once the container is gone, and so does this.
-  if (req.host.auto_remove)
-    for (int i = 0; i < 500 && ::access(cs->paths(id).dir.c_str(), F_OK) == 0; ++i) ::usleep(10000);
+  // --rm: docker returns once the container is gone, and so does this: the monitor exits
+  // right after removing it.
+  if (req.host.auto_remove) {
+    if (monitor) wait_for_exit(monitor->get(), 5000);
+    for (int i = 0; i < 500 && ::access(cs->paths(id).dir.c_str(), F_OK) == 0; ++i) ::usleep(2000);
+  }
   ctx.exit_code = *code;
 }
 
