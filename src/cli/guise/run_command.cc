@@ -94,11 +94,38 @@ Result<std::string> volume_dir(const std::string& store_root, const std::string&
     sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     auto src = sys::openat2(root.get(), target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (src) {
-      std::filesystem::copy(sys::fd_path(src->get()), data,
+      // "/." so that the magic link is followed: copy_symlinks would copy the link itself.
+      std::filesystem::copy(sys::fd_path(src->get()) + "/.", data,
                             std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks, ec);
     }
   }
   return data;
+}
+
+// -v SRC:DST[:OPTS] split at its colons.
+std::vector<std::string> bind_fields(const std::string& b) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  for (size_t colon; (colon = b.find(':', start)) != std::string::npos; start = colon + 1) f.push_back(b.substr(start, colon - start));
+  f.push_back(b.substr(start));
+  return f;
+}
+
+// docker makes a missing -v source directory, but refuses a missing --mount source.
+Result<void> check_bind_sources(const engine::HostConfig& h) {
+  for (const auto& b : h.binds) {
+    auto f = bind_fields(b);
+    if (f.empty() || f[0].empty() || f[0][0] != '/') continue;
+    std::error_code ec;
+    if (!std::filesystem::exists(f[0], ec)) std::filesystem::create_directories(f[0], ec);
+    if (ec) return sys::sys_error_n(ec.value(), "mkdir bind source", f[0]);
+  }
+  for (const auto& m : h.mounts) {
+    std::error_code ec;
+    if (m.type == "bind" && !std::filesystem::exists(m.source, ec))
+      return sys::user_error("invalid mount config for type \"bind\": bind source path does not exist: " + m.source);
+  }
+  return Ok();
 }
 
 bool cgroup_v2_host() {
@@ -130,6 +157,7 @@ struct Created {
 Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
                        engine::ContainerStore& cs) {
   engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+  GUISE_TRY(check_bind_sources(req.host));
   image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
   std::string config_text = GUISE_TRY(store.content().read(img.id, 16 << 20));
   image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
@@ -180,6 +208,8 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     std::string target;
     for (const auto& m : req.host.mounts)
       if (m.source == v) target = m.target;
+    for (const auto& b : req.host.binds)
+      if (auto f = bind_fields(b); f.size() >= 2 && f[0] == v && target.empty()) target = f[1];
     sc.volume_paths[v] = GUISE_TRY(volume_dir(root, v, rootfs.merged, target));
   }
   for (const auto& t : engine::anonymous_volume_targets(merged, req.host))
@@ -255,6 +285,14 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
       mounts.push_back({{"Type", "volume"}, {"Name", vol}, {"Source", m.source}, {"Destination", m.destination},
                         {"Driver", "local"}, {"Mode", ""}, {"RW", true}, {"Propagation", ""}});
     }
+  for (const auto& b : req.host.binds) {
+    auto f = bind_fields(b);
+    if (f.size() < 2 || f[0].empty() || f[0][0] != '/') continue;
+    std::string mode = f.size() > 2 ? f[2] : "";
+    bool ro = ("," + mode + ",").find(",ro,") != std::string::npos;
+    mounts.push_back({{"Type", "bind"}, {"Source", f[0]}, {"Destination", f[1]}, {"Mode", mode}, {"RW", !ro},
+                      {"Propagation", "rprivate"}});
+  }
   for (const auto& m : req.host.mounts)
     if (m.type == "bind")
       mounts.push_back({{"Type", "bind"}, {"Source", m.source}, {"Destination", m.target}, {"Mode", ""},
