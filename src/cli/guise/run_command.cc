@@ -128,6 +128,30 @@ Result<void> check_bind_sources(const engine::HostConfig& h) {
   return Ok();
 }
 
+// docker makes the working directory when the image does not have it.
+Result<void> make_working_dir(const std::string& rootfs, const std::string& dir) {
+  if (dir.empty() || dir == "/") return Ok();
+  sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return sys::sys_error("open", rootfs);
+  std::string sofar;
+  size_t start = 0;
+  while (start < dir.size()) {
+    size_t slash = dir.find('/', start);
+    if (slash == std::string::npos) slash = dir.size();
+    std::string part = dir.substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    sofar += "/" + part;
+    auto parent_path = sofar.substr(0, sofar.rfind('/'));
+    auto parent = sys::openat2(root.get(), parent_path.empty() ? "/" : parent_path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                               RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (!parent) return std::move(parent.error());
+    if (::mkdirat(parent->get(), part.c_str(), 0755) < 0 && errno != EEXIST)
+      return sys::sys_error("mkdir working directory", dir);
+  }
+  return Ok();
+}
+
 bool cgroup_v2_host() {
   struct statfs fs {};
   return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
@@ -186,6 +210,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   made.dir_made = true;
 
   engine::ContainerConfig merged = engine::merge_image_config(req.config, image_config);
+  GUISE_TRY(make_working_dir(rootfs.merged, merged.working_dir));
   std::string hostname = req.config.hostname.empty() ? made.id.substr(0, 12) : req.config.hostname;
   GUISE_TRY(sys::write_file(paths.dir + "/hostname", hostname + "\n", O_CREAT | O_TRUNC, 0644));
   GUISE_TRY(sys::write_file(paths.dir + "/hosts",
