@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -22,8 +23,10 @@
 #include "cli/guise/progress_display.h"
 #include "cli/guise/run_flags.h"
 #include "engine/attach.h"
+#include "engine/host_devices.h"
 #include "engine/spec_builder.h"
 #include "image/pull.h"
+#include "linux/capabilities.h"
 #include "oci/parse.h"
 #include "oci/write.h"
 #include "sys/clock.h"
@@ -152,6 +155,17 @@ Result<void> make_working_dir(const std::string& rootfs, const std::string& dir)
   return Ok();
 }
 
+// The capabilities this process may hand on: --privileged gets these, as under podman,
+// not ones the host's bounding set lacks (which the kernel would refuse).
+std::vector<std::string> bounding_capabilities() {
+  std::vector<std::string> out;
+  for (const auto& name : linux::all_capability_names()) {
+    auto n = linux::capability_number(name);
+    if (n && ::prctl(PR_CAPBSET_READ, *n, 0, 0, 0) == 1) out.push_back(name);
+  }
+  return out;
+}
+
 bool cgroup_v2_host() {
   struct statfs fs {};
   return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
@@ -239,6 +253,8 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   }
   for (const auto& t : engine::anonymous_volume_targets(merged, req.host))
     sc.anonymous_volume_paths[t] = GUISE_TRY(volume_dir(root, engine::ContainerStore::new_id(), rootfs.merged, t));
+  sc.host_capabilities = bounding_capabilities();
+  if (req.host.privileged) sc.host_devices = engine::host_devices("/dev");
   sc.cgroup_parent = "guise";
   sc.cgroup_v2 = cgroup_v2_host();
   char host[256] = {};
