@@ -88,6 +88,13 @@ void AttachServer::broadcast(AttachFrame type, std::string_view payload) {
 }
 
 void AttachServer::close() {
+  // A socket closed with frames still unread (a resize sent as the container exited)
+  // resets the connection, and the peer's next recv fails with ECONNRESET instead of
+  // returning the exit frame already queued for it: read what is pending first.
+  static char buf[kMaxAttachFrame];
+  for (const auto& c : clients_)
+    while (::recv(c.get(), buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
   clients_.clear();
   client_fds_.clear();
   if (listen_.valid()) {

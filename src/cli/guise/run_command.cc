@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -22,8 +23,10 @@
 #include "cli/guise/progress_display.h"
 #include "cli/guise/run_flags.h"
 #include "engine/attach.h"
+#include "engine/host_devices.h"
 #include "engine/spec_builder.h"
 #include "image/pull.h"
+#include "linux/capabilities.h"
 #include "oci/parse.h"
 #include "oci/write.h"
 #include "sys/clock.h"
@@ -94,12 +97,73 @@ Result<std::string> volume_dir(const std::string& store_root, const std::string&
     sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     auto src = sys::openat2(root.get(), target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (src) {
-      // "/." : the directory the magic link names, not the link itself (copy_symlinks copies links as links).
+      // "/." so that the magic link is followed: copy_symlinks would copy the link itself.
       std::filesystem::copy(sys::fd_path(src->get()) + "/.", data,
                             std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks, ec);
     }
   }
   return data;
+}
+
+// -v SRC:DST[:OPTS] split at its colons.
+std::vector<std::string> bind_fields(const std::string& b) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  for (size_t colon; (colon = b.find(':', start)) != std::string::npos; start = colon + 1) f.push_back(b.substr(start, colon - start));
+  f.push_back(b.substr(start));
+  return f;
+}
+
+// docker makes a missing -v source directory, but refuses a missing --mount source.
+Result<void> check_bind_sources(const engine::HostConfig& h) {
+  for (const auto& b : h.binds) {
+    auto f = bind_fields(b);
+    if (f.empty() || f[0].empty() || f[0][0] != '/') continue;
+    std::error_code ec;
+    if (!std::filesystem::exists(f[0], ec)) std::filesystem::create_directories(f[0], ec);
+    if (ec) return sys::sys_error_n(ec.value(), "mkdir bind source", f[0]);
+  }
+  for (const auto& m : h.mounts) {
+    std::error_code ec;
+    if (m.type == "bind" && !std::filesystem::exists(m.source, ec))
+      return sys::user_error("invalid mount config for type \"bind\": bind source path does not exist: " + m.source);
+  }
+  return Ok();
+}
+
+// docker makes the working directory when the image does not have it.
+Result<void> make_working_dir(const std::string& rootfs, const std::string& dir) {
+  if (dir.empty() || dir == "/") return Ok();
+  sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return sys::sys_error("open", rootfs);
+  std::string sofar;
+  size_t start = 0;
+  while (start < dir.size()) {
+    size_t slash = dir.find('/', start);
+    if (slash == std::string::npos) slash = dir.size();
+    std::string part = dir.substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    sofar += "/" + part;
+    auto parent_path = sofar.substr(0, sofar.rfind('/'));
+    auto parent = sys::openat2(root.get(), parent_path.empty() ? "/" : parent_path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                               RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (!parent) return std::move(parent.error());
+    if (::mkdirat(parent->get(), part.c_str(), 0755) < 0 && errno != EEXIST)
+      return sys::sys_error("mkdir working directory", dir);
+  }
+  return Ok();
+}
+
+// The capabilities this process may hand on: --privileged gets these, as under podman,
+// not ones the host's bounding set lacks (which the kernel would refuse).
+std::vector<std::string> bounding_capabilities() {
+  std::vector<std::string> out;
+  for (const auto& name : linux::all_capability_names()) {
+    auto n = linux::capability_number(name);
+    if (n && ::prctl(PR_CAPBSET_READ, *n, 0, 0, 0) == 1) out.push_back(name);
+  }
+  return out;
 }
 
 bool cgroup_v2_host() {
@@ -131,21 +195,10 @@ struct Created {
 Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
                        engine::ContainerStore& cs) {
   engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+  GUISE_TRY(check_bind_sources(req.host));
   image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
   std::string config_text = GUISE_TRY(store.content().read(img.id, 16 << 20));
   image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
-
-  // Bind sources, as docker treats them: -v makes a missing host directory, --mount refuses it.
-  for (const auto& m : req.host.mounts)
-    if (m.type == "bind" && ::access(m.source.c_str(), F_OK) != 0)
-      return sys::user_error("invalid mount config for type \"bind\": bind source path does not exist: " + m.source);
-  for (const auto& b : req.host.binds)
-    if (!b.empty() && b[0] == '/') {
-      std::string src = b.substr(0, b.find(':'));
-      std::error_code ec;
-      if (!std::filesystem::exists(src, ec)) std::filesystem::create_directories(src, ec);
-      if (ec) return sys::sys_error_n(ec.value(), "error while creating mount source path '" + src + "'");
-    }
 
   Made made{ctx, store, cs, engine::ContainerStore::new_id(), req.name};
   if (made.name.empty()) {
@@ -171,6 +224,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   made.dir_made = true;
 
   engine::ContainerConfig merged = engine::merge_image_config(req.config, image_config);
+  GUISE_TRY(make_working_dir(rootfs.merged, merged.working_dir));
   std::string hostname = req.config.hostname.empty() ? made.id.substr(0, 12) : req.config.hostname;
   GUISE_TRY(sys::write_file(paths.dir + "/hostname", hostname + "\n", O_CREAT | O_TRUNC, 0644));
   GUISE_TRY(sys::write_file(paths.dir + "/hosts",
@@ -194,14 +248,13 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     for (const auto& m : req.host.mounts)
       if (m.source == v) target = m.target;
     for (const auto& b : req.host.binds)
-      if (b.rfind(v + ":", 0) == 0) {
-        target = b.substr(v.size() + 1);
-        target = target.substr(0, target.find(':'));
-      }
+      if (auto f = bind_fields(b); f.size() >= 2 && f[0] == v && target.empty()) target = f[1];
     sc.volume_paths[v] = GUISE_TRY(volume_dir(root, v, rootfs.merged, target));
   }
   for (const auto& t : engine::anonymous_volume_targets(merged, req.host))
     sc.anonymous_volume_paths[t] = GUISE_TRY(volume_dir(root, engine::ContainerStore::new_id(), rootfs.merged, t));
+  sc.host_capabilities = bounding_capabilities();
+  if (req.host.privileged) sc.host_devices = engine::host_devices("/dev");
   sc.cgroup_parent = "guise";
   sc.cgroup_v2 = cgroup_v2_host();
   char host[256] = {};
@@ -273,6 +326,14 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
       mounts.push_back({{"Type", "volume"}, {"Name", vol}, {"Source", m.source}, {"Destination", m.destination},
                         {"Driver", "local"}, {"Mode", ""}, {"RW", true}, {"Propagation", ""}});
     }
+  for (const auto& b : req.host.binds) {
+    auto f = bind_fields(b);
+    if (f.size() < 2 || f[0].empty() || f[0][0] != '/') continue;
+    std::string mode = f.size() > 2 ? f[2] : "";
+    bool ro = ("," + mode + ",").find(",ro,") != std::string::npos;
+    mounts.push_back({{"Type", "bind"}, {"Source", f[0]}, {"Destination", f[1]}, {"Mode", mode}, {"RW", !ro},
+                      {"Propagation", "rprivate"}});
+  }
   for (const auto& m : req.host.mounts)
     if (m.type == "bind")
       mounts.push_back({{"Type", "bind"}, {"Source", m.source}, {"Destination", m.target}, {"Mode", ""},
