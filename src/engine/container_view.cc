@@ -1,6 +1,8 @@
 #include "engine/container_view.h"
 
 #include <signal.h>
+#include <set>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -132,6 +134,32 @@ json container_inspect_json(const ContainerView& v, const ContainerStore& store)
   // Beyond docker's shape, what guise knows: every OOM kill in the cgroup, and with
   // --init the processes that died of a signal.
   j["State"]["OOMKills"] = s.oom_kills;
+  // Zombies in the container now: without --init, a PID 1 that does not reap leaves them
+  // (the image's problem, as under docker), and here they are counted.
+  if (st == "running" || st == "paused") {
+    runtime::Globals g;
+    g.root = store.runtime_root();
+    int zombies = 0;
+    // A zombie has left its cgroup already: look for it among the children of the
+    // container's live processes.
+    if (auto pids = runtime::container_pids(g, r.id)) {
+      std::set<pid_t> live(pids->begin(), pids->end());
+      if (DIR* d = ::opendir("/proc")) {
+        while (auto* e = ::readdir(d)) {
+          if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+          auto stat = sys::read_file(std::string("/proc/") + e->d_name + "/stat");
+          if (!stat) continue;
+          auto close = stat->rfind(')');
+          if (close == std::string::npos || close + 4 >= stat->size()) continue;
+          char state = (*stat)[close + 2];
+          pid_t ppid = static_cast<pid_t>(std::atoi(stat->c_str() + close + 4));
+          if (state == 'Z' && live.count(ppid)) ++zombies;
+        }
+        ::closedir(d);
+      }
+    }
+    j["State"]["Zombies"] = zombies;
+  }
   if (!s.init_deaths.empty()) {
     json deaths = json::array();
     for (const auto& d : s.init_deaths) deaths.push_back({{"Pid", d.pid}, {"Signal", d.signal}});

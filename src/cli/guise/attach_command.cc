@@ -14,6 +14,7 @@ struct AttachFlags {
   std::string name;
   bool no_stdin = false;
   bool sig_proxy = true;
+  std::string detach_keys;
 };
 
 void attach(Context& ctx, const AttachFlags& f) {
@@ -31,11 +32,17 @@ void attach(Context& ctx, const AttachFlags& f) {
   ao.tty = v->record.config.value("Tty", false);
   ao.stdin_open = !f.no_stdin && v->record.config.value("OpenStdin", false);
   ao.proxy_signals = f.sig_proxy;
+  if (!f.detach_keys.empty()) {
+    auto keys = parse_detach_keys(f.detach_keys);
+    if (!keys) return ctx.fail(keys.error());
+    ao.detach_keys = *keys;
+  }
   std::string cid = *id;
   engine::ContainerStore& containers = *cs;
   ao.send_signal = [&containers, cid](int sig) { (void)runtime::kill_container(runtime_globals(containers), cid, sig, false); };
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error());
+  if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q
   ctx.exit_code = *code;
 }
 
@@ -48,7 +55,7 @@ void register_attach_command(CLI::App& app, Context& ctx) {
     c->add_flag("--no-stdin", f.no_stdin, "do not attach STDIN");
     c->add_option("--sig-proxy", f.sig_proxy, "proxy all received signals to the process (default true)")
         ->default_str("true")->expected(0, 1)->default_val(true);
-    c->add_option("--detach-keys", "override the key sequence for detaching a container (not supported; accepted)");
+    c->add_option("--detach-keys", f.detach_keys, "the key sequence that detaches (default ctrl-p,ctrl-q)");
     c->add_option("CONTAINER", f.name)->required();
     c->callback([&ctx] { attach(ctx, f); });
   }

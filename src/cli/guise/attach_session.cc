@@ -48,6 +48,33 @@ void write_all(int fd, const std::string& data) {
 
 }  // namespace
 
+Result<std::string> parse_detach_keys(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string key = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (key.size() == 1) {
+      out += key;
+    } else if (key.size() == 6 && key.rfind("ctrl-", 0) == 0) {
+      char c = key[5];
+      if (c >= 'a' && c <= 'z') out += static_cast<char>(c - 'a' + 1);
+      else if (c == '@') out += '\0';
+      else if (c == '[') out += '\x1b';
+      else if (c == '\\') out += '\x1c';
+      else if (c == ']') out += '\x1d';
+      else if (c == '^') out += '\x1e';
+      else if (c == '_') out += '\x1f';
+      else return sys::user_error("--detach-keys: invalid key: " + key);
+    } else {
+      return sys::user_error("--detach-keys: invalid key: " + key);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 Result<int> attach_session(const engine::AttachClient& client, const AttachOptions& o) {
   // Signals arrive on a signalfd so they are handled in the loop, not in a handler.
   sigset_t set;
@@ -63,6 +90,7 @@ Result<int> attach_session(const engine::AttachClient& client, const AttachOptio
   }
   bool stdin_live = o.stdin_open;
   int code = -1;
+  size_t matched = 0;  // how much of the detach sequence the last keys were
   for (;;) {
     pollfd fds[3] = {{client.fd(), POLLIN, 0}, {sfd.get(), POLLIN, 0}, {stdin_live ? STDIN_FILENO : -1, POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0) {
@@ -84,7 +112,25 @@ Result<int> attach_session(const engine::AttachClient& client, const AttachOptio
     if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
       char buf[32768];
       ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (n > 0) {
+      if (n > 0 && o.tty && !o.detach_keys.empty()) {
+        // Keys that may begin the detach sequence are held back until it is clear they do not.
+        std::string forward;
+        bool detach = false;
+        for (ssize_t i = 0; i < n && !detach; ++i) {
+          if (buf[i] == o.detach_keys[matched]) {
+            if (++matched == o.detach_keys.size()) detach = true;
+          } else {
+            forward.append(o.detach_keys, 0, matched);
+            matched = buf[i] == o.detach_keys[0] ? 1 : 0;
+            if (!matched) forward += buf[i];
+          }
+        }
+        if (!forward.empty()) (void)client.send(engine::AttachFrame::kStdin, forward);
+        if (detach) {
+          code = kDetached;
+          break;
+        }
+      } else if (n > 0) {
         (void)client.send(engine::AttachFrame::kStdin, std::string_view(buf, static_cast<size_t>(n)));
       } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
         (void)client.send(engine::AttachFrame::kStdinEOF);
@@ -107,6 +153,7 @@ Result<int> attach_session(const engine::AttachClient& client, const AttachOptio
     }
   }
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (code == kDetached) return code;
   if (code < 0) return sys::Error{0, "the container's monitor went away before reporting its exit", {}, {}, sys::ErrorKind::kSystem, {}};
   return code;
 }

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "cli/common/signal.h"
+#include "cli/guise/attach_session.h"
 #include "cli/guise/container_common.h"
 #include "cli/guise/human.h"
 #include "cli/guise/template.h"
@@ -167,14 +168,58 @@ int stop_timeout_of(const engine::ContainerRecord& r, int flag) {
   return 10;
 }
 
+// monitor.json's wait_for_attach as this start wants it (a foreground `run` left it on).
+Result<void> set_wait_for_attach(engine::ContainerStore& cs, const std::string& id, bool wait) {
+  auto path = cs.paths(id).monitor_config();
+  auto mc = GUISE_TRY(engine::parse_monitor_config(GUISE_TRY(sys::read_file(path))));
+  if (mc.wait_for_attach == wait) return Ok();
+  mc.wait_for_attach = wait;
+  return engine::write_file_atomic(path, GUISE_TRY(engine::monitor_config_json(mc)));
+}
+
 Result<void> start_one(Context& ctx, engine::ContainerStore& cs, const std::string& id) {
   auto v = GUISE_TRY(engine::view_container(cs, id));
   if (v.status() == "running" || v.status() == "paused") return Ok();
   ::unlink((cs.paths(id).dir + "/stopping").c_str());
-  // A container run before: its runtime state is gone with its exit; the rootfs stays mounted.
   (void)ctx;
+  GUISE_TRY(set_wait_for_attach(cs, id, false));
   GUISE_TRY(engine::start_monitor(cs.root(), id));
   return Ok();
+}
+
+// start -a: attached before the process runs, as run in the foreground; the container's code.
+void start_attached(Context& ctx, const std::string& name, bool interactive) {
+  auto cs = open_containers(ctx);
+  if (!cs) return ctx.fail(cs.error());
+  auto id = cs->resolve(name);
+  if (!id) return ctx.fail(id.error());
+  auto v = engine::view_container(*cs, *id);
+  if (!v) return ctx.fail(v.error());
+  if (v->status() == "running" || v->status() == "paused")
+    return ctx.fail("container " + name + " is already running; use attach");
+  ::unlink((cs->paths(*id).dir + "/stopping").c_str());
+  auto set = set_wait_for_attach(*cs, *id, true);
+  if (!set) return ctx.fail(set.error());
+  std::optional<engine::AttachClient> client;
+  Error attach_error;
+  auto started = engine::start_monitor(cs->root(), *id, [&] {
+    auto c = engine::AttachClient::connect(cs->paths(*id).attach_socket());
+    if (c) client.emplace(std::move(*c));
+    else attach_error = c.error();
+  });
+  (void)set_wait_for_attach(*cs, *id, false);
+  if (!started) return ctx.fail(started.error());
+  if (!client) return ctx.fail(attach_error);
+  AttachOptions ao;
+  ao.tty = v->record.config.value("Tty", false);
+  ao.stdin_open = interactive && v->record.config.value("OpenStdin", false);
+  std::string cid = *id;
+  engine::ContainerStore& containers = *cs;
+  ao.send_signal = [&containers, cid](int sig) { (void)runtime::kill_container(runtime_globals(containers), cid, sig, false); };
+  auto code = attach_session(*client, ao);
+  if (!code) return ctx.fail(code.error());
+  if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q
+  ctx.exit_code = *code;
 }
 
 }  // namespace
@@ -204,6 +249,10 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     c->add_flag("-a,--attach", nf.attach, "attach stdout/stderr and forward signals");
     c->add_flag("-i,--interactive", nf.interactive, "attach stdin");
     c->callback([&ctx] {
+      if (nf.attach || nf.interactive) {
+        if (nf.names.size() != 1) return ctx.fail("you cannot start and attach multiple containers at once");
+        return start_attached(ctx, nf.names[0], nf.interactive);
+      }
       each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) {
         return start_one(ctx, cs, id);
       });
@@ -249,7 +298,7 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     c->add_flag("-v,--volumes", nf.volumes, "remove anonymous volumes too");
     c->callback([&ctx] {
       each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) {
-        return remove_container_fully(ctx, cs, id, nf.force);
+        return remove_container_fully(ctx, cs, id, nf.force, nf.volumes);
       });
     });
   }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "cli/common/signal.h"
@@ -81,7 +82,8 @@ Result<void> stop_container(const engine::ContainerStore& cs, const std::string&
   return Ok();
 }
 
-Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force) {
+Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force,
+                                    bool volumes) {
   auto v = GUISE_TRY(engine::view_container(cs, id));
   if ((v.status() == "running" || v.status() == "paused" || v.status() == "restarting") && !force)
     return sys::wrong_state("cannot remove container \"/" + v.record.name + "\": container is " + v.status() +
@@ -107,7 +109,19 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
   auto rootfs = store.remove_rootfs(id);
   if (!rootfs && !rootfs.error().is(sys::ErrorKind::kNotFound)) return rootfs;
   cs.release_name(v.record.name, id);
-  return cs.remove_dir(id);
+  GUISE_TRY(cs.remove_dir(id));
+  if (volumes) {
+    // Anonymous volumes are named by 64 random hex digits; a named one is the user's to remove.
+    for (const auto& m : v.record.mounts) {
+      std::string name = m.value("Name", "");
+      if (m.value("Type", "") != "volume" || name.size() != 64 ||
+          name.find_first_not_of("0123456789abcdef") != std::string::npos)
+        continue;
+      std::error_code ec;
+      std::filesystem::remove_all(cs.root() + "/volumes/" + name, ec);
+    }
+  }
+  return Ok();
 }
 
 }  // namespace guise::cli

@@ -29,7 +29,9 @@ bool wait_for_exit(int pidfd, int timeout_ms);
 bool wait_not_running(const engine::ContainerStore& cs, const std::string& id, int timeout_ms);
 // Everything of a container: its process (with force), runtime state, monitor, rootfs,
 // name and directory.
-Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force);
+// With `volumes`, its anonymous volumes too (rm -v), as docker does; named ones stay.
+Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force,
+                                    bool volumes = false);
 
 // A file of the container's rootfs read inside it (RESOLVE_IN_ROOT): a symlink in the
 // image cannot point the read at the host. "" when missing.

@@ -403,11 +403,17 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   ao.tty = req.config.tty;
   ao.stdin_open = req.config.open_stdin;
   ao.proxy_signals = flags.sig_proxy;
+  if (!flags.detach_keys.empty()) {
+    auto keys = parse_detach_keys(flags.detach_keys);
+    if (!keys) return ctx.fail(keys.error(), kEngineError);
+    ao.detach_keys = *keys;
+  }
   std::string id = made->id;
   engine::ContainerStore& containers = *cs;
   ao.send_signal = [&containers, id](int sig) { (void)runtime::kill_container(runtime_globals(containers), id, sig, false); };
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error(), kEngineError);
+  if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q
   // --rm: docker returns once the container is gone, and so does this: the monitor exits
   // right after removing it.
   if (req.host.auto_remove) {
