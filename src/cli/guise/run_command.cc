@@ -41,10 +41,25 @@ namespace {
 // docker's statuses for a run that never got the user's process going.
 constexpr int kEngineError = 125, kCannotInvoke = 126, kNotFound = 127;
 
+// --platform against an image already in the store: docker's daemon refuses one built for
+// another platform rather than running it.
+Result<void> check_platform(const image::ImageRecord& rec, const std::string& name, const std::string& wanted) {
+  if (wanted.empty()) return Ok();
+  image::Platform want = GUISE_TRY(image::parse_platform(wanted));
+  auto have = image::parse_platform(rec.platform);
+  if (!have) return Ok();  // an image with no platform recorded runs anywhere
+  if (want.os == have->os && want.architecture == have->architecture &&
+      (want.variant.empty() || have->variant.empty() || want.variant == have->variant))
+    return Ok();
+  return sys::user_error("image with reference " + name + " was found but does not match the specified platform: wanted " +
+                         want.str() + ", actual: " + have->str());
+}
+
 Result<image::ImageRecord> find_or_pull(Context& ctx, image::Store& store, const engine::RunRequest& req) {
   const std::string& name = req.config.image;
   if (req.pull != "always") {
     auto rec = store.resolve(name);
+    if (rec) GUISE_TRY(check_platform(*rec, name, req.platform));
     if (rec || req.pull == "never" || !rec.error().is(sys::ErrorKind::kNotFound)) return rec;
   }
   auto ref = GUISE_TRY(image::parse_reference(name));
