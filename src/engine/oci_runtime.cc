@@ -50,6 +50,22 @@ struct ScratchPath {
   ~ScratchPath() { ::unlink(path.c_str()); }
 };
 
+// A directory of its own in /tmp for the console socket: a path under the state root may
+// be longer than sun_path allows.
+struct ConsoleDir {
+  std::string dir;
+  ConsoleDir() {
+    char tmpl[] = "/tmp/guise-console-XXXXXX";
+    if (::mkdtemp(tmpl)) dir = tmpl;
+  }
+  ~ConsoleDir() {
+    if (dir.empty()) return;
+    ::unlink(socket().c_str());
+    ::rmdir(dir.c_str());
+  }
+  std::string socket() const { return dir + "/sock"; }
+};
+
 // The error the runtime wrote last to its JSON log ("" when none): runc, crun and youki
 // all write one object a line with "level" and "msg".
 std::string last_logged_error(const std::string& log) {
@@ -132,12 +148,13 @@ class ExecRuntime final : public OciRuntime {
     GUISE_TRY(make_state_root());
     ScratchPath pid_file(scratch(o.id, "pid"));
     std::vector<std::string> args = {"run", "--detach", "--bundle", o.bundle, "--pid-file", pid_file.path};
-    std::optional<ScratchPath> console;
+    std::optional<ConsoleDir> console;
     sys::Fd console_listen;
     if (o.keep_terminal_master) {
-      console.emplace(scratch(o.id, "console"));
-      console_listen = GUISE_TRY(listen_unix(console->path));
-      args.insert(args.end(), {"--console-socket", console->path});
+      console.emplace();
+      if (console->dir.empty()) return sys::sys_error("mkdtemp for the console socket of", o.id);
+      console_listen = GUISE_TRY(listen_unix(console->socket()));
+      args.insert(args.end(), {"--console-socket", console->socket()});
     }
     if (o.preserve_fds > 0) args.insert(args.end(), {"--preserve-fds", std::to_string(o.preserve_fds)});
     args.push_back(o.id);
