@@ -74,3 +74,20 @@ def test_crun_output(eng):
     if r.rc == 125 and any(w in r.err for w in ("unknown version", "cgroup")):
         pytest.skip("host: crun refuses this host: " + r.err.strip())
     assert (r.rc, r.out) == (3, "hi\n"), r
+
+
+@needs_runc
+def test_runc_tty_master_comes_through_the_console_socket(eng):
+    cid = eng.run_d("--runtime", "runc", "-t", "bb", "sh", "-c", "tty; echo tty-ok")
+    assert eng.wait_status(cid, "exited")
+    out = eng.ok("logs", cid).out
+    assert "/dev/pts/" in out and "tty-ok" in out, out
+    eng.ok("rm", cid)
+    assert leftovers(eng, [cid]) == []
+
+
+@needs_runc
+def test_runc_restart_policy_runs_it_again(eng):
+    cid = eng.run_d("--runtime", "runc", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 4")
+    assert eng.wait_status(cid, "exited", timeout=15)
+    assert eng.fmt(cid, "{{.RestartCount}} {{.State.ExitCode}}") == "2 4"
