@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "engine/oci_runtime.h"
 #include "runtime/runtime.h"
 #include "sys/syscalls.h"
 
@@ -58,10 +59,8 @@ Result<ContainerView> view_container(const ContainerStore& store, const std::str
   v.state = GUISE_TRY(read_state(p));
   if (v.state.monitor_pid > 0) v.monitor_alive = ::kill(v.state.monitor_pid, 0) == 0;
   if (v.state.status == "running") {
-    runtime::Globals g;
-    g.root = store.runtime_root();
-    auto info = runtime::container_state(g, id);
-    if (info) v.paused = info->status == runtime::Status::kPaused;
+    if (auto rt = runtime_for(v.record.runtime, store.runtime_root()))
+      if (auto paused = (*rt)->paused(id)) v.paused = *paused;
   }
   return v;
 }

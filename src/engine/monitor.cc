@@ -24,6 +24,7 @@
 #include "engine/monitor_logs.h"
 #include "engine/monitor_restart.h"
 #include "engine/monitor_cleanup.h"
+#include "engine/oci_runtime.h"
 #include "runtime/runtime.h"
 #include "sys/clock.h"
 #include "sys/syscalls.h"
@@ -119,6 +120,7 @@ class Monitor {
   MonitorConfig cfg_;
   ContainerPaths paths_;
   runtime::Globals g_;
+  std::unique_ptr<OciRuntime> runtime_;  // the library, or the binary --runtime named
   RestartPolicy policy_;
   RestartBackoff backoff_;
   ContainerStateFile state_;
@@ -136,8 +138,7 @@ class Monitor {
 };
 
 Result<void> Monitor::prepare() {
-  if (!cfg_.runtime.empty())
-    return sys::user_error("runtime " + cfg_.runtime + ": the monitor drives only the guise library so far");
+  runtime_ = GUISE_TRY(runtime_for(cfg_.runtime, g_));
   state_.monitor_pid = ::getpid();
   state_.started_at = state_.finished_at = "0001-01-01T00:00:00Z";
   log_ = GUISE_TRY(LogWriter::open({cfg_.log_driver, paths_.log(), cfg_.log_max_size, cfg_.log_max_file}));
@@ -219,7 +220,7 @@ Result<void> Monitor::start_run() {
     return std::move(opened.error());
   }
   with_signals_unblocked_prelude();
-  auto created = runtime::run_container(g_, co);
+  auto created = runtime_->start(co);
   (void)block_signals();
   if (cfg_.init) reserve_init_report_fd();
   if (!created.ok()) {
@@ -258,7 +259,7 @@ Result<void> Monitor::start_run() {
   }
   save_state();
   // A SIGTERM taken while the runtime ran: the container is not to run on.
-  if (terminating_) (void)runtime::kill_container(g_, cfg_.id, SIGKILL, false);
+  if (terminating_) (void)runtime_->kill(cfg_.id, SIGKILL, false);
   reap_children();  // a SIGCHLD that came while it was not blocked
   arm_timer();
   return Ok();
@@ -317,7 +318,7 @@ void Monitor::on_signal() {
       reap_children();
     } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
       terminating_ = true;
-      if (run_ && !run_->exited) (void)runtime::kill_container(g_, cfg_.id, SIGKILL, false);
+      if (run_ && !run_->exited) (void)runtime_->kill(cfg_.id, SIGKILL, false);
       if (!run_ && restart_at_ns_) {  // waiting to restart: stay stopped
         restart_at_ns_ = 0;
         state_.status = "exited";
@@ -541,7 +542,7 @@ void Monitor::finish_run() {
     if (fd->valid()) unwatch(fd->get());
   unwatch(r.created.pidfd.get());
   if (r.oom) unwatch(r.oom->fd());
-  auto removed = runtime::remove_created(g_, r.created);
+  auto removed = runtime_->finish(r.created);
   if (!removed.ok()) state_.error = removed.error().message();
   run_.reset();
 

@@ -39,7 +39,9 @@ void attach(Context& ctx, const AttachFlags& f) {
   }
   std::string cid = *id;
   engine::ContainerStore& containers = *cs;
-  ao.send_signal = [&containers, cid](int sig) { (void)runtime::kill_container(runtime_globals(containers), cid, sig, false); };
+  ao.send_signal = [&containers, cid](int sig) {
+    if (auto rt = container_runtime(containers, cid)) (void)(*rt)->kill(cid, sig, false);
+  };
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error());
   if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q

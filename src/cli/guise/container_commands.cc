@@ -324,7 +324,8 @@ void register_container_commands(CLI::App& app, Context& ctx) {
           if (!v.running()) return sys::wrong_state("Container " + n + " is not running");
           if (pause && v.paused) return sys::wrong_state("Container " + n + " is already paused");
           if (!pause && !v.paused) return sys::wrong_state("Container " + n + " is not paused");
-          return pause ? runtime::pause_container(runtime_globals(cs), id) : runtime::resume_container(runtime_globals(cs), id);
+          auto rt = GUISE_TRY(container_runtime(cs, id));
+          return pause ? rt->pause(id) : rt->resume(id);
         });
       });
     }
@@ -367,7 +368,9 @@ void register_container_commands(CLI::App& app, Context& ctx) {
       auto v = engine::view_container(*cs, *id);
       if (!v) return ctx.fail(v.error());
       if (!v->running()) return ctx.fail("Container " + *id + " is not running");
-      auto pids = runtime::container_pids(runtime_globals(*cs), *id);
+      auto rt = container_runtime(*cs, *id);
+      if (!rt) return ctx.fail(rt.error());
+      auto pids = (*rt)->pids(*id);
       if (!pids) return ctx.fail(pids.error());
       std::vector<std::string> lines = {"UID\tPID\tPPID\tCMD"};
       for (pid_t pid : *pids) {

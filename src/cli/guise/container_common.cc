@@ -30,6 +30,11 @@ runtime::Globals runtime_globals(const engine::ContainerStore& cs) {
   return g;
 }
 
+Result<std::unique_ptr<engine::OciRuntime>> container_runtime(const engine::ContainerStore& cs, const std::string& id) {
+  auto rec = cs.read_record(id);
+  return engine::runtime_for(rec ? rec->runtime : "", runtime_globals(cs));
+}
+
 std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
   sys::Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return {};
@@ -45,7 +50,8 @@ std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
 Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all) {
   std::string marker = cs.paths(id).dir + "/stopping";
   sys::Fd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-  return runtime::kill_container(runtime_globals(cs), id, signal, all);
+  auto rt = GUISE_TRY(container_runtime(cs, id));
+  return rt->kill(id, signal, all);
 }
 
 bool wait_for_exit(int pidfd, int timeout_ms) {
@@ -88,9 +94,9 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
   if ((v.status() == "running" || v.status() == "paused" || v.status() == "restarting") && !force)
     return sys::wrong_state("cannot remove container \"/" + v.record.name + "\": container is " + v.status() +
                             ": stop the container before removing or force remove");
-  runtime::Globals g = runtime_globals(cs);
+  auto rt = GUISE_TRY(container_runtime(cs, id));
   if (v.running()) {
-    if (v.paused) (void)runtime::resume_container(g, id);
+    if (v.paused) (void)rt->resume(id);
     (void)signal_container(cs, id, SIGKILL, true);
     wait_not_running(cs, id, 10000);
   }
@@ -103,7 +109,7 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
     ::kill(v.state.monitor_pid, SIGKILL);
     if (pidfd) wait_for_exit(pidfd->get(), 2000);
   }
-  auto removed = runtime::remove_container(g, id, true);
+  auto removed = rt->remove(id, true);
   if (!removed && !removed.error().is(sys::ErrorKind::kNotFound)) return removed;
   auto store = GUISE_TRY(ctx.open_store());
   auto rootfs = store.remove_rootfs(id);

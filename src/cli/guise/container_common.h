@@ -6,6 +6,7 @@
 #include "cli/guise/context.h"
 #include "engine/container_store.h"
 #include "engine/container_view.h"
+#include "engine/oci_runtime.h"
 #include "runtime/runtime.h"
 
 namespace CLI {
@@ -17,6 +18,9 @@ namespace guise::cli {
 std::string store_root(const Context& ctx);
 Result<engine::ContainerStore> open_containers(const Context& ctx);
 runtime::Globals runtime_globals(const engine::ContainerStore& cs);
+// The runtime the container was run with (its record's `runtime`); the library when the
+// record says guise, or cannot be read.
+Result<std::unique_ptr<engine::OciRuntime>> container_runtime(const engine::ContainerStore& cs, const std::string& id);
 
 // Signals the container (touching `stopping` first, so no restart policy brings it back).
 Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all);

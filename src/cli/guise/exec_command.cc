@@ -65,6 +65,8 @@ void exec(Context& ctx, const ExecFlags& f, std::vector<std::string> args) {
   if (!v) return ctx.fail(v.error(), 125);
   if (!v->running()) return ctx.fail("container " + *id + " is not running", 125);
   if (v->paused) return ctx.fail("container " + *id + " is paused, unpause the container before exec", 125);
+  if (auto rec = cs->read_record(*id); rec && !rec->runtime.empty() && rec->runtime != "guise")
+    return ctx.fail("container " + *id + " runs on runtime " + rec->runtime + ": exec goes through the guise library only so far", 125);
   runtime::Globals g = runtime_globals(*cs);
   auto base = runtime::container_process(g, *id);
   if (!base) return ctx.fail(base.error(), 125);

@@ -211,6 +211,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
                        engine::ContainerStore& cs) {
   engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
   GUISE_TRY(check_bind_sources(req.host));
+  GUISE_TRY(engine::runtime_for(req.host.runtime, runtime_globals(cs)));  // a name it cannot use: refused before anything is made
   image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
   std::string config_text = GUISE_TRY(store.content().read(img.id, 16 << 20));
   image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
@@ -425,7 +426,9 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   }
   std::string id = made->id;
   engine::ContainerStore& containers = *cs;
-  ao.send_signal = [&containers, id](int sig) { (void)runtime::kill_container(runtime_globals(containers), id, sig, false); };
+  ao.send_signal = [&containers, id](int sig) {
+    if (auto rt = container_runtime(containers, id)) (void)(*rt)->kill(id, sig, false);
+  };
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error(), kEngineError);
   if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q

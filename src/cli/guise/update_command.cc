@@ -83,7 +83,11 @@ Result<void> update_one(engine::ContainerStore& cs, const std::string& id, const
   GUISE_TRY(change_host_config(h, f));
   oci::Resources change = GUISE_TRY(resources_of(h, id));
   auto v = GUISE_TRY(engine::view_container(cs, id));
-  if (v.running() || v.status() == "paused") GUISE_TRY(runtime::update_resources(runtime_globals(cs), id, change));
+  if (v.running() || v.status() == "paused") {
+    if (!rec.runtime.empty() && rec.runtime != "guise")
+      return sys::user_error("container " + id + " runs on runtime " + rec.runtime + ": update of a running container goes through the guise library only so far");
+    GUISE_TRY(runtime::update_resources(runtime_globals(cs), id, change));
+  }
   // The bundle's spec: the limits a later start applies.
   std::string spec_path = cs.paths(id).bundle() + "/config.json";
   auto text = GUISE_TRY(sys::read_file(spec_path));
