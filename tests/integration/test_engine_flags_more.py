@@ -395,3 +395,28 @@ def test_detach_keys(eng):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
+
+
+def _seccomp_mode(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("Seccomp:"):
+            return int(line.split()[1])
+    pytest.skip("host: no Seccomp line in /proc/PID/status (kernel without seccomp)")
+
+
+def test_seccomp_default_unconfined_and_a_profile_file(eng, tmp_path):
+    # docker's default profile by default: filter mode (2), from outside.
+    cid = eng.run_d("bb", "sleep", "100")
+    assert _seccomp_mode(eng.pid(cid)) == 2
+    # unconfined: no filter.
+    cid2 = eng.run_d("--security-opt", "seccomp=unconfined", "bb", "sleep", "100")
+    assert _seccomp_mode(eng.pid(cid2)) == 0
+    # A profile file in docker's format that refuses mkdir with EPERM: mkdir fails inside.
+    profile = tmp_path / "deny-mkdir.json"
+    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": ['
+                       '{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}')
+    r = eng("run", "--rm", "--security-opt", "seccomp=%s" % profile, "bb", "sh", "-c", "mkdir /tmp/x && echo made")
+    assert r.rc != 0 and "made" not in r.out, r
+    assert "Operation not permitted" in r.err, r
+    r = eng.ok("run", "--rm", "bb", "sh", "-c", "mkdir /tmp/x && echo made")
+    assert r.out.strip() == "made"

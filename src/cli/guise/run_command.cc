@@ -19,6 +19,7 @@
 
 #include "cli/common/size.h"
 #include "cli/guise/attach_session.h"
+#include "default_seccomp.h"
 #include "cli/guise/container_common.h"
 #include "cli/guise/progress_display.h"
 #include "cli/guise/run_flags.h"
@@ -287,6 +288,10 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     return "/proc/" + std::to_string(v.state.pid) + "/ns/" + ns;
   };
   sc.device_info = device_of;
+  // docker's default profile, as its daemon applies it (build_spec leaves it out for
+  // --privileged and seccomp=unconfined, and widens it for --cap-add as moby does).
+  sc.default_seccomp = GUISE_TRY(engine::parse_seccomp_profile(kDefaultSeccompProfile, "docker's default seccomp profile",
+                                                               {}));
   oci::Spec spec = GUISE_TRY(engine::build_spec(req, image_config, sc));
   GUISE_TRY(sys::write_file(paths.bundle() + "/config.json", oci::spec_json(spec), O_CREAT | O_TRUNC, 0600));
 
