@@ -9,28 +9,13 @@
 #include <filesystem>
 
 #include "sys/syscalls.h"
+#include "sys/text.h"
 
 namespace guise::engine {
 
 using nlohmann::json;
 
 namespace {
-
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  size_t got = 0;
-  while (got < bytes) {
-    ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 Result<void> make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) < 0 && errno != EEXIST) return sys::sys_error("mkdir", path);
@@ -74,7 +59,7 @@ Result<ContainerStore> ContainerStore::open(const std::string& store_root) {
   return ContainerStore(store_root);
 }
 
-std::string ContainerStore::new_id() { return random_hex(32); }
+std::string ContainerStore::new_id() { return sys::random_hex(32); }
 
 std::string ContainerStore::random_name() {
   // A few of docker's words (moby pkg/namesgenerator); the pair is what people recognise.
@@ -84,7 +69,7 @@ std::string ContainerStore::random_name() {
   static const char* const kRight[] = {"albattani", "babbage", "curie",   "darwin",   "einstein", "feynman",
                                        "goldberg",  "hopper",  "kepler",  "lovelace", "meitner",  "noether",
                                        "pasteur",   "ritchie", "shannon", "turing",   "wozniak",  "yonath"};
-  std::string r = random_hex(4);
+  std::string r = sys::random_hex(4);
   unsigned v = static_cast<unsigned>(std::stoul(r, nullptr, 16));
   return std::string(kLeft[v % std::size(kLeft)]) + "_" + kRight[(v / 97) % std::size(kRight)];
 }

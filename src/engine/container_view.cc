@@ -20,30 +20,6 @@ namespace {
 
 constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";
 
-std::optional<int64_t> seconds_of(const std::string& t) {
-  struct tm tm {};
-  if (t.empty() || !::strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return static_cast<int64_t>(::timegm(&tm));
-}
-
-// go-units HumanDuration, as `docker ps` prints ages.
-std::string human(int64_t s) {
-  auto n = [](int64_t v, const char* unit) { return std::to_string(v) + " " + unit; };
-  if (s < 1) return "Less than a second";
-  if (s == 1) return "1 second";
-  if (s < 60) return n(s, "seconds");
-  int64_t minutes = s / 60;
-  if (minutes == 1) return "About a minute";
-  if (minutes < 60) return n(minutes, "minutes");
-  int64_t hours = static_cast<int64_t>(static_cast<double>(s) / 3600 + 0.5);
-  if (hours == 1) return "About an hour";
-  if (hours < 48) return n(hours, "hours");
-  if (hours < 24 * 7 * 2) return n(hours / 24, "days");
-  if (hours < 24 * 30 * 2) return n(hours / 24 / 7, "weeks");
-  if (hours < 24 * 365 * 2) return n(hours / 24 / 30, "months");
-  return n(s / 3600 / 24 / 365, "years");
-}
-
 }  // namespace
 
 std::string ContainerView::status() const {
@@ -63,23 +39,6 @@ Result<ContainerView> view_container(const ContainerStore& store, const std::str
       if (auto paused = (*rt)->paused(id)) v.paused = *paused;
   }
   return v;
-}
-
-std::string status_line(const ContainerView& v, int64_t now) {
-  std::string st = v.status();
-  auto ago = [&](const std::string& t) {
-    auto s = seconds_of(t);
-    return s ? human(now - *s) : std::string("N/A");
-  };
-  std::string health;
-  if (!v.state.health_status.empty())
-    health = " (" + std::string(v.state.health_status == "starting" ? "health: starting" : v.state.health_status) + ")";
-  if (st == "running") return "Up " + ago(v.state.started_at) + health;
-  if (st == "paused") return "Up " + ago(v.state.started_at) + " (Paused)";
-  if (st == "restarting") return "Restarting (" + std::to_string(v.state.exit_code) + ") " + ago(v.state.finished_at) + " ago";
-  if (st == "exited") return "Exited (" + std::to_string(v.state.exit_code) + ") " + ago(v.state.finished_at) + " ago";
-  if (st == "dead") return "Dead";
-  return "Created";
 }
 
 json container_inspect_json(const ContainerView& v, const ContainerStore& store) {

@@ -23,10 +23,6 @@ struct ContainerView {
 
 Result<ContainerView> view_container(const ContainerStore& store, const std::string& id);
 
-// ps's STATUS column: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago",
-// "Created", "Restarting (1) 2 seconds ago", with " (healthy)" when there is a health check.
-std::string status_line(const ContainerView& v, int64_t now);
-
 // docker inspect's object for a container.
 nlohmann::json container_inspect_json(const ContainerView& v, const ContainerStore& store);
 

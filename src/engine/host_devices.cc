@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <set>
 
 namespace guise::engine {
@@ -49,8 +51,12 @@ void walk(const std::string& dir, std::vector<oci::Device>& out) {
 
 Result<oci::Device> host_device(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    return sys::sys_error("error gathering device information while adding custom device \"" + path + "\": stat", path);
+  if (::stat(path.c_str(), &st) != 0) {
+    // docker's words, Go's lower-case errno text: ... "/dev/nope": no such file or directory
+    std::string why = std::strerror(errno);
+    if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+    return sys::user_error("error gathering device information while adding custom device \"" + path + "\": " + why);
+  }
   auto dev = device_of(path, st);
   if (!dev)
     return sys::user_error("error gathering device information while adding custom device \"" + path +

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/spec_builder.h"
+#include "sys/text.h"
 
 namespace guise::engine {
 
@@ -34,17 +35,6 @@ std::optional<HealthConfig> image_healthcheck(const image::ImageConfig& image) {
   return out;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(sep, start);
-    out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
-    if (p == std::string::npos) return out;
-    start = p + 1;
-  }
-}
-
 bool numeric(const std::string& s) {
   return !s.empty() && s.size() < 11 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
@@ -61,8 +51,8 @@ struct GroupEntry {
 
 std::vector<PasswdEntry> parse_passwd(const std::string& text) {
   std::vector<PasswdEntry> out;
-  for (const auto& line : split(text, '\n')) {
-    auto f = split(line, ':');
+  for (const auto& line : sys::split(text, '\n')) {
+    auto f = sys::split(line, ':');
     if (f.size() < 4 || line.empty() || line[0] == '#' || !numeric(f[2]) || !numeric(f[3])) continue;
     out.push_back({f[0], static_cast<uint32_t>(std::stoul(f[2])), static_cast<uint32_t>(std::stoul(f[3]))});
   }
@@ -71,11 +61,11 @@ std::vector<PasswdEntry> parse_passwd(const std::string& text) {
 
 std::vector<GroupEntry> parse_group(const std::string& text) {
   std::vector<GroupEntry> out;
-  for (const auto& line : split(text, '\n')) {
-    auto f = split(line, ':');
+  for (const auto& line : sys::split(text, '\n')) {
+    auto f = sys::split(line, ':');
     if (f.size() < 3 || line.empty() || line[0] == '#' || !numeric(f[2])) continue;
     GroupEntry g{f[0], static_cast<uint32_t>(std::stoul(f[2])), {}};
-    if (f.size() >= 4 && !f[3].empty()) g.members = split(f[3], ',');
+    if (f.size() >= 4 && !f[3].empty()) g.members = sys::split(f[3], ',');
     out.push_back(std::move(g));
   }
   return out;
@@ -242,7 +232,7 @@ std::vector<std::string> named_volumes(const HostConfig& h) {
 std::vector<std::string> anonymous_volume_targets(const ContainerConfig& merged, const HostConfig& h) {
   std::set<std::string> covered;
   for (const auto& b : h.binds) {
-    auto f = split(b, ':');
+    auto f = sys::split(b, ':');
     if (f.size() >= 2) covered.insert(f[1]);
   }
   for (const auto& m : h.mounts) {

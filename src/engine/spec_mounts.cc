@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/spec_internal.h"
+#include "sys/text.h"
 
 namespace guise::engine::spec_detail {
 
@@ -26,17 +27,6 @@ size_t depth(const std::string& path) {
   for (size_t i = 0; i < path.size(); ++i)
     if (path[i] == '/' && i + 1 < path.size()) ++n;
   return n;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(sep, start);
-    out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
-    if (p == std::string::npos) return out;
-    start = p + 1;
-  }
 }
 
 // Flags that cancel each other share a key: exec/noexec -> "exec", rw/ro -> "rw".
@@ -78,7 +68,7 @@ Result<std::string> volume_dir(const SpecContext& ctx, const std::string& name, 
 Result<oci::Mount> tmpfs_of(const std::string& target, const std::string& data, const std::string& where) {
   std::vector<std::string> options = {"noexec", "nosuid", "nodev", "rprivate"};
   if (!data.empty())
-    for (const auto& o : split(data, ',')) options.push_back(o);
+    for (const auto& o : sys::split(data, ',')) options.push_back(o);
   return make(target, "tmpfs", "tmpfs", GUISE_TRY(merge_tmpfs_options(options, where)));
 }
 
@@ -90,12 +80,12 @@ Result<std::vector<oci::Mount>> user_mounts(const RunRequest& r, const Container
                                   {ctx.hostname_path, "/etc/hostname"}, {ctx.hosts_path, "/etc/hosts"}})
     if (!path.empty()) out.push_back(make(dst, "bind", path, {"rbind", "rprivate"}));
   for (const auto& b : h.binds) {
-    auto f = split(b, ':');
+    auto f = sys::split(b, ':');
     if (f.size() < 2) return sys::user_error("invalid volume specification: '" + b + "'");
     bool read_only = false;
     std::string propagation;
     if (f.size() == 3)
-      for (const auto& o : split(f[2], ',')) {
+      for (const auto& o : sys::split(f[2], ',')) {
         if (o == "ro") read_only = true;
         if (flag_key(o) == std::optional<std::string>("propagation")) propagation = o;
       }

@@ -12,6 +12,7 @@
 
 #include "sys/fd.h"
 #include "sys/syscalls.h"
+#include "sys/text.h"
 
 namespace guise::image::store_files {
 
@@ -98,30 +99,10 @@ bool process_alive(pid_t pid, uint64_t start_time) {
   return now.ok() && *now == start_time;
 }
 
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  size_t got = 0;
-  while (got < bytes) {
-    ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    got += static_cast<size_t>(n);
-  }
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 std::string tmp_name(const std::string& root, std::string_view purpose) {
   auto start = own_start_time();
   return root + "/tmp/" + std::to_string(::getpid()) + "-" + std::to_string(start.ok() ? *start : 0) + "-" +
-         std::string(purpose) + "-" + random_hex(6);
+         std::string(purpose) + "-" + sys::random_hex(6);
 }
 
 bool tmp_owner_alive(std::string_view name) {

@@ -42,7 +42,6 @@ int64_t tree_size(const std::string& path);
 // Names in a directory, "." and ".." left out, sorted; a missing directory is empty.
 Result<std::vector<std::string>> list_dir(const std::string& path);
 
-std::string random_hex(size_t bytes);
 bool is_hex(std::string_view s);
 // sha256:HEX from a file name that must be 64 lower-case hex digits.
 Result<Digest> sha256_from_hex(std::string_view hex);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "image/store.h"
+#include "sys/text.h"
 #include "image/store_files.h"
 #include "image/store_internal.h"
 #include "sys/syscalls.h"
@@ -56,7 +57,7 @@ void Store::Lease::add_snapshot(const Digest& chain_id) { append_line(path_, "sn
 Result<Store::Lease> Store::take_lease() {
   uint64_t start = GUISE_TRY(files::own_start_time(), "taking a lease");
   Lease lease;
-  std::string path = root_ + "/leases/" + files::random_hex(8);
+  std::string path = root_ + "/leases/" + sys::random_hex(8);
   std::string head = std::to_string(::getpid()) + " " + std::to_string(start) + " " +
                      std::to_string(static_cast<int64_t>(::time(nullptr)) + kLeaseLifetimeSeconds) + "\n";
   GUISE_TRY(files::write_atomic(root_, path, head, 0600), "taking a lease");

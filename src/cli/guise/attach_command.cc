@@ -37,11 +37,7 @@ void attach(Context& ctx, const AttachFlags& f) {
     if (!keys) return ctx.fail(keys.error());
     ao.detach_keys = *keys;
   }
-  std::string cid = *id;
-  engine::ContainerStore& containers = *cs;
-  ao.send_signal = [&containers, cid](int sig) {
-    if (auto rt = container_runtime(containers, cid)) (void)(*rt)->kill(cid, sig, false);
-  };
+  ao.send_signal = signal_forwarder(*cs, *id);
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error());
   if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q

@@ -100,7 +100,7 @@ void ps(Context& ctx, const PsFlags& f) {
                 {"RunningFor", since(r.created, now)},
                 {"Ports", ""},
                 {"State", v.status()},
-                {"Status", engine::status_line(v, now)},
+                {"Status", status_line(v, now)},
                 {"Names", r.name},
                 {"Labels", label_text},
                 {"Mounts", ""},
@@ -213,9 +213,7 @@ void start_attached(Context& ctx, const std::string& name, bool interactive) {
   AttachOptions ao;
   ao.tty = v->record.config.value("Tty", false);
   ao.stdin_open = interactive && v->record.config.value("OpenStdin", false);
-  std::string cid = *id;
-  engine::ContainerStore& containers = *cs;
-  ao.send_signal = [&containers, cid](int sig) { (void)runtime::kill_container(runtime_globals(containers), cid, sig, false); };
+  ao.send_signal = signal_forwarder(*cs, *id);
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error());
   if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q

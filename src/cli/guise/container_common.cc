@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/common/signal.h"
+#include "cli/guise/human.h"
 #include "image/store.h"
 #include "sys/syscalls.h"
 
@@ -33,6 +34,29 @@ runtime::Globals runtime_globals(const engine::ContainerStore& cs) {
 Result<std::unique_ptr<engine::OciRuntime>> container_runtime(const engine::ContainerStore& cs, const std::string& id) {
   auto rec = cs.read_record(id);
   return engine::runtime_for(rec ? rec->runtime : "", runtime_globals(cs));
+}
+
+std::function<void(int)> signal_forwarder(const engine::ContainerStore& cs, const std::string& id) {
+  return [&cs, id](int sig) {
+    if (auto rt = container_runtime(cs, id)) (void)(*rt)->kill(id, sig, false);
+  };
+}
+
+std::string status_line(const engine::ContainerView& v, int64_t now) {
+  std::string st = v.status();
+  auto ago = [&](const std::string& t) {
+    auto s = parse_rfc3339(t);
+    return s ? human_duration(now - *s) : std::string("N/A");
+  };
+  std::string health;
+  if (!v.state.health_status.empty())
+    health = " (" + std::string(v.state.health_status == "starting" ? "health: starting" : v.state.health_status) + ")";
+  if (st == "running") return "Up " + ago(v.state.started_at) + health;
+  if (st == "paused") return "Up " + ago(v.state.started_at) + " (Paused)";
+  if (st == "restarting") return "Restarting (" + std::to_string(v.state.exit_code) + ") " + ago(v.state.finished_at) + " ago";
+  if (st == "exited") return "Exited (" + std::to_string(v.state.exit_code) + ") " + ago(v.state.finished_at) + " ago";
+  if (st == "dead") return "Dead";
+  return "Created";
 }
 
 std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {

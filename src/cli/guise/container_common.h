@@ -1,6 +1,7 @@
 // What the container commands share: the stores, docker's lookups, stopping and removing.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "cli/guise/context.h"
@@ -36,6 +37,14 @@ bool wait_not_running(const engine::ContainerStore& cs, const std::string& id, i
 // With `volumes`, its anonymous volumes too (rm -v), as docker does; named ones stay.
 Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force,
                                     bool volumes = false);
+
+// What an attached CLI does with a signal it receives: passes it to the container,
+// through the container's own runtime (the library or a binary).
+std::function<void(int)> signal_forwarder(const engine::ContainerStore& cs, const std::string& id);
+
+// ps's STATUS column: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago",
+// "Created", "Restarting (1) 2 seconds ago", with " (healthy)" when there is a health check.
+std::string status_line(const engine::ContainerView& v, int64_t now);
 
 // A file of the container's rootfs read inside it (RESOLVE_IN_ROOT): a symlink in the
 // image cannot point the read at the host. "" when missing.

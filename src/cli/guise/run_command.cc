@@ -80,25 +80,6 @@ Result<image::ImageRecord> find_or_pull(Context& ctx, image::Store& store, const
   return pulled->image;
 }
 
-Result<oci::Device> device_of(const std::string& host_path) {
-  struct stat st {};
-  if (::stat(host_path.c_str(), &st) < 0)
-    return sys::user_error("error gathering device information while adding custom device \"" + host_path +
-                           "\": no such file or directory");
-  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-    return sys::user_error("error gathering device information while adding custom device \"" + host_path +
-                           "\": not a device node");
-  oci::Device d;
-  d.path = host_path;
-  d.type = S_ISCHR(st.st_mode) ? "c" : "b";
-  d.major = major(st.st_rdev);
-  d.minor = minor(st.st_rdev);
-  d.file_mode = st.st_mode & 07777;
-  d.uid = st.st_uid;
-  d.gid = st.st_gid;
-  return d;
-}
-
 // A named or anonymous volume's directory: STORE/volumes/NAME/_data, filled from the
 // image's content at `target` the first time, as docker does.
 Result<std::string> volume_dir(const std::string& store_root, const std::string& name, const std::string& rootfs,
@@ -287,7 +268,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     if (!v.running()) return sys::wrong_state("cannot join container " + other + ": it is not running");
     return "/proc/" + std::to_string(v.state.pid) + "/ns/" + ns;
   };
-  sc.device_info = device_of;
+  sc.device_info = engine::host_device;
   // docker's default profile, as its daemon applies it (build_spec leaves it out for
   // --privileged and seccomp=unconfined, and widens it for --cap-add as moby does).
   sc.default_seccomp = GUISE_TRY(engine::parse_seccomp_profile(kDefaultSeccompProfile, "docker's default seccomp profile",
@@ -429,11 +410,8 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
     if (!keys) return ctx.fail(keys.error(), kEngineError);
     ao.detach_keys = *keys;
   }
+  ao.send_signal = signal_forwarder(*cs, made->id);
   std::string id = made->id;
-  engine::ContainerStore& containers = *cs;
-  ao.send_signal = [&containers, id](int sig) {
-    if (auto rt = container_runtime(containers, id)) (void)(*rt)->kill(id, sig, false);
-  };
   auto code = attach_session(*client, ao);
   if (!code) return ctx.fail(code.error(), kEngineError);
   if (*code == kDetached) return;  // the container runs on, as after docker's ctrl-p ctrl-q

@@ -1,6 +1,7 @@
 // Each parser follows the docker CLI function named beside it (docker/cli opts/*.go,
 // go-connections nat, go-units), and keeps its error words.
 #include "cli/guise/run_flag_values.h"
+#include "sys/text.h"
 
 #include <unistd.h>
 
@@ -20,17 +21,6 @@
 namespace guise::cli {
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(sep, start);
-    out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
-    if (p == std::string::npos) return out;
-    start = p + 1;
-  }
-}
 
 // Go's strings.Cut.
 bool cut(const std::string& s, char sep, std::string& before, std::string& after) {
@@ -82,7 +72,7 @@ std::string volume_name_error(const std::string& name) {
 bool valid_volume_mode(const std::string& mode) {
   if (mode.empty()) return true;
   int rw = 0, label = 0, propagation = 0, copy = 0, consistency = 0;
-  for (const auto& m : split(mode, ',')) {
+  for (const auto& m : sys::split(mode, ',')) {
     if (m == "rw" || m == "ro") ++rw;
     else if (m == "z" || m == "Z") ++label;
     else if (m == "shared" || m == "rshared" || m == "slave" || m == "rslave" || m == "private" || m == "rprivate")
@@ -123,7 +113,7 @@ bool parse_port_range(const std::string& s, uint64_t& start, uint64_t& end) {
 
 // nat.SplitProtoPort
 void split_proto_port(const std::string& raw, std::string& proto, std::string& port) {
-  auto parts = split(raw, '/');
+  auto parts = sys::split(raw, '/');
   if (raw.empty() || parts[0].empty()) {
     proto.clear();
     port.clear();
@@ -137,7 +127,7 @@ bool valid_ip(std::string ip) {
   if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
   if (ip.find(':') != std::string::npos)  // IPv6: hex groups and colons (and a dotted tail)
     return std::all_of(ip.begin(), ip.end(), [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; });
-  auto parts = split(ip, '.');
+  auto parts = sys::split(ip, '.');
   if (parts.size() != 4) return false;
   for (const auto& p : parts) {
     auto v = parse_uint(p, 64);
@@ -196,7 +186,7 @@ Result<std::vector<std::string>> parse_env_file(const std::string& text, const s
                                                 const EnvLookup& env) {
   std::vector<std::string> out;
   std::string body = text.rfind("\xEF\xBB\xBF", 0) == 0 ? text.substr(3) : text;  // a UTF-8 BOM
-  for (auto line : split(body, '\n')) {
+  for (auto line : sys::split(body, '\n')) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     size_t first = line.find_first_not_of(" \t");
     std::string trimmed = first == std::string::npos ? "" : line.substr(first);
@@ -217,7 +207,7 @@ Result<std::vector<std::string>> parse_env_file(const std::string& text, const s
 
 std::vector<std::string> parse_label_file(const std::string& text) {
   std::vector<std::string> out;
-  for (auto line : split(text, '\n')) {
+  for (auto line : sys::split(text, '\n')) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     size_t first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
@@ -230,7 +220,7 @@ Result<void> add_volume(const std::string& text, engine::HostConfig& h, engine::
   auto spec_error = [&](const std::string& why) {
     return sys::user_error("invalid volume specification: '" + text + "'" + (why.empty() ? "" : ": " + why));
   };
-  auto parts = split(text, ':');
+  auto parts = sys::split(text, ':');
   if (parts[0].empty() || parts.size() > 3) return spec_error("");
   std::string src, dst, mode;
   if (parts.size() == 1) {
@@ -274,7 +264,7 @@ Result<engine::MountSpec> parse_mount(const std::string& text) {
     if (l == "0" || l == "f" || l == "false") return false;
     return invalid_argument(text, flag, "invalid value for " + key + ": " + v);
   };
-  for (const auto& field : split(text, ',')) {
+  for (const auto& field : sys::split(text, ',')) {
     std::string key, value;
     bool has = cut(field, '=', key, value);
     key = lower(key);
@@ -348,7 +338,7 @@ Result<std::pair<std::string, std::string>> parse_tmpfs(const std::string& text)
                                                "tmpcopyup", "notmpcopyup"};
   static const std::set<std::string> kKeyed = {"size", "mode", "uid", "gid", "nr_inodes", "nr_blocks"};
   if (!options.empty())
-    for (const auto& o : split(options, ',')) {
+    for (const auto& o : sys::split(options, ',')) {
       std::string k, v;
       bool keyed = cut(o, '=', k, v);
       if (keyed ? !kKeyed.count(k) : !kFlags.count(o))
@@ -359,7 +349,7 @@ Result<std::pair<std::string, std::string>> parse_tmpfs(const std::string& text)
 
 Result<void> add_publish(const std::string& text, engine::HostConfig& h, engine::ContainerConfig& c) {
   const std::string flag = "-p, --publish";
-  auto parts = split(text, ':');
+  auto parts = sys::split(text, ':');
   std::string container_part = parts.back(), host_port, ip;
   if (parts.size() == 2) host_port = parts[0];
   else if (parts.size() >= 3) {
@@ -480,7 +470,7 @@ Result<engine::DeviceMapping> parse_device(const std::string& text) {
       if ((c != 'r' && c != 'w' && c != 'm') || !seen.insert(c).second) return false;
     return true;
   };
-  auto parts = split(text, ':');
+  auto parts = sys::split(text, ':');
   engine::DeviceMapping d{"", "", "rwm"};
   if (parts.size() > 3) return invalid_argument(text, flag, "invalid device specification: " + text);
   if (parts.size() == 3) d.cgroup_permissions = parts[2];
@@ -554,8 +544,8 @@ bool valid_name(const std::string& name) {
 
 Result<void> check_userns(const std::string& text) {
   if (text.empty() || text == "host") return Ok();
-  for (const auto& range : split(text, ',')) {
-    auto f = split(range, ':');
+  for (const auto& range : sys::split(text, ',')) {
+    auto f = sys::split(range, ':');
     bool ok = f.size() == 3;
     for (const auto& n : f) ok = ok && parse_uint(n, 32).has_value();
     if (ok && *parse_uint(f[2], 32) == 0) ok = false;
