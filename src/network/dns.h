@@ -17,7 +17,7 @@ namespace guise::network {
 
 struct DnsServerOptions {
   std::vector<IpAddress> listen;      // the addresses to bind (UDP and TCP)
-  uint16_t port = 53;
+  uint16_t port = 53;                 // 0: one ephemeral port, the same for all (tests)
   // Lines "IP NAME [ALIAS...]" ('#' comments). Re-read when its mtime or size changes.
   std::string hosts_file;
   std::vector<IpAddress> upstream;    // nameservers for other names, tried in order
@@ -26,6 +26,8 @@ struct DnsServerOptions {
   int upstream_timeout_ms = 2000;
   // Called about once a second; the server returns Ok() once it says false.
   std::function<bool()> keep_running;
+  // Called once every socket is bound, with the port they listen on.
+  std::function<void(uint16_t port)> on_listening;
 };
 
 // Serves until keep_running() says false or SIGTERM/SIGINT arrives; an error when a
