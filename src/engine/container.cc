@@ -60,6 +60,7 @@ Result<std::string> monitor_config_json(const MonitorConfig& c) {
   j["health_retries"] = c.health_retries;
   j["init"] = c.init;
   j["wait_for_attach"] = c.wait_for_attach;
+  if (!c.exit_command.empty()) j["exit_command"] = c.exit_command;
   return j.dump();
 }
 
@@ -87,6 +88,9 @@ Result<MonitorConfig> parse_monitor_config(const std::string& text) {
   GUISE_TRY(take(j, "health_retries", c.health_retries, kFile));
   GUISE_TRY(take(j, "init", c.init, kFile));
   GUISE_TRY(take(j, "wait_for_attach", c.wait_for_attach, kFile));
+  if (j.contains("exit_command") && j["exit_command"].is_array())
+    for (const auto& a : j["exit_command"])
+      if (a.is_string()) c.exit_command.push_back(a.get<std::string>());
   if (c.id.empty()) return sys::user_error("monitor.json: no container id");
   if (c.log_driver != "json-file" && c.log_driver != "k8s-file" && c.log_driver != "none")
     return sys::user_error("monitor.json: unknown log driver " + c.log_driver);

@@ -27,7 +27,8 @@ Result<void> make_dir(const std::string& path) {
 json record_to_json(const ContainerRecord& r) {
   return json{{"id", r.id},       {"name", r.name},     {"created", r.created},         {"image", r.image},
               {"image_id", r.image_id}, {"path", r.path}, {"args", r.args},            {"config", r.config},
-              {"host_config", r.host_config}, {"mounts", r.mounts}, {"rootfs", r.rootfs}, {"runtime", r.runtime}};
+              {"host_config", r.host_config}, {"mounts", r.mounts}, {"rootfs", r.rootfs}, {"runtime", r.runtime},
+              {"endpoint", r.endpoint}};
 }
 
 Result<ContainerRecord> record_from_json(const json& j) {
@@ -44,6 +45,7 @@ Result<ContainerRecord> record_from_json(const json& j) {
     r.config = j.value("config", json::object());
     r.host_config = j.value("host_config", json::object());
     r.mounts = j.value("mounts", json::array());
+    r.endpoint = j.value("endpoint", json::object());
     r.rootfs = j.value("rootfs", "");
     r.runtime = j.value("runtime", "");
   } catch (const json::exception& e) {

@@ -26,6 +26,7 @@ struct ContainerRecord {
   nlohmann::json config = nlohmann::json::object();       // docker's Config
   nlohmann::json host_config = nlohmann::json::object();  // docker's HostConfig
   nlohmann::json mounts = nlohmann::json::array();        // docker's Mounts
+  nlohmann::json endpoint = nlohmann::json::object();     // --ip, --ip6, --network-alias (EndpointConfig)
   std::string rootfs;   // the overlay's merged dir
   std::string runtime;  // "guise" or a binary
 };

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "engine/networking.h"
 #include "engine/oci_runtime.h"
 #include "runtime/runtime.h"
 #include "sys/syscalls.h"
@@ -85,10 +86,7 @@ json container_inspect_json(const ContainerView& v, const ContainerStore& store)
             {"GraphDriver", {{"Name", "overlay"}, {"Data", {{"MergedDir", r.rootfs}}}}},
             {"Mounts", r.mounts},
             {"Config", r.config},
-            {"NetworkSettings",
-             {{"Bridge", ""}, {"SandboxID", ""}, {"Ports", json::object()}, {"SandboxKey", ""},
-              {"Gateway", ""}, {"IPAddress", ""}, {"IPPrefixLen", 0}, {"MacAddress", ""},
-              {"Networks", json::object()}}}};
+            {"NetworkSettings", network_settings_json(store, r, v.running())}};
   // Beyond docker's shape, what guise knows: every OOM kill in the cgroup, and with
   // --init the processes that died of a signal.
   j["State"]["OOMKills"] = s.oom_kills;

@@ -1,6 +1,11 @@
 #include "engine/monitor_cleanup.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "engine/container.h"
 #include "image/store.h"
@@ -31,6 +36,42 @@ Result<void> remove_container_files(const std::string& store_root, const std::st
   keep(files::remove_tree(ContainerPaths(store_root, id).dir));
   if (first) return std::move(*first);
   return Ok();
+}
+
+}  // namespace guise::engine
+
+namespace guise::engine {
+
+void run_exit_command(const std::vector<std::string>& argv, int timeout_ms) {
+  if (argv.empty()) return;
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return;
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, 0), ::dup2(null, 1);
+      if (null > 2) ::close(null);
+    }
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  for (int waited = 0;; waited += 5) {
+    int st = 0;
+    pid_t r = ::waitpid(pid, &st, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) return;
+    if (waited >= timeout_ms) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &st, 0);
+      return;
+    }
+    ::usleep(5000);
+  }
 }
 
 }  // namespace guise::engine

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "runtime/runtime.h"
 #include "sys/result.h"
@@ -11,5 +12,9 @@ namespace guise::engine {
 
 // Each step runs even when one before it failed; the first failure is returned.
 Result<void> remove_container_files(const std::string& store_root, const std::string& id, const runtime::Globals& g);
+
+// Runs `argv` (the monitor config's exit_command) and waits for it, at most `timeout_ms`
+// (then kills it): the monitor's own signal mask is not passed on.
+void run_exit_command(const std::vector<std::string>& argv, int timeout_ms);
 
 }  // namespace guise::engine

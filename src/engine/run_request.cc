@@ -135,6 +135,7 @@ ContainerConfig read_config(const Json& j) {
   c.attach_stdout = get_or(j, "AttachStdout", false);
   c.attach_stderr = get_or(j, "AttachStderr", false);
   c.exposed_ports = key_set(j, "ExposedPorts");
+  c.mac_address = get_or<std::string>(j, "MacAddress", "");
   c.tty = get_or(j, "Tty", false);
   c.open_stdin = get_or(j, "OpenStdin", false);
   c.stdin_once = get_or(j, "StdinOnce", false);
@@ -168,6 +169,11 @@ HostConfig read_host(const Json& j) {
     h.log_config.config = string_map(j["LogConfig"], "Config");
   }
   h.network_mode = get_or<std::string>(j, "NetworkMode", "bridge");
+  h.publish_all_ports = get_or(j, "PublishAllPorts", false);
+  h.dns = strings(j, "Dns");
+  h.dns_options = strings(j, "DnsOptions");
+  h.dns_search = strings(j, "DnsSearch");
+  h.extra_hosts = strings(j, "ExtraHosts");
   if (j.contains("PortBindings") && j["PortBindings"].is_object())
     for (const auto& [port, list] : j["PortBindings"].items()) {
       auto& out = h.port_bindings[port];
@@ -273,6 +279,7 @@ OJson to_json(const ContainerConfig& c) {
   else o["Entrypoint"] = *c.entrypoint;
   o["OnBuild"] = nullptr;
   o["Labels"] = c.labels.empty() ? OJson::object() : OJson(c.labels);
+  if (!c.mac_address.empty()) o["MacAddress"] = c.mac_address;
   if (!c.stop_signal.empty()) o["StopSignal"] = c.stop_signal;
   if (c.stop_timeout) o["StopTimeout"] = *c.stop_timeout;
   return o;
@@ -308,10 +315,10 @@ OJson to_json(const HostConfig& h) {
   o["CapAdd"] = strings_or_null(h.cap_add);
   o["CapDrop"] = strings_or_null(h.cap_drop);
   o["CgroupnsMode"] = h.cgroupns_mode;
-  o["Dns"] = OJson::array();
-  o["DnsOptions"] = OJson::array();
-  o["DnsSearch"] = OJson::array();
-  o["ExtraHosts"] = nullptr;
+  o["Dns"] = h.dns;
+  o["DnsOptions"] = h.dns_options;
+  o["DnsSearch"] = h.dns_search;
+  o["ExtraHosts"] = strings_or_null(h.extra_hosts);
   o["GroupAdd"] = strings_or_null(h.group_add);
   o["IpcMode"] = h.ipc_mode;
   o["Cgroup"] = "";
@@ -319,7 +326,7 @@ OJson to_json(const HostConfig& h) {
   o["OomScoreAdj"] = h.oom_score_adj;
   o["PidMode"] = h.pid_mode;
   o["Privileged"] = h.privileged;
-  o["PublishAllPorts"] = false;
+  o["PublishAllPorts"] = h.publish_all_ports;
   o["ReadonlyRootfs"] = h.readonly_rootfs;
   o["SecurityOpt"] = strings_or_null(h.security_opt);
   if (!h.tmpfs.empty()) o["Tmpfs"] = h.tmpfs;
@@ -373,7 +380,23 @@ OJson to_json(const RunRequest& r) {
   return {{"Name", r.name},         {"Config", to_json(r.config)},
           {"HostConfig", to_json(r.host)}, {"Detach", r.detach},
           {"Platform", r.platform}, {"Pull", r.pull},
-          {"NoHealthcheck", r.no_healthcheck}};
+          {"NoHealthcheck", r.no_healthcheck}, {"EndpointConfig", to_json(r.endpoint)}};
+}
+
+OJson to_json(const EndpointConfig& e) {
+  return {{"Aliases", strings_or_null(e.aliases)},
+          {"IPAMConfig", {{"IPv4Address", e.ipv4_address}, {"IPv6Address", e.ipv6_address}}}};
+}
+
+EndpointConfig endpoint_config_from_json(const Json& j) {
+  EndpointConfig e;
+  if (!j.is_object()) return e;
+  e.aliases = strings(j, "Aliases");
+  if (j.contains("IPAMConfig") && j["IPAMConfig"].is_object()) {
+    e.ipv4_address = get_or<std::string>(j["IPAMConfig"], "IPv4Address", "");
+    e.ipv6_address = get_or<std::string>(j["IPAMConfig"], "IPv6Address", "");
+  }
+  return e;
 }
 
 Result<ContainerConfig> container_config_from_json(const Json& j, const std::string& origin) {
@@ -395,6 +418,7 @@ Result<RunRequest> run_request_from_json(const Json& j, const std::string& origi
     r.platform = get_or<std::string>(j, "Platform", "");
     r.pull = get_or<std::string>(j, "Pull", "missing");
     r.no_healthcheck = get_or(j, "NoHealthcheck", false);
+    if (j.contains("EndpointConfig")) r.endpoint = endpoint_config_from_json(j["EndpointConfig"]);
     return r;
   });
 }

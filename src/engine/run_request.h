@@ -29,6 +29,7 @@ struct ContainerConfig {  // docker's Config
   std::string hostname, domainname, user;
   bool attach_stdin = false, attach_stdout = false, attach_stderr = false;
   std::set<std::string> exposed_ports;  // "80/tcp"
+  std::string mac_address;              // --mac-address (docker's Config.MacAddress)
   bool tty = false, open_stdin = false, stdin_once = false;
   std::vector<std::string> env;  // "KEY=VALUE"; a bare "KEY" unsets KEY
   std::optional<std::vector<std::string>> cmd;         // absent: the image's
@@ -102,6 +103,9 @@ struct HostConfig {  // docker's HostConfig, its Resources embedded
   LogConfig log_config;
   std::string network_mode = "bridge";  // none, host, bridge, container:NAME, NAME
   std::map<std::string, std::vector<PortBinding>> port_bindings;  // "80/tcp" -> bindings
+  bool publish_all_ports = false;                                  // -P
+  std::vector<std::string> dns, dns_options, dns_search;            // --dns, --dns-option, --dns-search
+  std::vector<std::string> extra_hosts;                             // --add-host NAME:IP, as typed
   RestartPolicy restart_policy;
   bool auto_remove = false;
   std::vector<std::string> cap_add, cap_drop;  // as typed
@@ -146,8 +150,15 @@ const std::vector<std::string>& default_readonly_paths();
 // --security-opt systempaths=unconfined.
 void set_default_system_paths(HostConfig& h);
 
+// docker's NetworkingConfig for the one network `run` names: --ip, --ip6, --network-alias.
+struct EndpointConfig {
+  std::string ipv4_address, ipv6_address;
+  std::vector<std::string> aliases;
+};
+
 struct RunRequest {
   std::string name;  // "" = generated
+  EndpointConfig endpoint;
   ContainerConfig config;
   HostConfig host;
   bool detach = false;
@@ -167,6 +178,8 @@ nlohmann::ordered_json to_json(const RunRequest& r);  // {"Name", "Config", "Hos
 // The inverse: what to_json wrote, read back. Errors name `origin` and the field.
 Result<ContainerConfig> container_config_from_json(const nlohmann::json& j, const std::string& origin);
 Result<HostConfig> host_config_from_json(const nlohmann::json& j, const std::string& origin);
+nlohmann::ordered_json to_json(const EndpointConfig& e);  // {"Aliases", "IPAMConfig": {"IPv4Address", "IPv6Address"}}
+EndpointConfig endpoint_config_from_json(const nlohmann::json& j);
 Result<RunRequest> run_request_from_json(const nlohmann::json& j, const std::string& origin);
 
 }  // namespace guise::engine

@@ -82,14 +82,12 @@ Result<void> build_namespaces(const RunRequest& r, const SpecContext& ctx, oci::
   const auto& h = r.host;
   l.namespaces.push_back({oci::NamespaceType::kMount, ""});
   const std::string& net = h.network_mode;
-  if (net == "none") {
-    l.namespaces.push_back({oci::NamespaceType::kNetwork, ""});
-  } else if (net == "host" || net.rfind("container:", 0) == 0) {
+  if (net == "host" || net.rfind("container:", 0) == 0) {
     GUISE_TRY(add_namespace(l, oci::NamespaceType::kNetwork, net, "net", "--network", ctx));
   } else if (!ctx.network_ns_path.empty()) {
     l.namespaces.push_back({oci::NamespaceType::kNetwork, ctx.network_ns_path});
-  } else if (net == "bridge") {
-    // Until the network layer makes one, bridge is a namespace with loopback only.
+  } else if (net == "none" || net == "bridge") {
+    // Without the network layer (a spec built alone): a new namespace, loopback only.
     l.namespaces.push_back({oci::NamespaceType::kNetwork, ""});
   } else {
     return sys::user_error("--network " + net + ": user-defined networks are not supported yet; use none, host or bridge");

@@ -1,4 +1,4 @@
-// The table inet guise, and why each of its rules exists:
+// The table inet guise (one per store: Ruleset::table), and why each of its rules exists:
 //   prerouting:  fib daddr type local jump published
 //       packets from outside (and from containers) to any of the host's own addresses go
 //       through the published ports; nothing else is ever rewritten.
@@ -19,8 +19,8 @@
 //       hairpin: a container reaching a published port of its own network; without it the
 //       answer goes straight back over the bridge from the peer's own address and the
 //       connection never completes.
-//   forward:     iifname BRIDGE oifname "guise*" oifname != BRIDGE drop
-//       isolation: no traffic between two guise networks (docker's DOCKER-ISOLATION).
+//   forward:     iifname BRIDGE oifname OTHER drop             (for each other network)
+//       isolation: no traffic between two networks of the store (docker's DOCKER-ISOLATION).
 //   forward:     iifname BRIDGE oifname != BRIDGE drop; oifname BRIDGE iifname != BRIDGE drop
 //       an internal network (--internal) forwards nothing to or from any other link.
 //
@@ -72,18 +72,18 @@ struct Message {
   std::unique_ptr<nftnl_rule, RuleFree> rule;
 };
 
-Message table_message(uint16_t type) {
+Message table_message(uint16_t type, const std::string& table) {
   Message m;
   m.type = type;
   m.flags = type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0;
-  m.what = std::string(type == NFT_MSG_NEWTABLE ? "adding" : "deleting") + " table inet " + nftplan::kTable;
+  m.what = std::string(type == NFT_MSG_NEWTABLE ? "adding" : "deleting") + " table inet " + table;
   m.table.reset(nftnl_table_alloc());
   nftnl_table_set_u32(m.table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
-  nftnl_table_set_str(m.table.get(), NFTNL_TABLE_NAME, nftplan::kTable);
+  nftnl_table_set_str(m.table.get(), NFTNL_TABLE_NAME, table.c_str());
   return m;
 }
 
-Message chain_message(const nftplan::Chain& c) {
+Message chain_message(const std::string& table, const nftplan::Chain& c) {
   Message m;
   m.type = NFT_MSG_NEWCHAIN;
   m.flags = NLM_F_CREATE;
@@ -91,7 +91,7 @@ Message chain_message(const nftplan::Chain& c) {
   m.chain.reset(nftnl_chain_alloc());
   nftnl_chain* ch = m.chain.get();
   nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-  nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, nftplan::kTable);
+  nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table.c_str());
   nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c.name.c_str());
   if (c.base) {
     nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c.type.c_str());
@@ -169,7 +169,7 @@ nftnl_expr* expression(const Expr& e) {
   return x;
 }
 
-Result<Message> rule_message(const nftplan::Rule& r) {
+Result<Message> rule_message(const std::string& table, const nftplan::Rule& r) {
   Message m;
   m.type = NFT_MSG_NEWRULE;
   m.flags = NLM_F_CREATE | NLM_F_APPEND;
@@ -177,7 +177,7 @@ Result<Message> rule_message(const nftplan::Rule& r) {
   m.rule.reset(nftnl_rule_alloc());
   nftnl_rule* rule = m.rule.get();
   nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
-  nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, nftplan::kTable);
+  nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, table.c_str());
   nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, r.chain.c_str());
   for (const auto& e : r.exprs) {
     nftnl_expr* x = expression(e);
@@ -276,10 +276,10 @@ Result<void> send_batch(std::vector<Message>& msgs) {
 }
 
 // add table; delete table: whatever was there is gone, and absence is no error.
-std::vector<Message> removal() {
+std::vector<Message> removal(const std::string& table) {
   std::vector<Message> msgs;
-  msgs.push_back(table_message(NFT_MSG_NEWTABLE));
-  msgs.push_back(table_message(NFT_MSG_DELTABLE));
+  msgs.push_back(table_message(NFT_MSG_NEWTABLE, table));
+  msgs.push_back(table_message(NFT_MSG_DELTABLE, table));
   return msgs;
 }
 
@@ -287,17 +287,17 @@ std::vector<Message> removal() {
 
 Result<void> apply_ruleset(const Ruleset& r) {
   auto plan = GUISE_TRY(nftplan::plan(r));
-  std::vector<Message> msgs = removal();
+  std::vector<Message> msgs = removal(r.table);
   if (!plan.chains.empty()) {
-    msgs.push_back(table_message(NFT_MSG_NEWTABLE));
-    for (const auto& c : plan.chains) msgs.push_back(chain_message(c));
-    for (const auto& rule : plan.rules) msgs.push_back(GUISE_TRY(rule_message(rule)));
+    msgs.push_back(table_message(NFT_MSG_NEWTABLE, r.table));
+    for (const auto& c : plan.chains) msgs.push_back(chain_message(r.table, c));
+    for (const auto& rule : plan.rules) msgs.push_back(GUISE_TRY(rule_message(r.table, rule)));
   }
   return send_batch(msgs);
 }
 
-Result<void> remove_ruleset() {
-  std::vector<Message> msgs = removal();
+Result<void> remove_ruleset(const std::string& table) {
+  std::vector<Message> msgs = removal(table);
   return send_batch(msgs);
 }
 

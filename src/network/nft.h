@@ -34,6 +34,7 @@ struct PortRule {
 };
 
 struct Ruleset {
+  std::string table = "guise";  // inet TABLE: one per store, so two stores never clobber each other
   std::vector<NetworkRules> networks;
   std::vector<PortRule> ports;
 };
@@ -45,7 +46,7 @@ std::string ruleset_text(const Ruleset& r);
 // Replaces table inet guise with `r`, atomically. With no networks and no ports, the
 // table is removed instead.
 Result<void> apply_ruleset(const Ruleset& r);
-// Removes table inet guise; absent is not an error.
-Result<void> remove_ruleset();
+// Removes table inet TABLE; absent is not an error.
+Result<void> remove_ruleset(const std::string& table = "guise");
 
 }  // namespace guise::network

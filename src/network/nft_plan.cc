@@ -37,12 +37,6 @@ class Builder {
 
   Builder& iifname(const std::string& name, bool eq = true) { return ifname(NFT_META_IIFNAME, "iifname", name, eq); }
   Builder& oifname(const std::string& name, bool eq = true) { return ifname(NFT_META_OIFNAME, "oifname", name, eq); }
-  // `oifname "guise*"`: the name's first bytes only.
-  Builder& oifname_prefix(const std::string& prefix) {
-    meta(NFT_META_OIFNAME);
-    cmp(NFT_CMP_EQ, prefix);
-    return word("oifname " + quoted(prefix + "*"));
-  }
   // `meta nfproto ipv4` on its own: nft hides it again when an ip/ip6 match follows.
   Builder& nfproto(int family) {
     nfproto_exprs(family);
@@ -213,8 +207,10 @@ Result<Plan> plan(const Ruleset& r) {
     if (n.subnet6)
       out.rules.push_back(Builder("postrouting").oifname(n.bridge).ct_status_dnat().saddr(*n.subnet6).masquerade());
   }
+  // Isolation: nothing is forwarded from one network's bridge to another's.
   for (const auto& n : r.networks) {
-    out.rules.push_back(Builder("forward").iifname(n.bridge).oifname_prefix("guise").oifname(n.bridge, false).drop());
+    for (const auto& m : r.networks)
+      if (m.bridge != n.bridge) out.rules.push_back(Builder("forward").iifname(n.bridge).oifname(m.bridge).drop());
     if (n.internal) {
       out.rules.push_back(Builder("forward").iifname(n.bridge).oifname(n.bridge, false).drop());
       out.rules.push_back(Builder("forward").oifname(n.bridge).iifname(n.bridge, false).drop());

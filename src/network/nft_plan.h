@@ -13,8 +13,6 @@
 
 namespace guise::network::nftplan {
 
-inline constexpr const char* kTable = "guise";
-
 // One nf_tables expression, in the few shapes guise uses. Registers are the classic
 // 16-byte ones (1 and 2, 0 for the verdict), as nft itself emits them.
 struct Expr {

@@ -9,7 +9,7 @@ std::string ruleset_text(const Ruleset& r) {
   auto p = nftplan::plan(r);
   if (!p.ok()) return "# " + p.error().message() + "\n";
   if (p->chains.empty()) return "";
-  std::string out = std::string("table inet ") + nftplan::kTable + " {\n";
+  std::string out = "table inet " + r.table + " {\n";
   bool first = true;
   for (const auto& c : p->chains) {
     if (!first) out += "\n";

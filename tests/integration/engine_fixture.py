@@ -29,7 +29,8 @@ GUISE = os.environ.get("GUISE_ENGINE", os.path.join(REPO, "build", "guise"))
 CMD_TIMEOUT = 30
 
 EXTRA_APPLETS = ["tty", "ip", "dd", "nproc", "pwd", "whoami", "yes", "timeout", "cut", "tr", "sort", "printf",
-                 "ulimit", "xargs", "seq", "date", "nc", "wget", "stty", "tee", "awk", "basename", "expr"]
+                 "ulimit", "xargs", "seq", "date", "nc", "wget", "stty", "tee", "awk", "basename", "expr",
+                 "httpd", "nslookup", "ping", "route", "ifconfig"]
 
 CFG_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "FOO=from-image", "BAR=bar"]
 CFG_ENTRYPOINT = ["/bin/echo", "ep"]

@@ -12,6 +12,8 @@
 #include "cli/common/signal.h"
 #include "cli/guise/attach_session.h"
 #include "cli/guise/container_common.h"
+#include "cli/guise/container_network.h"
+#include "engine/networking.h"
 #include "cli/guise/human.h"
 #include "cli/guise/template.h"
 #include "engine/attach.h"
@@ -22,6 +24,24 @@ namespace guise::cli {
 using nlohmann::json;
 
 namespace {
+
+// ps's PORTS: "0.0.0.0:8080->80/tcp, :::8080->80/tcp", and a bare "80/tcp" for an
+// exposed port that is not published.
+std::string ports_column(const engine::ContainerStore& cs, const engine::ContainerView& v) {
+  std::string out;
+  auto ports = engine::published_ports_json(cs, v.record, v.running());
+  for (const auto& [key, list] : ports.items()) {
+    std::vector<std::string> parts;
+    if (!list.is_array()) parts.push_back(key);
+    else
+      for (const auto& b : list) {
+        std::string ip = b.value("HostIp", "");
+        parts.push_back((ip == "::" ? ":::" : ip + ":") + b.value("HostPort", "") + "->" + key);
+      }
+    for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  }
+  return out;
+}
 
 std::string quoted_command(const engine::ContainerRecord& r, bool no_trunc) {
   std::string cmd = r.path;
@@ -98,7 +118,7 @@ void ps(Context& ctx, const PsFlags& f) {
                 {"Command", quoted_command(r, f.no_trunc)},
                 {"CreatedAt", created_at(r.created)},
                 {"RunningFor", since(r.created, now)},
-                {"Ports", ""},
+                {"Ports", ports_column(*cs, v)},
                 {"State", v.status()},
                 {"Status", status_line(v, now)},
                 {"Names", r.name},
@@ -183,7 +203,7 @@ Result<void> start_one(Context& ctx, engine::ContainerStore& cs, const std::stri
   ::unlink((cs.paths(id).dir + "/stopping").c_str());
   (void)ctx;
   GUISE_TRY(set_wait_for_attach(cs, id, false));
-  GUISE_TRY(engine::start_monitor(cs.root(), id));
+  GUISE_TRY(start_container(cs, id));
   return Ok();
 }
 
@@ -202,7 +222,7 @@ void start_attached(Context& ctx, const std::string& name, bool interactive) {
   if (!set) return ctx.fail(set.error());
   std::optional<engine::AttachClient> client;
   Error attach_error;
-  auto started = engine::start_monitor(cs->root(), *id, [&] {
+  auto started = start_container(*cs, *id, [&] {
     auto c = engine::AttachClient::connect(cs->paths(*id).attach_socket());
     if (c) client.emplace(std::move(*c));
     else attach_error = c.error();

@@ -1,5 +1,8 @@
 #include "cli/guise/container_common.h"
 
+#include <cstdio>
+#include <iostream>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <linux/openat2.h>
@@ -12,10 +15,19 @@
 
 #include "cli/common/signal.h"
 #include "cli/guise/human.h"
+#include "cli/guise/container_network.h"
 #include "image/store.h"
 #include "sys/syscalls.h"
 
 namespace guise::cli {
+
+bool confirm(const char* warning) {
+  std::printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+  std::fflush(stdout);
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y";
+}
 
 std::string store_root(const Context& ctx) {
   return ctx.globals.root.empty() ? image::Store::default_root() : ctx.globals.root;
@@ -135,6 +147,7 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
   }
   auto removed = rt->remove(id, true);
   if (!removed && !removed.error().is(sys::ErrorKind::kNotFound)) return removed;
+  GUISE_TRY(release_container_network(cs, id), "removing the network of container " + v.record.name);
   auto store = GUISE_TRY(ctx.open_store());
   auto rootfs = store.remove_rootfs(id);
   if (!rootfs && !rootfs.error().is(sys::ErrorKind::kNotFound)) return rootfs;

@@ -42,6 +42,9 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
 // through the container's own runtime (the library or a binary).
 std::function<void(int)> signal_forwarder(const engine::ContainerStore& cs, const std::string& id);
 
+// docker's prune prompt: the warning, then "Are you sure you want to continue? [y/N]".
+bool confirm(const char* warning);
+
 // ps's STATUS column: "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago",
 // "Created", "Restarting (1) 2 seconds ago", with " (healthy)" when there is a health check.
 std::string status_line(const engine::ContainerView& v, int64_t now);

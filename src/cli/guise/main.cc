@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/guise/container_common.h"
+#include "cli/guise/container_network.h"
 #include "cli/guise/context.h"
 
 using namespace guise;
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   cli::register_archive_commands(app, ctx);
   cli::register_login_commands(app, ctx);
   cli::register_system_commands(app, ctx);
+  cli::register_network_commands(app, ctx);
   // docker's repeatable flags take one value each time (-e A -e B), never the words after
   // them: `commit -c 'ENV X=1' c1 img` must leave c1 and img to the positionals.
   std::function<void(CLI::App*)> one_value_each = [&](CLI::App* a) {

@@ -1,9 +1,10 @@
-// docker port: the container's published ports, from HostConfig.PortBindings ("80/tcp ->
-// 0.0.0.0:8080"). The ports as asked: the network that would bind them is not there yet.
+// docker port: the ports a running container publishes now ("80/tcp -> 0.0.0.0:8080"),
+// the host ports the kernel picked for -P and "-p 80" included; nothing once it stopped.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cli/guise/container_common.h"
+#include "engine/networking.h"
 
 namespace guise::cli {
 
@@ -21,9 +22,9 @@ void port(Context& ctx, const std::string& name, const std::string& private_port
   if (!cs) return ctx.fail(cs.error());
   auto id = cs->resolve(name);
   if (!id) return ctx.fail(id.error());
-  auto rec = cs->read_record(*id);
-  if (!rec) return ctx.fail(rec.error());
-  const nlohmann::json& bindings = rec->host_config.contains("PortBindings") ? rec->host_config["PortBindings"] : nlohmann::json();
+  auto v = engine::view_container(*cs, *id);
+  if (!v) return ctx.fail(v.error());
+  nlohmann::json bindings = engine::published_ports_json(*cs, v->record, v->running());
   if (!private_port.empty()) {
     std::string key = private_port.find('/') == std::string::npos ? private_port + "/tcp" : private_port;
     if (bindings.is_object() && bindings.contains(key) && bindings[key].is_array() && !bindings[key].empty()) {

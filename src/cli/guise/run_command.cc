@@ -21,6 +21,8 @@
 #include "cli/guise/attach_session.h"
 #include "default_seccomp.h"
 #include "cli/guise/container_common.h"
+#include "cli/guise/container_network.h"
+#include "engine/networking.h"
 #include "cli/guise/progress_display.h"
 #include "cli/guise/run_flags.h"
 #include "engine/attach.h"
@@ -225,13 +227,15 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   GUISE_TRY(make_working_dir(rootfs.merged, merged.working_dir));
   std::string hostname = req.config.hostname.empty() ? made.id.substr(0, 12) : req.config.hostname;
   GUISE_TRY(sys::write_file(paths.dir + "/hostname", hostname + "\n", O_CREAT | O_TRUNC, 0644));
-  GUISE_TRY(sys::write_file(paths.dir + "/hosts",
-                            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                            "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                            "ff02::2\tip6-allrouters\n127.0.1.1\t" + hostname + "\n",
+  // Made again at start for a container with a network of its own (its address is known
+  // only then); as they are for none, host and container:NAME.
+  GUISE_TRY(sys::write_file(paths.dir + "/hosts", engine::hosts_text(hostname, {}, req.host.extra_hosts),
                             O_CREAT | O_TRUNC, 0644));
   auto resolv = sys::read_file("/etc/resolv.conf");
-  GUISE_TRY(sys::write_file(paths.dir + "/resolv.conf", resolv ? *resolv : std::string(), O_CREAT | O_TRUNC, 0644));
+  GUISE_TRY(sys::write_file(paths.dir + "/resolv.conf",
+                            engine::resolv_conf_text(resolv ? *resolv : std::string(), {}, req.host.dns,
+                                                     req.host.dns_search, req.host.dns_options),
+                            O_CREAT | O_TRUNC, 0644));
 
   engine::SpecContext sc;
   sc.id = made.id;
@@ -269,6 +273,15 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     return "/proc/" + std::to_string(v.state.pid) + "/ns/" + ns;
   };
   sc.device_info = engine::host_device;
+  if (engine::uses_network_layer(req.host.network_mode)) {
+    auto layer = GUISE_TRY(open_network_layer(cs));
+    if (req.host.network_mode != "bridge" && req.host.network_mode != "none") {
+      // docker's words, and refused before anything of the container is made.
+      auto net = layer.store().find(req.host.network_mode);
+      if (!net) return sys::not_found("network " + req.host.network_mode + " not found");
+    }
+    sc.network_ns_path = layer.netns_path(made.id);
+  }
   // docker's default profile, as its daemon applies it (build_spec leaves it out for
   // --privileged and seccomp=unconfined, and widens it for --cap-add as moby does).
   sc.default_seccomp = GUISE_TRY(engine::parse_seccomp_profile(kDefaultSeccompProfile, "docker's default seccomp profile",
@@ -303,6 +316,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     if (merged.healthcheck->retries > 0) mc.health_retries = merged.healthcheck->retries;
   }
   mc.init = req.host.init.value_or(false);
+  if (engine::uses_network_layer(req.host.network_mode)) mc.exit_command = cleanup_command(root, made.id);
   GUISE_TRY(engine::write_file_atomic(paths.monitor_config(), GUISE_TRY(engine::monitor_config_json(mc))));
 
   engine::ContainerRecord rec;
@@ -343,6 +357,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   rec.mounts = mounts;
   rec.rootfs = rootfs.merged;
   rec.runtime = req.host.runtime.empty() ? "guise" : req.host.runtime;
+  rec.endpoint = json(engine::to_json(req.endpoint));
   GUISE_TRY(cs.write_record(rec));
   made.keep = true;
   return Created{made.id, std::move(req)};
@@ -382,7 +397,7 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   std::optional<engine::AttachClient> client;
   Error attach_error;
   std::string socket = cs->paths(made->id).attach_socket();
-  auto started = engine::start_monitor(cs->root(), made->id, [&] {
+  auto started = start_container(*cs, made->id, [&] {
     auto c = engine::AttachClient::connect(socket);
     if (c) client.emplace(std::move(*c));
     else attach_error = c.error();

@@ -36,6 +36,9 @@ Result<engine::MountSpec> parse_mount(const std::string& text);
 Result<std::pair<std::string, std::string>> parse_tmpfs(const std::string& text);
 // -p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO], ranges as in 8000-8001:80-81; fills both maps.
 Result<void> add_publish(const std::string& text, engine::HostConfig& h, engine::ContainerConfig& c);
+// -P, --dns*, --add-host, --ip, --ip6, --mac-address, --network-alias into the request,
+// checked against the network mode as docker's CLI and daemon check them.
+Result<void> apply_network_flags(const RunFlags& f, engine::RunRequest& r);
 // --expose PORT[/PROTO] or a range.
 Result<void> add_expose(const std::string& text, engine::ContainerConfig& c);
 // --restart no|always|unless-stopped|on-failure[:N]

@@ -315,6 +315,15 @@ void add_run_flags(CLI::App& cmd, RunFlags& f) {
   repeated(cmd, "--tmpfs", f.tmpfs, "mount a tmpfs: DST[:OPTIONS]");
   repeated(cmd, "-p,--publish", f.publish, "publish a container's port: [IP:][HOST:]CONTAINER[/PROTO]");
   repeated(cmd, "--expose", f.expose, "expose a port or a range of ports");
+  cmd.add_flag("-P,--publish-all", f.publish_all, "publish all exposed ports to random host ports");
+  repeated(cmd, "--dns", f.dns, "set a custom DNS server");
+  repeated(cmd, "--dns-search", f.dns_search, "set a custom DNS search domain");
+  repeated(cmd, "--dns-option", f.dns_option, "set a DNS option");
+  repeated(cmd, "--add-host", f.add_host, "add a custom host-to-IP mapping (host:ip)");
+  repeated(cmd, "--network-alias", f.network_alias, "add a network-scoped alias for the container");
+  single(cmd, "--ip", f.ip, "IPv4 address (e.g., 172.30.100.104)");
+  single(cmd, "--ip6", f.ip6, "IPv6 address (e.g., 2001:db8::33)");
+  single(cmd, "--mac-address", f.mac_address, "container MAC address (e.g., 92:d0:c6:0a:29:33)");
   repeated(cmd, "-l,--label", f.label, "set metadata on the container");
   repeated(cmd, "--label-file", f.label_file, "read labels from a file");
   single(cmd, "-w,--workdir", f.workdir, "working directory inside the container");
@@ -410,6 +419,7 @@ Result<RunRequest> to_run_request(const RunFlags& f, const std::vector<std::stri
   GUISE_TRY(apply_modes(f, r.host));
   GUISE_TRY(apply_logging(f, r.host));
   GUISE_TRY(apply_storage(f, r));
+  GUISE_TRY(apply_network_flags(f, r));
   engine::set_default_system_paths(r.host);
   return r;
 }

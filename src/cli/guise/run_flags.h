@@ -47,6 +47,10 @@ struct RunFlags {
   std::string runtime, platform, pull = "missing";
   // `run` only; kept here so `run` and `create` share one registration.
   std::string detach_keys;
+  // Networking.
+  bool publish_all = false;
+  std::vector<std::string> dns, dns_search, dns_option, add_host, network_alias;
+  std::string ip, ip6, mac_address;
   bool sig_proxy = true;
 };
 

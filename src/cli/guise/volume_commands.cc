@@ -121,14 +121,6 @@ Result<void> create_volume(const Context& ctx, std::string name, const std::vect
   return Ok();
 }
 
-bool confirm(const char* warning) {
-  std::printf("%s\nAre you sure you want to continue? [y/N] ", warning);
-  std::fflush(stdout);
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y";
-}
-
 }  // namespace
 
 void register_volume_commands(CLI::App& app, Context& ctx) {
