@@ -9,6 +9,7 @@ container's monitor or process, or a cgroup directory named after a container.
 The binary under test is $GUISE_ENGINE (default <repo>/build/guise).  The same cases
 run through podman (with crun) in test_engine_podman.py to prove the expectations.
 """
+import hashlib
 import io
 import json
 import os
@@ -242,6 +243,56 @@ def _kill_leftovers(eng, ids):
         subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
 
 
+def store_hash(root):
+    return hashlib.sha256(root.encode()).hexdigest()[:4]
+
+
+def bridge_prefix(root):
+    """The store's bridges: g<hash>-0 (its default network), g<hash>-1, ..."""
+    return "g%s-" % store_hash(root)
+
+
+def table_name(root):
+    """The store's nftables table (inet)."""
+    return "guise-%s" % store_hash(root)
+
+
+def remove_network_state(root):
+    """The host-wide things a store's networks made: bridges, its nftables table, DNS
+    responders (by pid, found by their command line naming the store)."""
+    links = subprocess.run(["ip", "-o", "link", "show"], stdout=subprocess.PIPE, text=True).stdout
+    for link in re.findall(r"^\d+: ([^:@]+)", links, re.M):
+        if link.startswith(bridge_prefix(root)):
+            subprocess.run(["ip", "link", "del", link], stderr=subprocess.DEVNULL)
+    subprocess.run(["nft", "delete", "table", "inet", table_name(root)], stderr=subprocess.DEVNULL)
+    for pid in dns_responders(root):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def dns_responders(root):
+    found = []
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % e, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"dns-serve" in cmd and root.encode() in cmd:
+            found.append(int(e))
+    return found
+
+
+def _remove_containers(e):
+    e.seen_ids |= set(e.ids())
+    for cid in e.ids():
+        e("rm", "-f", cid)
+
+
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
     return Images(str(tmp_path_factory.mktemp("engine-images")))
@@ -261,13 +312,17 @@ def eng(template_store, tmp_path):
     root = str(tmp_path / "store")
     subprocess.run(["cp", "-a", template_store, root], check=True)
     e = Engine(root)
-    yield e
-    ids = set(e.ids()) | e.seen_ids
-    for cid in e.ids():
-        e("rm", "-f", cid)
-    # --rm containers and monitors finishing on their own
-    wait_for(lambda: not leftovers(e, ids), 10)
-    left = leftovers(e, ids)
-    if left:
-        _kill_leftovers(e, ids)
-        pytest.fail("left behind: %s" % "; ".join(left))
+    try:
+        yield e
+    finally:
+        _remove_containers(e)
+        try:
+            ids = e.seen_ids
+            # --rm containers and monitors finishing on their own
+            wait_for(lambda: not leftovers(e, ids), 10)
+            left = leftovers(e, ids)
+            if left:
+                _kill_leftovers(e, ids)
+                pytest.fail("left behind: %s" % "; ".join(left))
+        finally:
+            remove_network_state(root)

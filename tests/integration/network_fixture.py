@@ -10,8 +10,6 @@ of the store's path: g<hash>-N, inet guise-<hash>) are removed at the end.
 a /30 of its own, so tests reach the host's published ports "from outside" and see
 traffic a container sends "to the internet" without any packet leaving this machine.
 """
-import hashlib
-import json
 import os
 import re
 import subprocess
@@ -20,7 +18,8 @@ import urllib.request
 
 import pytest
 
-from engine_fixture import Engine, eng, images, template_store  # noqa: F401
+from engine_fixture import (Engine, bridge_prefix, dns_responders, eng, images, remove_network_state,  # noqa: F401
+                            table_name, template_store)
 from conftest import wait_for
 
 BUSYBOX = "/bin/busybox"
@@ -31,18 +30,6 @@ def sh(*argv, check=True, timeout=30):
     if check and p.returncode != 0:
         raise AssertionError("%s -> %d: %s %s" % (" ".join(map(str, argv)), p.returncode, p.stdout, p.stderr))
     return p.stdout.decode(errors="replace")
-
-
-def store_hash(root):
-    return hashlib.sha256(root.encode()).hexdigest()[:4]
-
-
-def bridge_prefix(root):
-    return "g%s-" % store_hash(root)
-
-
-def table_name(root):
-    return "guise-%s" % store_hash(root)
 
 
 def host_links():
@@ -89,33 +76,6 @@ def network_leftovers(root, ids):
     return left
 
 
-def dns_responders(root):
-    found = []
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % e, "rb") as f:
-                cmd = f.read().split(b"\0")
-        except OSError:
-            continue
-        if b"dns-serve" in cmd and root.encode() in cmd:
-            found.append(int(e))
-    return found
-
-
-def remove_network_state(root):
-    for link in host_links():
-        if link.startswith(bridge_prefix(root)):
-            subprocess.run(["ip", "link", "del", link], stderr=subprocess.DEVNULL)
-    subprocess.run(["nft", "delete", "table", "inet", table_name(root)], stderr=subprocess.DEVNULL)
-    for pid in dns_responders(root):
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
-
-
 @pytest.fixture
 def net(eng):  # noqa: F811
     if os.geteuid() != 0:
@@ -134,7 +94,6 @@ def net(eng):  # noqa: F811
     finally:
         for cid in eng.ids():
             eng("rm", "-f", cid)
-        remove_network_state(eng.root)
 
 
 def no_proxy_opener():

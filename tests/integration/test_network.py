@@ -18,7 +18,7 @@ import pytest
 from network_fixture import (Peer, endpoint_files, host_address, host_links, http_get, http_get_retry,  # noqa: F401
                              httpd_args, net, netns_pins, nft_table, peer, sh, table_name, bridge_prefix)
 from engine_fixture import eng, images, template_store  # noqa: F401
-from conftest import wait_for
+from conftest import testbin_host, wait_for  # noqa: F401
 
 
 def free_port(proto=socket.SOCK_STREAM):
@@ -80,17 +80,20 @@ def test_published_port_from_a_remote_client(net, peer):
     assert out.strip() == "remote-ok"
 
 
-def test_published_udp_port(net):
+def test_published_udp_port(net, testbin_host):
     p = free_port(socket.SOCK_DGRAM)
-    net.run_d("--name", "udp1", "-p", "%d:5353/udp" % p, "bb", "sh", "-c", "nc -u -l -p 5353 > /tmp/got; exec sleep 100")
-    time.sleep(0.3)
+    net.run_d("--name", "udp1", "-p", "%d:5353/udp" % p, "-v", "%s:/bin/t:ro" % testbin_host, "bb",
+              "/bin/t", "udp-echo", "5353")
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
     try:
-        def delivered():
-            s.sendto(b"over-udp\n", ("127.0.0.1", p))
-            time.sleep(0.2)
-            return "over-udp" in in_ctr(net, "udp1", "cat", "/tmp/got").out
-        assert wait_for(delivered, 10)
+        def answered():
+            s.sendto(b"over-udp", ("127.0.0.1", p))
+            try:
+                return s.recvfrom(100)[0]
+            except socket.timeout:
+                return None
+        assert wait_for(answered, 10) == b"echo:over-udp"
     finally:
         s.close()
 

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -664,6 +666,30 @@ static int cmd_echo(int argc, char **argv) {
   return 0;
 }
 
+/* udp-echo PORT: answers each datagram with "echo:" and the datagram, forever (for
+ * published UDP ports: the answer proves the way back through the NAT too). */
+static int cmd_udp_echo(int argc, char **argv) {
+  if (argc < 1) return 2;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)atoi(argv[0]));
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    printf("udp-echo bind failed: %s\n", strerror(errno));
+    return 1;
+  }
+  printf("udp-echo listening\n");
+  for (;;) {
+    char buf[1500];
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    ssize_t n = recvfrom(fd, buf + 5, sizeof buf - 5, 0, (struct sockaddr *)&from, &len);
+    if (n < 0) continue;
+    memcpy(buf, "echo:", 5);
+    sendto(fd, buf, (size_t)n + 5, 0, (struct sockaddr *)&from, len);
+  }
+}
+
 
 /* ------------------------------------------------------- confinement probes */
 
@@ -972,6 +998,7 @@ static const struct {
     {"fork-many", cmd_fork_many}, {"open", cmd_open},
     {"mknod-test", cmd_mknod_test}, {"echo", cmd_echo},
     {"syscall", cmd_syscall},   {"kill", cmd_kill},
+    {"udp-echo", cmd_udp_echo},
     {"mkdir", cmd_mkdir},       {"statfs", cmd_statfs},
     {"keyring", cmd_keyring},   {"swap-race", cmd_swap_race},
     {"exe-hijack", cmd_exe_hijack}, {"nested-mount", cmd_nested_mount},
