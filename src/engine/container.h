@@ -58,9 +58,9 @@ struct MonitorConfig {
   // `run` in the foreground: the container is created, and its process started only once
   // the first attach client is connected, so no output is missed.
   bool wait_for_attach = false;
-  // Run once the container has stopped for good (no restart follows), before the state
-  // says so: what the engine must undo then (its network: namespace, veths, published
-  // ports), as podman's conmon runs its exit command. Empty: nothing to run.
+  // Started once the container has stopped for good (no restart follows): what the engine
+  // must undo then (its network: namespace, veths, published ports), as podman's conmon
+  // runs its exit command. Not waited for. Empty: nothing to run.
   std::vector<std::string> exit_command;
 };
 

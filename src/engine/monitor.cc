@@ -560,7 +560,7 @@ void Monitor::finish_run() {
 }
 
 void Monitor::end(bool remove) {
-  if (!cfg_.exit_command.empty()) run_exit_command(cfg_.exit_command, 10000);
+  if (!cfg_.exit_command.empty()) run_exit_command(cfg_.exit_command);
   save_state();
   attach_->broadcast(AttachFrame::kExit, state_json(state_));
   attach_->close();

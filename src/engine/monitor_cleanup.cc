@@ -42,36 +42,26 @@ Result<void> remove_container_files(const std::string& store_root, const std::st
 
 namespace guise::engine {
 
-void run_exit_command(const std::vector<std::string>& argv, int timeout_ms) {
+void run_exit_command(const std::vector<std::string>& argv) {
   if (argv.empty()) return;
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // Not waited for: the container's state is saved at once. What the command undoes, the
+  // CLI that waits for the exit (stop, run --rm, rm) undoes itself too, under the same lock.
   pid_t pid = ::fork();
-  if (pid < 0) return;
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    int null = ::open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      ::dup2(null, 0), ::dup2(null, 1);
-      if (null > 2) ::close(null);
-    }
-    ::execv(args[0], args.data());
-    ::_exit(127);
+  if (pid != 0) return;
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::setsid();
+  int null = ::open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    ::dup2(null, 0), ::dup2(null, 1), ::dup2(null, 2);
+    if (null > 2) ::close(null);
   }
-  for (int waited = 0;; waited += 5) {
-    int st = 0;
-    pid_t r = ::waitpid(pid, &st, WNOHANG);
-    if (r == pid || (r < 0 && errno != EINTR)) return;
-    if (waited >= timeout_ms) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &st, 0);
-      return;
-    }
-    ::usleep(5000);
-  }
+  ::execv(args[0], args.data());
+  ::_exit(127);
 }
 
 }  // namespace guise::engine

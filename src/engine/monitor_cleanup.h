@@ -13,8 +13,8 @@ namespace guise::engine {
 // Each step runs even when one before it failed; the first failure is returned.
 Result<void> remove_container_files(const std::string& store_root, const std::string& id, const runtime::Globals& g);
 
-// Runs `argv` (the monitor config's exit_command) and waits for it, at most `timeout_ms`
-// (then kills it): the monitor's own signal mask is not passed on.
-void run_exit_command(const std::vector<std::string>& argv, int timeout_ms);
+// Starts `argv` (the monitor config's exit_command) in a session of its own, without
+// waiting for it; the monitor's own signal mask is not passed on.
+void run_exit_command(const std::vector<std::string>& argv);
 
 }  // namespace guise::engine

@@ -21,8 +21,8 @@ namespace guise::network {
 namespace {
 
 constexpr int kMtu = 1500;
-const char* const kDefaultPool = "10.88.0.0/14";  // the default network: a /16 from here
-const char* const kUserPool = "10.92.0.0/14";     // user networks: a /24 each
+const char* const kDefaultPool = "10.88.0.0/13";  // the default network: a /16 from here
+const char* const kUserPool = "10.96.0.0/11";     // user networks (and the default when 10.88/13 is full): a /24 each
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -104,12 +104,16 @@ Result<NetworkRecord> NetworkLayer::default_network_locked() {
   if (config_.default_subnet) {
     n.subnet = *config_.default_subnet;
   } else {
-    n.subnet = GUISE_TRY(allocate_subnet(GUISE_TRY(parse_prefix(kDefaultPool, "pool")), 16, subnets_in_use(all)),
-                         "choosing the default network's subnet");
+    auto wide = allocate_subnet(GUISE_TRY(parse_prefix(kDefaultPool, "pool")), 16, subnets_in_use(all));
+    n.subnet = wide ? *wide
+                    : GUISE_TRY(allocate_subnet(GUISE_TRY(parse_prefix(kUserPool, "pool")), 24, subnets_in_use(all)),
+                                "choosing the default network's subnet");
   }
   n.gateway = first_host(n.subnet);
   n.dns = false;  // docker's default bridge: no names, only forwarding
+  Ruleset before = GUISE_TRY(ruleset_locked());
   GUISE_TRY(store_.write(n));
+  GUISE_TRY(sync_locked(before));  // the table always holds every network of the records
   return n;
 }
 
@@ -163,7 +167,14 @@ Result<NetworkRecord> NetworkLayer::create_network(const CreateNetworkOptions& o
   }
   n.internal = o.internal;
   n.labels = o.labels;
+  Ruleset before = GUISE_TRY(ruleset_locked());
   GUISE_TRY(store_.write(n));
+  // Its isolation from the other networks holds from now on, not from its first container.
+  auto synced = sync_locked(before);
+  if (!synced) {
+    (void)store_.remove(n);
+    return std::move(synced.error());
+  }
   return n;
 }
 
@@ -307,8 +318,13 @@ Result<Attached> NetworkLayer::wire(const std::string& container_id, const std::
 
 Result<std::vector<Attached>> NetworkLayer::setup(const ContainerNetworkRequest& r) {
   auto lock = GUISE_TRY(store_.lock());
-  GUISE_TRY(teardown_locked(r.container_id, false));
-  GUISE_TRY(reclaim_locked(r.container_id));
+  bool changed = GUISE_TRY(teardown_locked(r.container_id, false));
+  changed = GUISE_TRY(reclaim_locked(r.container_id)) || changed;
+  for (const auto& e : r.networks)
+    if (e.network == kDefaultNetwork) GUISE_TRY(default_network_locked());  // made (and synced) on first use
+  // Nothing went: the table holds what the records say, and this setup only adds to it.
+  std::optional<Ruleset> before;
+  if (!changed) before = GUISE_TRY(ruleset_locked());
   std::vector<PublishedPort> ports = GUISE_TRY(resolve_ports(r.ports, r.container_id));
 
   std::vector<Attached> made;
@@ -326,7 +342,7 @@ Result<std::vector<Attached>> NetworkLayer::setup(const ContainerNetworkRequest&
       made[0].endpoint.ports = ports;
       GUISE_TRY(store_.write_endpoint(made[0].network, made[0].endpoint));
     }
-    return sync_locked();
+    return sync_locked(before);
   };
   auto done = attach_all();
   if (!done) {
@@ -340,14 +356,16 @@ Result<std::vector<Attached>> NetworkLayer::setup(const ContainerNetworkRequest&
   return made;
 }
 
-Result<void> NetworkLayer::teardown_locked(const std::string& container_id, bool release) {
-  auto host = Netlink::open();
+Result<bool> NetworkLayer::teardown_locked(const std::string& container_id, bool release) {
+  bool changed = false;
   for (const auto& n : GUISE_TRY(store_.list())) {
     auto e = GUISE_TRY(store_.endpoint(n, container_id));
     if (!e) continue;
-    // Deleting the host end at once frees its name now, not when the kernel gets to
-    // freeing the namespace.
-    if (host && !e->veth.empty()) GUISE_TRY(host->delete_link(e->veth));
+    changed = true;
+    // The veths are not deleted one by one: each delete waits for the kernel's RCU grace
+    // periods (about 15 ms). Unpinned below, the namespace ends with the container's
+    // last process and takes its veths with it, in the kernel's own time; a restart that
+    // finds its veth's name still taken deletes the old one first (wire).
     if (release) {
       GUISE_TRY(store_.remove_endpoint(n, container_id));
     } else if (e->active) {
@@ -356,30 +374,34 @@ Result<void> NetworkLayer::teardown_locked(const std::string& container_id, bool
       GUISE_TRY(store_.write_endpoint(n, *e));
     }
   }
-  return remove_pinned_netns(netns_path(container_id));
+  GUISE_TRY(remove_pinned_netns(netns_path(container_id)));
+  return changed;
 }
 
-Result<void> NetworkLayer::reclaim_locked(const std::string& except_id) {
-  if (!config_.liveness) return Ok();
+Result<bool> NetworkLayer::reclaim_locked(const std::string& except_id) {
+  bool changed = false;
+  if (!config_.liveness) return changed;
   for (const auto& n : GUISE_TRY(store_.list()))
     for (const auto& e : GUISE_TRY(store_.endpoints(n))) {
       if (e.container_id == except_id) continue;
       Liveness l = config_.liveness(e.container_id);
-      if (l == Liveness::kGone) GUISE_TRY(teardown_locked(e.container_id, true));
-      else if (l == Liveness::kStopped && e.active) GUISE_TRY(teardown_locked(e.container_id, false));
+      if (l == Liveness::kGone) changed = GUISE_TRY(teardown_locked(e.container_id, true)) || changed;
+      else if (l == Liveness::kStopped && e.active) changed = GUISE_TRY(teardown_locked(e.container_id, false)) || changed;
     }
-  return Ok();
+  return changed;
 }
 
 Result<void> NetworkLayer::teardown(const std::string& container_id) {
   auto lock = GUISE_TRY(store_.lock());
-  GUISE_TRY(teardown_locked(container_id, false));
+  // Nothing of it in any network (host, container:NAME, already torn down): the table
+  // stays as it is.
+  if (!GUISE_TRY(teardown_locked(container_id, false))) return Ok();
   return sync_locked();
 }
 
 Result<void> NetworkLayer::release(const std::string& container_id) {
   auto lock = GUISE_TRY(store_.lock());
-  GUISE_TRY(teardown_locked(container_id, true));
+  if (!GUISE_TRY(teardown_locked(container_id, true))) return Ok();
   return sync_locked();
 }
 
@@ -387,6 +409,7 @@ Result<Attached> NetworkLayer::connect(const std::string& container_id, const st
                                        const EndpointRequest& r) {
   auto lock = GUISE_TRY(store_.lock());
   NetworkRecord n = r.network == kDefaultNetwork ? GUISE_TRY(default_network_locked()) : GUISE_TRY(store_.find(r.network));
+  Ruleset before = GUISE_TRY(ruleset_locked());
   int index = 0;
   for (const auto& other : GUISE_TRY(store_.list())) {
     auto e = GUISE_TRY(store_.endpoint(other, container_id));
@@ -404,7 +427,7 @@ Result<Attached> NetworkLayer::connect(const std::string& container_id, const st
     (void)store_.remove_endpoint(n, container_id);
     return std::move(a.error());
   }
-  GUISE_TRY(sync_locked());
+  GUISE_TRY(sync_locked(before));
   return a;
 }
 
@@ -429,21 +452,17 @@ Result<std::vector<Attached>> NetworkLayer::endpoints_of(const std::string& cont
 
 Result<void> NetworkLayer::sync() {
   auto lock = GUISE_TRY(store_.lock());
-  GUISE_TRY(reclaim_locked(""));
+  (void)GUISE_TRY(reclaim_locked(""));
   return sync_locked();
 }
 
-Result<void> NetworkLayer::sync_locked() {
+Result<Ruleset> NetworkLayer::ruleset_locked() const {
   Ruleset rules;
   rules.table = config_.table;
   for (const auto& n : GUISE_TRY(store_.list())) {
-    auto endpoints = GUISE_TRY(store_.endpoints(n));
     rules.networks.push_back({n.bridge, n.subnet, n.subnet6, n.internal});
-    std::string hosts;
-    bool any_active = false;
-    for (const auto& e : endpoints) {
+    for (const auto& e : GUISE_TRY(store_.endpoints(n))) {
       if (!e.active) continue;
-      any_active = true;
       for (const auto& p : e.ports) {
         PortRule pr;
         pr.protocol = p.protocol;
@@ -454,6 +473,18 @@ Result<void> NetworkLayer::sync_locked() {
         pr.container_id = e.container_id;
         rules.ports.push_back(pr);
       }
+    }
+  }
+  return rules;
+}
+
+Result<void> NetworkLayer::names_locked() {
+  for (const auto& n : GUISE_TRY(store_.list())) {
+    std::string hosts;
+    bool any_active = false;
+    for (const auto& e : GUISE_TRY(store_.endpoints(n))) {
+      if (!e.active) continue;
+      any_active = true;
       if (!n.dns) continue;
       std::string names = e.container_name + " " + e.container_id.substr(0, 12);
       for (const auto& a : e.aliases) names += " " + a;
@@ -469,6 +500,13 @@ Result<void> NetworkLayer::sync_locked() {
     }
     if (any_active && config_.start_dns) GUISE_TRY(config_.start_dns(n, hosts_file), "network " + n.name);
   }
+  return Ok();
+}
+
+Result<void> NetworkLayer::sync_locked(const std::optional<Ruleset>& before) {
+  GUISE_TRY(names_locked());
+  Ruleset rules = GUISE_TRY(ruleset_locked());
+  if (before) return extend_ruleset(*before, rules);
   return apply_ruleset(rules);
 }
 

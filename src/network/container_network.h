@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "network/network_store.h"
+#include "network/nft.h"
 #include "sys/result.h"
 
 namespace guise::network {
@@ -62,7 +63,7 @@ struct NetworkLayerConfig {
   std::string store_root;
   std::string bridge_prefix = "guise";  // bridges guise0, guise1, ...
   std::string table = "guise";          // table inet guise
-  std::optional<Prefix> default_subnet; // nullopt: a free /16 from 10.88.0.0/14
+  std::optional<Prefix> default_subnet; // nullopt: a free /16 from 10.88.0.0/13, else a /24
   // Whether a container still exists and runs; the engine answers (from its store).
   std::function<Liveness(const std::string& container_id)> liveness;
   // Starts the network's DNS responder unless one runs; null: no responder.
@@ -103,9 +104,17 @@ class NetworkLayer {
 
  private:
   NetworkLayer(NetworkLayerConfig c, NetworkStore s) : config_(std::move(c)), store_(std::move(s)) {}
-  Result<void> teardown_locked(const std::string& container_id, bool release);
-  Result<void> reclaim_locked(const std::string& except_id);
-  Result<void> sync_locked();
+  // Whether the container had anything in any network.
+  Result<bool> teardown_locked(const std::string& container_id, bool release);
+  // Whether any container's network went.
+  Result<bool> reclaim_locked(const std::string& except_id);
+  // The table as the records say it should be.
+  Result<Ruleset> ruleset_locked() const;
+  // The networks' hosts files (for their DNS responders), and responders started.
+  Result<void> names_locked();
+  // Names, then the table: rewritten whole, or, given what it holds now (`before`),
+  // extended by what is new (no removal: no wait for the kernel).
+  Result<void> sync_locked(const std::optional<Ruleset>& before = std::nullopt);
   Result<void> ensure_bridge(const NetworkRecord& n);
   Result<NetworkRecord> default_network_locked();
   Result<std::vector<PublishedPort>> resolve_ports(const std::vector<PortRequest>& ports, const std::string& self_id);

@@ -25,8 +25,9 @@
 //       an internal network (--internal) forwards nothing to or from any other link.
 //
 // Everything goes in one nf_tables batch, which the kernel applies whole or not at all:
-// add the table (so that deleting it cannot fail for its absence), delete it, add it again
-// with its chains and rules. No `nft` process is involved.
+// add the table and its chains (no-ops when they are there), flush every chain, add the
+// rules. An empty ruleset removes the table (add it, so that deleting cannot fail for its
+// absence, then delete it). No `nft` process is involved.
 #include "network/nft.h"
 
 #include <libmnl/libmnl.h>
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "network/nft_plan.h"
@@ -169,6 +171,18 @@ nftnl_expr* expression(const Expr& e) {
   return x;
 }
 
+// DELRULE naming only the chain: every rule of it goes (nft's `flush chain`).
+Message flush_message(const std::string& table, const std::string& chain) {
+  Message m;
+  m.type = NFT_MSG_DELRULE;
+  m.what = "flushing chain " + chain;
+  m.rule.reset(nftnl_rule_alloc());
+  nftnl_rule_set_u32(m.rule.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+  nftnl_rule_set_str(m.rule.get(), NFTNL_RULE_TABLE, table.c_str());
+  nftnl_rule_set_str(m.rule.get(), NFTNL_RULE_CHAIN, chain.c_str());
+  return m;
+}
+
 Result<Message> rule_message(const std::string& table, const nftplan::Rule& r) {
   Message m;
   m.type = NFT_MSG_NEWRULE;
@@ -287,13 +301,45 @@ std::vector<Message> removal(const std::string& table) {
 
 Result<void> apply_ruleset(const Ruleset& r) {
   auto plan = GUISE_TRY(nftplan::plan(r));
-  std::vector<Message> msgs = removal(r.table);
-  if (!plan.chains.empty()) {
-    msgs.push_back(table_message(NFT_MSG_NEWTABLE, r.table));
-    for (const auto& c : plan.chains) msgs.push_back(chain_message(r.table, c));
-    for (const auto& rule : plan.rules) msgs.push_back(GUISE_TRY(rule_message(r.table, rule)));
-  }
+  if (plan.chains.empty()) return remove_ruleset(r.table);
+  // The table and its chains stay; only their rules are replaced. Deleting and re-adding
+  // the table would unregister and register its hooks, which waits for RCU grace periods:
+  // about 10 ms a change, where flushing and refilling the chains costs a fraction of one.
+  std::vector<Message> msgs;
+  msgs.push_back(table_message(NFT_MSG_NEWTABLE, r.table));
+  for (const auto& c : plan.chains) msgs.push_back(chain_message(r.table, c));
+  for (const auto& c : plan.chains) msgs.push_back(flush_message(r.table, c.name));
+  for (const auto& rule : plan.rules) msgs.push_back(GUISE_TRY(rule_message(r.table, rule)));
   return send_batch(msgs);
+}
+
+Result<void> extend_ruleset(const Ruleset& before, const Ruleset& after) {
+  if (before.table != after.table) return apply_ruleset(after);
+  auto old_plan = nftplan::plan(before);
+  auto new_plan = GUISE_TRY(nftplan::plan(after));
+  if (!old_plan || old_plan->chains.empty() || new_plan.chains.empty() ||
+      old_plan->chains.size() != new_plan.chains.size())
+    return apply_ruleset(after);
+  // The rules of `before`, each to be found again in `after`; what is left over in
+  // `after` is added. Every rule guise writes matches what no other rule of its chain
+  // matches, so a rule appended at the end means what it would mean anywhere.
+  std::multiset<std::string> held;
+  auto key = [](const nftplan::Rule& r) { return r.chain + "\n" + r.text + "\n" + r.comment; };
+  for (const auto& r : old_plan->rules) held.insert(key(r));
+  std::vector<Message> msgs;
+  for (const auto& r : new_plan.rules) {
+    auto it = held.find(key(r));
+    if (it != held.end()) {
+      held.erase(it);
+      continue;
+    }
+    msgs.push_back(GUISE_TRY(rule_message(after.table, r)));
+  }
+  if (!held.empty()) return apply_ruleset(after);  // something goes: only a rewrite removes
+  if (msgs.empty()) return Ok();
+  auto sent = send_batch(msgs);
+  if (!sent) return apply_ruleset(after);  // the table is not what `before` says (a reboot, a hand)
+  return Ok();
 }
 
 Result<void> remove_ruleset(const std::string& table) {

@@ -11,6 +11,8 @@ import tempfile
 
 import pytest
 
+from engine_fixture import remove_network_state
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUISE = os.path.join(REPO, "build", "guise")
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
@@ -65,6 +67,7 @@ def g():
         gg("rm", "-f", *ids, check=False)
     with open("/proc/self/mountinfo") as f:
         left = [l for l in f if root in l]
+    remove_network_state(root)
     shutil.rmtree(tmp, ignore_errors=True)
     assert not left, left
 
@@ -147,10 +150,13 @@ def test_cp_into_stopped_container_and_tar_stdin(g):
 
 
 def test_port(g):
-    g("create", "--name", "c1", "-p", "8080:80", "-p", "127.0.0.1:5353:53/udp", "bb:1", "true")
+    # docker port: what a running container publishes; a created one publishes nothing yet.
+    g("create", "--name", "c0", "-p", "18931:80", "bb:1", "true")
+    assert g("port", "c0").stdout == ""
+    g("run", "-d", "--name", "c1", "-p", "18932:80", "-p", "127.0.0.1:18933:53/udp", "bb:1", "sleep", "100")
     out = g("port", "c1").stdout.splitlines()
-    assert "80/tcp -> 0.0.0.0:8080" in out and "53/udp -> 127.0.0.1:5353" in out
-    assert g("port", "c1", "80").stdout.strip() == "0.0.0.0:8080"
+    assert "80/tcp -> 0.0.0.0:18932" in out and "53/udp -> 127.0.0.1:18933" in out
+    assert g("port", "c1", "80").stdout.strip() == "0.0.0.0:18932"
     p = g("port", "c1", "81", check=False)
     assert p.returncode == 1 and "No public port '81/tcp' published for c1" in p.stderr
 

@@ -118,10 +118,12 @@ Result<void> stop_container(const engine::ContainerStore& cs, const std::string&
   }
   auto r = signal_container(cs, id, signal, false);
   if (!r && !r.error().is(sys::ErrorKind::kNotFound) && !r.error().is(sys::ErrorKind::kWrongState)) return r;
-  if (wait_not_running(cs, id, timeout_s * 1000)) return Ok();
-  (void)signal_container(cs, id, SIGKILL, true);
-  if (!wait_not_running(cs, id, 10000)) return sys::Error{0, "container " + id + " did not stop after SIGKILL", {}, {}, sys::ErrorKind::kSystem, {}};
-  return Ok();
+  if (!wait_not_running(cs, id, timeout_s * 1000)) {
+    (void)signal_container(cs, id, SIGKILL, true);
+    if (!wait_not_running(cs, id, 10000)) return sys::Error{0, "container " + id + " did not stop after SIGKILL", {}, {}, sys::ErrorKind::kSystem, {}};
+  }
+  // Its network goes before stop returns (the monitor's exit command does the same, later).
+  return teardown_container_network(cs, id);
 }
 
 Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force,

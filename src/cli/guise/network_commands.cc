@@ -327,7 +327,7 @@ void register_network_commands(CLI::App& app, Context& ctx) {
     if (!cs) return ctx.fail(cs.error());
     // --rm: the monitor removes the container next, so its leases go now too.
     auto rec = cs->read_record(cleanup_id);
-    bool removing = rec && rec->host_config.value("AutoRemove", false);
+    bool removing = !rec || rec->host_config.value("AutoRemove", false);  // gone, or about to go
     auto r = removing ? release_container_network(*cs, cleanup_id) : teardown_container_network(*cs, cleanup_id);
     if (!r) ctx.fail(r.error());
   });
