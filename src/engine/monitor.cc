@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -133,6 +134,10 @@ class Monitor {
   int64_t next_health_ns_ = 0, probe_deadline_ns_ = 0, restart_at_ns_ = 0;
   bool probe_timed_out_ = false;
   bool terminating_ = false;  // SIGTERM: kill the container, no restart
+  // The pinned network namespace the container runs in (its nsfs inode), told to the exit
+  // command: a cleanup that comes after the container was started again leaves the new
+  // namespace alone.
+  uint64_t netns_inode_ = 0;
   bool done_ = false;
   bool remove_at_end_ = false;
 };
@@ -218,6 +223,10 @@ Result<void> Monitor::start_run() {
   if (!opened.ok()) {
     run_.reset();
     return std::move(opened.error());
+  }
+  if (!cfg_.exit_command.empty() && netns_inode_ == 0) {
+    struct stat st {};
+    if (::stat((cfg_.store_root + "/netns/" + cfg_.id).c_str(), &st) == 0) netns_inode_ = st.st_ino;
   }
   with_signals_unblocked_prelude();
   auto created = runtime_->start(co);
@@ -560,7 +569,11 @@ void Monitor::finish_run() {
 }
 
 void Monitor::end(bool remove) {
-  if (!cfg_.exit_command.empty()) run_exit_command(cfg_.exit_command);
+  if (!cfg_.exit_command.empty()) {
+    std::vector<std::string> argv = cfg_.exit_command;
+    if (netns_inode_) argv.insert(argv.end(), {"--netns-inode", std::to_string(netns_inode_)});
+    run_exit_command(argv);
+  }
   save_state();
   attach_->broadcast(AttachFrame::kExit, state_json(state_));
   attach_->close();

@@ -1,14 +1,19 @@
 #include "engine/networking.h"
 
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
+#include "engine/container.h"
 #include "engine/run_request.h"
 #include "network/dns.h"
+#include "sys/file_lock.h"
 #include "sys/sha256.h"
 #include "sys/text.h"
 
@@ -66,9 +71,12 @@ network::NetworkLayerConfig network_layer_config(
     const ContainerStore& cs,
     std::function<Result<void>(const network::NetworkRecord&, const std::string&)> start_dns) {
   network::NetworkLayerConfig c;
-  c.store_root = cs.root();
-  if (cs.root() != kDefaultStore) {
-    std::string h = sys::sha256_hex(cs.root()).substr(0, 4);
+  // One spelling of the store (--root /x/, a relative path, a symlink): its table's name,
+  // its bridges' and the mount point its namespaces are pinned under.
+  char real[PATH_MAX];
+  c.store_root = ::realpath(cs.root().c_str(), real) ? std::string(real) : cs.root();
+  if (c.store_root != kDefaultStore) {
+    std::string h = sys::sha256_hex(c.store_root).substr(0, 4);
     c.bridge_prefix = "g" + h + "-";
     c.table = "guise-" + h;
   }
@@ -76,11 +84,21 @@ network::NetworkLayerConfig network_layer_config(
     auto p = network::parse_prefix(s, "GUISE_BRIDGE_SUBNET");
     if (p) c.default_subnet = *p;
   }
-  std::string root = cs.root();
+  std::string root = c.store_root;
   c.liveness = [root](const std::string& id) {
+    ContainerPaths paths(root, id);
     struct stat st {};
-    return ::stat((root + "/containers/" + id).c_str(), &st) == 0 ? network::Liveness::kRunning
-                                                                   : network::Liveness::kGone;
+    if (::stat(paths.dir.c_str(), &st) != 0) return network::Liveness::kGone;
+    auto state = read_state(paths);
+    if (state && (state->status == "running" || state->status == "restarting" || state->status == "paused") &&
+        state->monitor_pid > 0 && ::kill(state->monitor_pid, 0) == 0)
+      return network::Liveness::kRunning;
+    // Not running by its state: being started right now (the starter holds its lock from
+    // network setup until its monitor runs), or stopped with its network left behind (a
+    // monitor killed, a crash).
+    auto lock = sys::FileLock::try_acquire(paths.lock());
+    if (lock && !lock->held()) return network::Liveness::kRunning;
+    return network::Liveness::kStopped;
   };
   c.start_dns = std::move(start_dns);
   return c;

@@ -229,6 +229,9 @@ Result<std::vector<PublishedPort>> NetworkLayer::resolve_ports(const std::vector
   };
   for (const auto& r : ports) {
     PublishedPort p{r.protocol, r.host_ip, 0, r.container_port};
+    if (!r.host_ip.empty() && GUISE_TRY(parse_ip(r.host_ip, "-p")).v6())
+      return sys::user_error("-p [" + r.host_ip + "]:" + std::to_string(r.host_port_first) + ":" +
+                             std::to_string(r.container_port) + ": only IPv4 host addresses can be published");
     std::string what = (r.host_ip.empty() ? "" : r.host_ip + ":") + std::to_string(r.host_port_first) +
                        (r.host_port_last != r.host_port_first ? "-" + std::to_string(r.host_port_last) : "") + ":" +
                        std::to_string(r.container_port) + "/" + r.protocol;
@@ -264,7 +267,8 @@ Result<std::vector<PublishedPort>> NetworkLayer::resolve_ports(const std::vector
 // ---- endpoints --------------------------------------------------------------------------
 
 Result<Attached> NetworkLayer::wire(const std::string& container_id, const std::string& container_name,
-                                    const EndpointRequest& r, int index, bool default_route) {
+                                    const EndpointRequest& r, int index, bool default_route,
+                                    std::vector<std::pair<NetworkRecord, bool>>* leases) {
   NetworkRecord n = r.network == kDefaultNetwork ? GUISE_TRY(default_network_locked()) : GUISE_TRY(store_.find(r.network));
   GUISE_TRY(ensure_bridge(n));
   std::set<IpAddress> taken;
@@ -293,6 +297,7 @@ Result<Attached> NetworkLayer::wire(const std::string& container_id, const std::
   e.veth = veth_name(container_id, index);
   // The lease is written before the links exist, so that a crash in between leaves a
   // lease that reclaim finds, never links nobody knows about.
+  if (leases) leases->push_back({n, !mine.has_value()});
   GUISE_TRY(store_.write_endpoint(n, e));
 
   sys::Fd ns = GUISE_TRY(open_netns(netns_path(container_id)));
@@ -326,8 +331,20 @@ Result<std::vector<Attached>> NetworkLayer::setup(const ContainerNetworkRequest&
   std::optional<Ruleset> before;
   if (!changed) before = GUISE_TRY(ruleset_locked());
   std::vector<PublishedPort> ports = GUISE_TRY(resolve_ports(r.ports, r.container_id));
+  // Networks joined by `network connect` earlier: their leases say so, and a start joins
+  // them again, as docker does.
+  std::vector<EndpointRequest> wanted = r.networks;
+  if (!wanted.empty())
+    for (const auto& n : GUISE_TRY(store_.list())) {
+      auto e = GUISE_TRY(store_.endpoint(n, r.container_id));
+      bool listed = std::any_of(wanted.begin(), wanted.end(), [&](const EndpointRequest& w) {
+        return w.network == n.name || w.network == n.id;
+      });
+      if (e && !listed) wanted.push_back({n.id, e->aliases, e->ip, std::nullopt, ""});
+    }
 
   std::vector<Attached> made;
+  std::vector<std::pair<NetworkRecord, bool>> leases;  // each network's lease, and whether this call made it
   auto attach_all = [&]() -> Result<void> {
     std::string ns = netns_path(r.container_id);
     GUISE_TRY(create_pinned_netns(ns), "making the network namespace");
@@ -336,8 +353,8 @@ Result<std::vector<Attached>> NetworkLayer::setup(const ContainerNetworkRequest&
       auto inside = GUISE_TRY(Netlink::open_in(fd.get()));
       GUISE_TRY(inside.set_up("lo"));
     }
-    for (size_t i = 0; i < r.networks.size(); ++i)
-      made.push_back(GUISE_TRY(wire(r.container_id, r.container_name, r.networks[i], static_cast<int>(i), i == 0)));
+    for (size_t i = 0; i < wanted.size(); ++i)
+      made.push_back(GUISE_TRY(wire(r.container_id, r.container_name, wanted[i], static_cast<int>(i), i == 0, &leases)));
     if (!made.empty() && !ports.empty()) {
       made[0].endpoint.ports = ports;
       GUISE_TRY(store_.write_endpoint(made[0].network, made[0].endpoint));
@@ -346,10 +363,11 @@ Result<std::vector<Attached>> NetworkLayer::setup(const ContainerNetworkRequest&
   };
   auto done = attach_all();
   if (!done) {
-    // Undo: the links go with the namespace; leases made by this call go too.
+    // Undo: the links go with the namespace; leases this call made go too, those it
+    // found (a restart's kept address) stay, inactive.
     (void)teardown_locked(r.container_id, false);
-    for (const auto& a : made)
-      if (a.endpoint.active) (void)store_.remove_endpoint(a.network, r.container_id);
+    for (const auto& [n, fresh] : leases)
+      if (fresh) (void)store_.remove_endpoint(n, r.container_id);
     (void)sync_locked();
     return std::move(done.error());
   }
@@ -391,18 +409,27 @@ Result<bool> NetworkLayer::reclaim_locked(const std::string& except_id) {
   return changed;
 }
 
-Result<void> NetworkLayer::teardown(const std::string& container_id) {
+Result<void> NetworkLayer::undo(const std::string& container_id, bool release, uint64_t only_netns_inode) {
   auto lock = GUISE_TRY(store_.lock());
-  // Nothing of it in any network (host, container:NAME, already torn down): the table
-  // stays as it is.
-  if (!GUISE_TRY(teardown_locked(container_id, false))) return Ok();
-  return sync_locked();
+  struct stat st {};
+  if (only_netns_inode && ::stat(netns_path(container_id).c_str(), &st) == 0 && st.st_ino != only_netns_inode)
+    return Ok();  // started again since: the namespace there is the new run's
+  // Nothing of it in any network (host, container:NAME, already undone): the table stays.
+  if (!GUISE_TRY(teardown_locked(container_id, release))) return Ok();
+  // Names are best effort here: a responder that cannot start must not keep a stopped
+  // container's ports published.
+  Ruleset rules = GUISE_TRY(ruleset_locked());
+  GUISE_TRY(apply_ruleset(rules));
+  (void)names_locked();
+  return Ok();
 }
 
-Result<void> NetworkLayer::release(const std::string& container_id) {
-  auto lock = GUISE_TRY(store_.lock());
-  if (!GUISE_TRY(teardown_locked(container_id, true))) return Ok();
-  return sync_locked();
+Result<void> NetworkLayer::teardown(const std::string& container_id, uint64_t only_netns_inode) {
+  return undo(container_id, false, only_netns_inode);
+}
+
+Result<void> NetworkLayer::release(const std::string& container_id, uint64_t only_netns_inode) {
+  return undo(container_id, true, only_netns_inode);
 }
 
 Result<Attached> NetworkLayer::connect(const std::string& container_id, const std::string& container_name,
@@ -420,7 +447,7 @@ Result<Attached> NetworkLayer::connect(const std::string& container_id, const st
   }
   if (::access(netns_path(container_id).c_str(), F_OK) != 0)
     return sys::wrong_state("container " + container_name + " has no network namespace of its own to connect");
-  auto a = wire(container_id, container_name, r, index, false);
+  auto a = wire(container_id, container_name, r, index, false, nullptr);
   if (!a) {
     auto host = Netlink::open();
     if (host) (void)host->delete_link(veth_name(container_id, index));
@@ -504,10 +531,11 @@ Result<void> NetworkLayer::names_locked() {
 }
 
 Result<void> NetworkLayer::sync_locked(const std::optional<Ruleset>& before) {
-  GUISE_TRY(names_locked());
+  // The table first: what the records say is published must be so before anything else
+  // can fail.
   Ruleset rules = GUISE_TRY(ruleset_locked());
-  if (before) return extend_ruleset(*before, rules);
-  return apply_ruleset(rules);
+  GUISE_TRY(before ? extend_ruleset(*before, rules) : apply_ruleset(rules));
+  return names_locked();
 }
 
 }  // namespace guise::network

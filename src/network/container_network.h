@@ -87,10 +87,11 @@ class NetworkLayer {
 
   // Makes the container's namespace and wires it to each network, publishes its ports.
   Result<std::vector<Attached>> setup(const ContainerNetworkRequest& r);
-  // The container stopped: namespace, veths and published ports gone; leases kept.
-  Result<void> teardown(const std::string& container_id);
+  // The container stopped: namespace, veths and published ports gone; leases kept. With
+  // `only_netns_inode`, only if its pinned namespace is still that one (not a newer run's).
+  Result<void> teardown(const std::string& container_id, uint64_t only_netns_inode = 0);
   // The container is removed: teardown, and its leases released.
-  Result<void> release(const std::string& container_id);
+  Result<void> release(const std::string& container_id, uint64_t only_netns_inode = 0);
   // A running container joins (connect) or leaves (disconnect) one more network.
   Result<Attached> connect(const std::string& container_id, const std::string& container_name,
                            const EndpointRequest& r);
@@ -106,6 +107,7 @@ class NetworkLayer {
   NetworkLayer(NetworkLayerConfig c, NetworkStore s) : config_(std::move(c)), store_(std::move(s)) {}
   // Whether the container had anything in any network.
   Result<bool> teardown_locked(const std::string& container_id, bool release);
+  Result<void> undo(const std::string& container_id, bool release, uint64_t only_netns_inode);
   // Whether any container's network went.
   Result<bool> reclaim_locked(const std::string& except_id);
   // The table as the records say it should be.
@@ -118,8 +120,10 @@ class NetworkLayer {
   Result<void> ensure_bridge(const NetworkRecord& n);
   Result<NetworkRecord> default_network_locked();
   Result<std::vector<PublishedPort>> resolve_ports(const std::vector<PortRequest>& ports, const std::string& self_id);
+  // One network's endpoint: lease, veth, addresses, routes. `leases` gets the network and
+  // whether its lease is new, before anything that can fail.
   Result<Attached> wire(const std::string& container_id, const std::string& container_name, const EndpointRequest& r,
-                        int index, bool default_route);
+                        int index, bool default_route, std::vector<std::pair<NetworkRecord, bool>>* leases);
   NetworkLayerConfig config_;
   NetworkStore store_;
 };

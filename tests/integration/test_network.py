@@ -390,6 +390,41 @@ def test_stop_unpublishes_and_start_publishes_again_with_the_same_address(net):
     assert ip_of(net, "cycle") == ip
 
 
+def test_restart_keeps_the_network_and_its_published_port(net):
+    p = free_port()
+    net.run_d("--name", "again", "-p", "%d:8080" % p, "bb", *httpd_args("again"))
+    http_get_retry("http://127.0.0.1:%d/" % p)
+    for _ in range(2):
+        net.ok("restart", "-t", "1", "again")
+    # The exit commands of the runs that ended come late; they must not undo the new run.
+    time.sleep(1.0)
+    assert http_get_retry("http://127.0.0.1:%d/" % p).strip() == "again"
+    assert "dnat ip to" in nft_table(net.root) and len(netns_pins(net.root)) == 1
+
+
+def test_a_connected_network_is_joined_again_after_a_restart(net):
+    net.ok("network", "create", "extra")
+    net.run_d("--name", "joiner", "bb", "sleep", "100")
+    net.ok("network", "connect", "--alias", "j", "extra", "joiner")
+    net.ok("restart", "-t", "0", "joiner")
+    assert "eth1" in in_ctr(net, "joiner", "ip", "-o", "link").out
+    assert ip_of(net, "joiner", "extra")
+    info = json.loads(net.ok("network", "inspect", "extra").out)[0]
+    assert [c["Name"] for c in info["Containers"].values()] == ["joiner"]
+
+
+def test_ports_of_a_container_dead_with_its_monitor_are_freed(net):
+    p = free_port()
+    cid = net.run_d("--name", "dead", "-p", "%d:80" % p, "bb", "sleep", "100")
+    st = net.state_json(cid)
+    os.kill(st["monitor_pid"], signal.SIGKILL)
+    os.kill(st["pid"], signal.SIGKILL)
+    assert wait_for(lambda: not os.path.exists("/proc/%d" % st["pid"]), 5)
+    # Nobody tore its network down; the next setup finds it stopped and frees the port.
+    net.run_d("--name", "alive", "-p", "%d:80" % p, "bb", "sleep", "100")
+    assert "8080" not in nft_table(net.root) and nft_table(net.root).count("dport %d " % p) == 1
+
+
 def test_killed_monitor_then_rm_leaves_nothing(net):
     p = free_port()
     cid = net.run_d("--name", "orphan", "-p", "%d:8080" % p, "bb", *httpd_args("orphan"))

@@ -29,7 +29,8 @@ namespace {
 // exposed port that is not published.
 std::string ports_column(const engine::ContainerStore& cs, const engine::ContainerView& v) {
   std::string out;
-  auto ports = engine::published_ports_json(cs, v.record, v.running());
+  if (!v.running()) return out;  // docker shows no ports for a container that is not running
+  auto ports = engine::published_ports_json(cs, v.record, true);
   for (const auto& [key, list] : ports.items()) {
     std::vector<std::string> parts;
     if (!list.is_array()) parts.push_back(key);

@@ -1,6 +1,7 @@
 #include "cli/guise/container_network.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <thread>
@@ -52,8 +53,13 @@ Result<void> start_dns_responder(const std::string& store_root, const network::N
   write_end.reset();
   std::string said;
   char buf[256];
-  ssize_t got;
-  while ((got = ::read(read_end.get(), buf, sizeof buf)) > 0) {
+  for (;;) {
+    pollfd p{read_end.get(), POLLIN, 0};
+    int ready = ::poll(&p, 1, 5000);  // binding two sockets: far less; never wait forever under the lock
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    ssize_t got = ::read(read_end.get(), buf, sizeof buf);
+    if (got <= 0) break;
     said.append(buf, static_cast<size_t>(got));
     if (said.find('\n') != std::string::npos) break;
   }
@@ -107,6 +113,9 @@ std::vector<std::string> cleanup_command(const std::string& store_root, const st
 Result<void> start_container(engine::ContainerStore& cs, const std::string& id, const std::function<void()>& on_listening) {
   auto rec = GUISE_TRY(cs.read_record(id));
   std::string mode = rec.host_config.value("NetworkMode", "bridge");
+  // Held from the network's setup until the monitor runs: another setup meanwhile sees a
+  // container being started, not a stopped one whose network it may reclaim.
+  auto starting = GUISE_TRY(sys::FileLock::acquire(cs.paths(id).lock()));
   std::optional<network::NetworkLayer> layer;
   if (engine::uses_network_layer(mode)) {
     layer.emplace(GUISE_TRY(open_network_layer(cs)));
@@ -126,14 +135,16 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
   return Ok();
 }
 
-Result<void> teardown_container_network(const engine::ContainerStore& cs, const std::string& id) {
+Result<void> teardown_container_network(const engine::ContainerStore& cs, const std::string& id,
+                                        uint64_t only_netns_inode) {
   auto layer = GUISE_TRY(open_network_layer(cs));
-  return layer.teardown(id);
+  return layer.teardown(id, only_netns_inode);
 }
 
-Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id) {
+Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id,
+                                       uint64_t only_netns_inode) {
   auto layer = GUISE_TRY(open_network_layer(cs));
-  return layer.release(id);
+  return layer.release(id, only_netns_inode);
 }
 
 }  // namespace guise::cli

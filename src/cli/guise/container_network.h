@@ -26,9 +26,13 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id,
                              const std::function<void()>& on_listening = {});
 
 // The container stopped (the monitor's exit command): its namespace, veths and ports go.
-Result<void> teardown_container_network(const engine::ContainerStore& cs, const std::string& id);
+// With `only_netns_inode` (the exit command's), only if the container has not been started
+// again since.
+Result<void> teardown_container_network(const engine::ContainerStore& cs, const std::string& id,
+                                        uint64_t only_netns_inode = 0);
 // The container is being removed: teardown, and its address leases go too.
-Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id);
+Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id,
+                                       uint64_t only_netns_inode = 0);
 
 // The monitor's exit command for a container: `guise --root STORE container cleanup ID`.
 std::vector<std::string> cleanup_command(const std::string& store_root, const std::string& id);

@@ -205,7 +205,11 @@ void register_network_commands(CLI::App& app, Context& ctx) {
         if (key == "name") keep = keep && o["Name"].get<std::string>().find(val) != std::string::npos;
         else if (key == "id") keep = keep && o["Id"].get<std::string>().rfind(val, 0) == 0;
         else if (key == "driver") keep = keep && o["Driver"] == val;
-        else if (key == "label") keep = keep && o["Labels"].contains(val.substr(0, val.find('=')));
+        else if (key == "label") {
+          size_t veq = val.find('=');
+          std::string lk = val.substr(0, veq);
+          keep = keep && o["Labels"].contains(lk) && (veq == std::string::npos || o["Labels"][lk] == val.substr(veq + 1));
+        }
         else return ctx.fail("invalid filter '" + key + "'");
       }
       if (!keep) continue;
@@ -286,7 +290,12 @@ void register_network_commands(CLI::App& app, Context& ctx) {
     bool header = false;
     for (const auto& n : *all) {
       if (n.name == network::kDefaultNetwork) continue;
-      if (!layer->remove_network(n.id)) continue;  // in use
+      auto removed = layer->remove_network(n.id);
+      if (!removed && removed.error().is(sys::ErrorKind::kWrongState)) continue;  // in use
+      if (!removed) {
+        ctx.fail(removed.error());
+        continue;
+      }
       if (!header) std::printf("Deleted Networks:\n");
       header = true;
       std::printf("%s\n", n.name.c_str());
@@ -319,16 +328,19 @@ void register_network_commands(CLI::App& app, Context& ctx) {
 
   // The monitor's exit command (hidden: only guise runs it).
   static std::string cleanup_id;
+  static uint64_t cleanup_inode = 0;
   auto* cleanup = app.get_subcommand("container")->add_subcommand("cleanup", "");
   cleanup->group("");
   cleanup->add_option("ID", cleanup_id)->required();
+  cleanup->add_option("--netns-inode", cleanup_inode, "only the namespace of this inode");
   cleanup->callback([&ctx] {
     auto cs = open_containers(ctx);
     if (!cs) return ctx.fail(cs.error());
     // --rm: the monitor removes the container next, so its leases go now too.
     auto rec = cs->read_record(cleanup_id);
     bool removing = !rec || rec->host_config.value("AutoRemove", false);  // gone, or about to go
-    auto r = removing ? release_container_network(*cs, cleanup_id) : teardown_container_network(*cs, cleanup_id);
+    auto r = removing ? release_container_network(*cs, cleanup_id, cleanup_inode)
+                      : teardown_container_network(*cs, cleanup_id, cleanup_inode);
     if (!r) ctx.fail(r.error());
   });
 

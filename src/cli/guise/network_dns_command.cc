@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include "cli/guise/container_common.h"
 #include "cli/guise/container_network.h"
@@ -56,12 +57,27 @@ Result<void> serve_network_dns(Context& ctx, const std::string& network_id) {
   for (const auto& s : network::nameservers_of(resolv ? *resolv : std::string()))
     if (!(s == n.gateway)) o.upstream.push_back(s);
   int idle_checks = 0;
+  std::optional<sys::FileLock> store_lock;
   o.keep_running = [&] {
     idle_checks = has_active_endpoint(store, n) ? 0 : idle_checks + 1;
-    return idle_checks < 3;
+    if (idle_checks < 3) return true;
+    // Going: decided under the store's lock, held until this process is gone (with
+    // dns.lock), so a setup never finds dns.lock held by a responder about to exit.
+    auto l = store.lock();
+    if (!l) return true;
+    store_lock.emplace(std::move(*l));
+    if (has_active_endpoint(store, n)) {
+      store_lock.reset();
+      idle_checks = 0;
+      return true;
+    }
+    return false;
   };
   o.on_listening = [](uint16_t) { say_ready(); };
-  return serve_dns(o);
+  auto served = serve_dns(o);
+  lock.release();  // dns.lock first: while the store's lock is still held, no setup looks
+  store_lock.reset();
+  return served;
 }
 
 }  // namespace guise::cli

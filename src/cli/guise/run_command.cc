@@ -435,11 +435,14 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   if (req.host.auto_remove) {
     if (monitor) wait_for_exit(monitor->get(), 5000);
     for (int i = 0; i < 500 && ::access(cs->paths(id).dir.c_str(), F_OK) == 0; ++i) ::usleep(2000);
-    if (auto r = release_container_network(*cs, id); !r) return ctx.fail(r.error(), kEngineError);
+    // The container's own status stays the exit code; what failed here is told, not returned.
+    if (auto r = release_container_network(*cs, id); !r)
+      std::fprintf(stderr, "WARNING: removing the network of %s: %s\n", id.c_str(), r.error().message().c_str());
   } else if (engine::uses_network_layer(req.host.network_mode)) {
     // Stopped for good unless a restart policy brings it back (the monitor then still runs).
     if (auto v = engine::view_container(*cs, id); v && !v->running())
-      if (auto r = teardown_container_network(*cs, id); !r) return ctx.fail(r.error(), kEngineError);
+      if (auto r = teardown_container_network(*cs, id); !r)
+        std::fprintf(stderr, "WARNING: tearing down the network of %s: %s\n", id.c_str(), r.error().message().c_str());
   }
   ctx.exit_code = *code;
 }
