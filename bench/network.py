@@ -15,6 +15,7 @@ netavark), in one alternated run:
 Writes bench/results/NETWORK.md and network-raw.json.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -198,7 +199,7 @@ def main():
             eng.cleanup()
         if "guise" in engs:  # the bench store's bridge and table
             store = engs["guise"].store
-            h = __import__("hashlib").sha256(store.encode()).hexdigest()[:4]
+            h = hashlib.sha256(os.path.realpath(store).encode()).hexdigest()[:4]
             subprocess.run(["ip", "link", "del", "g%s-0" % h], stderr=subprocess.DEVNULL)
             subprocess.run(["nft", "delete", "table", "inet", "guise-" + h], stderr=subprocess.DEVNULL)
     write(raw, args.results)

@@ -193,20 +193,22 @@ def store_mounts(root):
     return [m["mountpoint"] for m in mountinfo() if m["mountpoint"].startswith(root + "/")]
 
 
-def monitor_pids(root):
-    """Live processes that are a guise-monitor of this store."""
-    found = []
+def process_cmdlines():
+    """(pid, argv as bytes) of every process that can be read."""
     for e in os.listdir("/proc"):
         if not e.isdigit():
             continue
         try:
             with open("/proc/%s/cmdline" % e, "rb") as f:
-                cmd = f.read().split(b"\0")
+                yield int(e), f.read().split(b"\0")
         except OSError:
             continue
-        if cmd and cmd[0].endswith(b"guise-monitor") and root.encode() in cmd and pid_alive(int(e)):
-            found.append(int(e))
-    return found
+
+
+def monitor_pids(root):
+    """Live processes that are a guise-monitor of this store."""
+    return [pid for pid, cmd in process_cmdlines()
+            if cmd and cmd[0].endswith(b"guise-monitor") and root.encode() in cmd and pid_alive(pid)]
 
 
 def leftovers(eng, ids):
@@ -244,7 +246,8 @@ def _kill_leftovers(eng, ids):
 
 
 def store_hash(root):
-    return hashlib.sha256(root.encode()).hexdigest()[:4]
+    """guise names a store's bridges and table after its real path."""
+    return hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:4]
 
 
 def bridge_prefix(root):
@@ -273,18 +276,8 @@ def remove_network_state(root):
 
 
 def dns_responders(root):
-    found = []
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % e, "rb") as f:
-                cmd = f.read().split(b"\0")
-        except OSError:
-            continue
-        if b"dns-serve" in cmd and root.encode() in cmd:
-            found.append(int(e))
-    return found
+    """The store's network DNS responders (`guise network dns-serve`)."""
+    return [pid for pid, cmd in process_cmdlines() if b"dns-serve" in cmd and root.encode() in cmd]
 
 
 def _remove_containers(e):
