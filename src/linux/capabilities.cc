@@ -55,8 +55,11 @@ Result<CapSets> plan_capabilities(const oci::Capabilities& caps, const std::stri
     for (size_t i = 0; i < names.size(); ++i) {
       auto n = capability_number(names[i]);
       if (!n)
-        return sys::user_error(where + "." + set + "[" + std::to_string(i) + "]: unknown capability \"" +
-                               names[i] + "\"");
+      {
+        // The name comes from the config: quoted in part, however long it is.
+        std::string shown = names[i].size() > 64 ? names[i].substr(0, 64) + "\"..." : names[i] + "\"";
+        return sys::user_error(where + "." + set + "[" + std::to_string(i) + "]: unknown capability \"" + shown);
+      }
       if (*n <= last_capability()) bits |= uint64_t{1} << *n;
     }
     return Ok();

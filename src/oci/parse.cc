@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/parse_json.h"
 #include "oci/parse_reader.h"
 
 namespace guise::oci {
@@ -35,7 +36,18 @@ constexpr std::array<std::string_view, 7> kSchedFlags = {
 Result<void> read_absolute_path(const Node& obj, std::string_view key, std::string& out) {
   GUISE_TRY(required_field(obj, key, out));
   if (!is_absolute(out)) return obj.at(key).fail("must be an absolute path, got " + quote(out));
+  return check_path_length(obj.at(key), out);
+}
+
+// argv and envp entries: the kernel refuses one longer than MAX_ARG_STRLEN at exec.
+Result<void> check_exec_strings(const Node& list, const std::vector<std::string>& strings) {
+  for (size_t i = 0; i < strings.size(); ++i)
+    GUISE_TRY(check_length(list.at(i), strings[i], kArgStrMax, "MAX_ARG_STRLEN"));
   return Ok();
+}
+
+Result<void> check_lsm_label(const Node& obj, std::string_view key, const std::string& label) {
+  return check_length(obj.at(key), label, kLsmLabelMax, "the kernel's limit on an LSM label");
 }
 
 }  // namespace
@@ -127,10 +139,14 @@ Result<void> read(const Node& n, Process& out) {
   GUISE_TRY(optional_field(n, "user", out.user));
   GUISE_TRY(optional_field(n, "args", out.args));
   if (out.args.empty()) return n.at("args").fail("must not be empty");
+  GUISE_TRY(check_path_length(n.at("args").at(0), out.args[0]));
+  GUISE_TRY(check_exec_strings(n.at("args"), out.args));
   GUISE_TRY(optional_field(n, "env", out.env));
+  GUISE_TRY(check_exec_strings(n.at("env"), out.env));
   GUISE_TRY(optional_field(n, "cwd", out.cwd));
   if (out.cwd.empty()) return n.at("cwd").fail("must not be empty");
   if (!is_absolute(out.cwd)) return n.at("cwd").fail("must be an absolute path, got " + quote(out.cwd));
+  GUISE_TRY(check_path_length(n.at("cwd"), out.cwd));
   GUISE_TRY(optional_field(n, "capabilities", out.capabilities));
   GUISE_TRY(optional_field(n, "rlimits", out.rlimits));
   std::set<std::string> seen;
@@ -139,10 +155,12 @@ Result<void> read(const Node& n, Process& out) {
       return n.at("rlimits").at(i).at("type").fail("duplicate rlimit " + quote(out.rlimits[i].type));
   GUISE_TRY(optional_field(n, "noNewPrivileges", out.no_new_privileges));
   GUISE_TRY(optional_field(n, "apparmorProfile", out.apparmor_profile));
+  GUISE_TRY(check_lsm_label(n, "apparmorProfile", out.apparmor_profile));
   GUISE_TRY(optional_field(n, "oomScoreAdj", out.oom_score_adj));
   if (out.oom_score_adj && (*out.oom_score_adj < -1000 || *out.oom_score_adj > 1000))
     return n.at("oomScoreAdj").fail("must be between -1000 and 1000, got " + std::to_string(*out.oom_score_adj));
   GUISE_TRY(optional_field(n, "selinuxLabel", out.selinux_label));
+  GUISE_TRY(check_lsm_label(n, "selinuxLabel", out.selinux_label));
   GUISE_TRY(optional_field(n, "ioPriority", out.io_priority));
   GUISE_TRY(optional_field(n, "scheduler", out.scheduler));
   return Ok();
@@ -152,6 +170,7 @@ Result<void> read(const Node& n, Root& out) {
   GUISE_TRY(n.expect_object());
   GUISE_TRY(required_field(n, "path", out.path));
   if (out.path.empty()) return n.at("path").fail("must not be empty");
+  GUISE_TRY(check_path_length(n.at("path"), out.path));
   GUISE_TRY(optional_field(n, "readonly", out.readonly));
   return Ok();
 }
@@ -169,6 +188,7 @@ Result<void> read(const Node& n, Mount& out) {
   GUISE_TRY(n.expect_object());
   GUISE_TRY(read_absolute_path(n, "destination", out.destination));
   GUISE_TRY(optional_field(n, "source", out.source));
+  GUISE_TRY(check_path_length(n.at("source"), out.source));
   GUISE_TRY(optional_field(n, "type", out.type));
   GUISE_TRY(optional_field(n, "options", out.options));
   GUISE_TRY(optional_field(n, "uidMappings", out.uid_mappings));
@@ -185,7 +205,9 @@ Result<void> read(const Node& n, Hook& out) {
   GUISE_TRY(n.expect_object());
   GUISE_TRY(read_absolute_path(n, "path", out.path));
   GUISE_TRY(optional_field(n, "args", out.args));
+  GUISE_TRY(check_exec_strings(n.at("args"), out.args));
   GUISE_TRY(optional_field(n, "env", out.env));
+  GUISE_TRY(check_exec_strings(n.at("env"), out.env));
   GUISE_TRY(optional_field(n, "timeout", out.timeout));
   if (out.timeout && *out.timeout <= 0)
     return n.at("timeout").fail("must be greater than 0, got " + std::to_string(*out.timeout));
@@ -223,7 +245,9 @@ Result<void> read_spec(const Node& top, Spec& s) {
   if (!top.at("root").present()) return top.at("root").fail("is required");
   GUISE_TRY(optional_field(top, "root", s.root));
   GUISE_TRY(optional_field(top, "hostname", s.hostname));
+  GUISE_TRY(check_length(top.at("hostname"), s.hostname, kHostNameMax, "HOST_NAME_MAX"));
   GUISE_TRY(optional_field(top, "domainname", s.domainname));
+  GUISE_TRY(check_length(top.at("domainname"), s.domainname, kHostNameMax, "HOST_NAME_MAX"));
   GUISE_TRY(optional_field(top, "mounts", s.mounts));
   GUISE_TRY(optional_field(top, "hooks", s.hooks));
   GUISE_TRY(optional_field(top, "annotations", s.annotations));
@@ -232,45 +256,25 @@ Result<void> read_spec(const Node& top, Spec& s) {
   return Ok();
 }
 
-// nlohmann's what() is "[json.exception.parse_error.101] parse error at line 3,
-// column 5: syntax error while parsing ..."; keep the position and the reason.
-Error malformed(const std::string& origin, const nlohmann::json::parse_error& e) {
-  std::string what = e.what();
-  std::string_view marker = "parse error at ";
-  size_t at = what.find(marker);
-  std::string detail = at == std::string::npos ? what : what.substr(at + marker.size());
-  if (detail.rfind("line ", 0) != 0) detail = "byte " + std::to_string(e.byte) + ": " + detail;
-  return sys::user_error(origin + ": malformed JSON at " + detail);
-}
-
-Result<Json> parse_json(std::string_view text, const std::string& origin) {
-  try {
-    return Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return malformed(origin, e);
-  }
-}
-
 }  // namespace
 }  // namespace detail
 
 Result<Spec> parse_spec(std::string_view json_text, const std::string& origin) {
-  detail::Json doc = GUISE_TRY(detail::parse_json(json_text, origin));
+  detail::Json doc = GUISE_TRY(detail::parse_document(json_text, origin));
   Spec spec;
   GUISE_TRY(detail::read_spec(detail::Node(&doc, "", &origin), spec));
   return spec;
 }
 
 Result<Process> parse_process(std::string_view json_text, const std::string& origin) {
-  detail::Json doc = GUISE_TRY(detail::parse_json(json_text, origin));
+  detail::Json doc = GUISE_TRY(detail::parse_document(json_text, origin));
   Process process;
   GUISE_TRY(detail::read(detail::Node(&doc, "", &origin), process));
   return process;
 }
 
 Result<Resources> parse_resources(std::string_view json_text, const std::string& origin) {
-  nlohmann::json value = nlohmann::json::parse(json_text, nullptr, false);
-  if (value.is_discarded()) return sys::user_error(origin + ": malformed JSON");
+  nlohmann::json value = GUISE_TRY(detail::parse_document(json_text, origin, "linux.resources"));
   if (value.is_null()) return Resources{};
   // The spec parser knows every field and names the path of a bad one; it is given a
   // config that holds nothing but these resources.

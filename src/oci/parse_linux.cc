@@ -55,8 +55,10 @@ Result<void> check_names(const Node& list, const std::vector<std::string>& names
 }
 
 Result<void> check_absolute_paths(const Node& list, const std::vector<std::string>& paths) {
-  for (size_t i = 0; i < paths.size(); ++i)
+  for (size_t i = 0; i < paths.size(); ++i) {
     if (!is_absolute(paths[i])) return list.at(i).fail("must be an absolute path, got " + quote(paths[i]));
+    GUISE_TRY(check_path_length(list.at(i), paths[i]));
+  }
   return Ok();
 }
 
@@ -72,7 +74,7 @@ Result<void> read(const Node& n, Namespace& out) {
   GUISE_TRY(optional_field(n, "path", out.path));
   if (!out.path.empty() && !is_absolute(out.path))
     return n.at("path").fail("must be an absolute path, got " + quote(out.path));
-  return Ok();
+  return check_path_length(n.at("path"), out.path);
 }
 
 Result<void> read(const Node& n, TimeOffset& out) {
@@ -91,6 +93,7 @@ Result<void> read(const Node& n, Device& out) {
     return n.at("type").fail("unknown device type " + quote(out.type) + " (expected c, b, u or p)");
   GUISE_TRY(required_field(n, "path", out.path));
   if (!is_absolute(out.path)) return n.at("path").fail("must be an absolute path, got " + quote(out.path));
+  GUISE_TRY(check_path_length(n.at("path"), out.path));
   if (out.type == "p") {  // a fifo has no device number
     GUISE_TRY(optional_field(n, "major", out.major));
     GUISE_TRY(optional_field(n, "minor", out.minor));
@@ -235,9 +238,15 @@ Result<void> read(const Node& n, Linux& out) {
   GUISE_TRY(optional_field(n, "readonlyPaths", out.readonly_paths));
   GUISE_TRY(check_absolute_paths(n.at("readonlyPaths"), out.readonly_paths));
   GUISE_TRY(optional_field(n, "mountLabel", out.mount_label));
+  GUISE_TRY(check_length(n.at("mountLabel"), out.mount_label, kLsmLabelMax, "the kernel's limit on an LSM label"));
   GUISE_TRY(read_sysctl(n, out));
   GUISE_TRY(optional_field(n, "seccomp", out.seccomp));
   GUISE_TRY(optional_field(n, "personality", out.personality));
+  // Not applied: kept so that a host without RDT can refuse it (runtime/create.cc).
+  if (n.at("intelRdt").present()) {
+    GUISE_TRY(n.at("intelRdt").expect_object());
+    out.intel_rdt = true;
+  }
   return Ok();
 }
 

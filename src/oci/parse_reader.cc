@@ -1,13 +1,12 @@
 #include "oci/parse_reader.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 namespace guise::oci::detail {
 
-namespace {
-
-// "process" + "user" -> "process.user"; keys that are not plain names
-// (sysctl and annotation keys hold dots) are bracketed: linux.sysctl["net.ipv4.ip_forward"].
+// Sysctl and annotation keys hold dots, so they are bracketed: linux.sysctl["net.ipv4.ip_forward"].
 std::string child_path(const std::string& parent, std::string_view key) {
   bool plain = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
   for (char c : key) {
@@ -18,9 +17,37 @@ std::string child_path(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
 
+namespace {
+
+// A NUL would cut the string where the kernel reads it: "/bin/true\0x" runs /bin/true.
+Result<void> check_no_nul(const Node& n, std::string_view s) {
+  if (s.find('\0') != std::string_view::npos) return n.fail("must not contain a NUL byte, got " + quote(s));
+  return Ok();
+}
+
 }  // namespace
 
-std::string quote(std::string_view s) { return Json(std::string(s)).dump(); }
+std::string quote(std::string_view s) {
+  constexpr size_t kMax = 64;
+  // Replacing bad UTF-8 rather than throwing: a message must not fail.
+  auto dump = [](std::string_view text) {
+    return Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  };
+  if (s.size() <= kMax) return dump(s);
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+  return dump(s.substr(0, cut)) + "...";
+}
+
+Result<void> check_length(const Node& n, std::string_view value, size_t max, std::string_view limit) {
+  if (value.size() <= max) return Ok();
+  return n.fail("is " + std::to_string(value.size()) + " bytes, more than " + std::to_string(max) + " (" +
+                std::string(limit) + "): " + quote(value));
+}
+
+Result<void> check_path_length(const Node& n, std::string_view value) {
+  return check_length(n, value, kPathMax, "PATH_MAX");
+}
 
 bool is_absolute(std::string_view path) { return !path.empty() && path[0] == '/'; }
 
@@ -75,14 +102,19 @@ Result<size_t> Node::array_size() const {
 Result<std::vector<std::pair<std::string, Node>>> Node::members() const {
   GUISE_TRY(expect_object());
   std::vector<std::pair<std::string, Node>> out;
-  for (auto it = value_->begin(); it != value_->end(); ++it)
-    out.emplace_back(it.key(), Node(&it.value(), child_path(path_, it.key()), origin_));
+  for (auto it = value_->begin(); it != value_->end(); ++it) {
+    Node child(&it.value(), child_path(path_, it.key()), origin_);
+    if (it.key().find('\0') != std::string::npos) return child.fail("a key must not contain a NUL byte");
+    out.emplace_back(it.key(), child);
+  }
   return out;
 }
 
 Result<std::string> Node::string() const {
   if (!present() || !value_->is_string()) return fail_value("a string");
-  return value_->get_ref<const std::string&>();
+  const auto& s = value_->get_ref<const std::string&>();
+  GUISE_TRY(check_no_nul(*this, s));
+  return s;
 }
 
 Result<bool> Node::boolean() const {
@@ -90,13 +122,22 @@ Result<bool> Node::boolean() const {
   return value_->get<bool>();
 }
 
+// An integer too long for 64 bits parses as a float: out of range, not the wrong kind.
+// A float with a fraction or an exponent ("1.0", "1e3") is no integer, as Go's
+// encoding/json (and so runc) holds.
+bool Node::integral_float() const {
+  if (!present() || !value_->is_number_float()) return false;
+  double v = value_->get<double>();
+  return std::isfinite(v) && std::trunc(v) == v && std::fabs(v) >= 9.2e18;
+}
+
 Result<uint64_t> Node::unsigned_int(uint64_t max) const {
   if (present() && value_->is_number_unsigned()) {
     uint64_t v = value_->get<uint64_t>();
     if (v <= max) return v;
-  } else if (present() && value_->is_number_integer()) {
-    // Negative: the right kind of value, out of range (a non-negative integer
-    // always parses as number_unsigned).
+  } else if (present() && (value_->is_number_integer() || integral_float())) {
+    // Negative or too big: the right kind of value, out of range (a non-negative
+    // integer always parses as number_unsigned).
   } else {
     return fail_value("an unsigned integer");
   }
@@ -110,6 +151,8 @@ Result<int64_t> Node::signed_int(int64_t min, int64_t max) const {
   } else if (present() && value_->is_number_integer()) {
     int64_t v = value_->get<int64_t>();
     if (v >= min && v <= max) return v;
+  } else if (integral_float()) {
+    // Out of range below.
   } else {
     return fail_value("an integer");
   }

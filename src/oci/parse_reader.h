@@ -53,13 +53,28 @@ class Node {
   std::string rendered() const;
 
  private:
+  bool integral_float() const;
+
   const Json* value_;
   std::string path_;
   const std::string* origin_;
 };
 
-// A string quoted as JSON writes it: "pidd", with control characters escaped.
+// A string quoted as JSON writes it: "pidd", with control characters escaped; for
+// messages, so a value over 64 bytes is cut there: "aaaa..."...
 std::string quote(std::string_view s);
+// "process" + "user" -> "process.user"; keys that are not plain names are bracketed.
+std::string child_path(const std::string& parent, std::string_view key);
+
+// The kernel's limits on what a config hands to it, checked while parsing so that
+// an oversized value is named here rather than failing the container's init late.
+inline constexpr size_t kHostNameMax = 64;     // HOST_NAME_MAX
+inline constexpr size_t kPathMax = 4095;       // PATH_MAX (4096) less the terminating NUL
+inline constexpr size_t kArgStrMax = 131071;   // MAX_ARG_STRLEN (128 KiB) less the NUL
+inline constexpr size_t kLsmLabelMax = 4096;   // a page: what /proc/self/attr takes at once
+// "process.cwd: is 5000 bytes, more than 4095 (PATH_MAX)"
+Result<void> check_length(const Node& n, std::string_view value, size_t max, std::string_view limit);
+Result<void> check_path_length(const Node& n, std::string_view value);
 bool is_absolute(std::string_view path);
 
 template <size_t N>

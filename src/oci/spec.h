@@ -223,6 +223,7 @@ struct Linux {
   std::map<std::string, std::string> sysctl;
   std::optional<Seccomp> seccomp;
   std::optional<Personality> personality;
+  bool intel_rdt = false;  // linux.intelRdt is set (its settings are not applied)
 };
 
 struct Spec {

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "cgroups/cgroup.h"
 #include "cgroups/none.h"
+#include "linux/capabilities.h"
 #include "linux/channel.h"
 #include "linux/devices.h"
 #include "linux/exec_trampoline.h"
@@ -41,6 +43,13 @@ Result<std::string> absolute(const std::string& path, const char* what) {
   return std::string(buf);
 }
 
+// Whether the host offers Intel RDT: resctrl mounted where runc looks for it.
+bool has_resctrl() {
+  constexpr long kResctrlMagic = 0x7655821;  // RDTGROUP_SUPER_MAGIC
+  struct statfs fs {};
+  return ::statfs("/sys/fs/resctrl", &fs) == 0 && static_cast<long>(fs.f_type) == kResctrlMagic;
+}
+
 Result<oci::Spec> load_spec(const std::string& bundle, std::string& text) {
   std::string path = bundle + "/config.json";
   auto read = sys::read_file(path);
@@ -55,6 +64,12 @@ Result<oci::Spec> load_spec(const std::string& bundle, std::string& text) {
   if (!spec.linux) return sys::user_error("config.json: linux: required on Linux");
   GUISE_TRY(linux::check_sysctl_namespaces(spec));
   GUISE_TRY(linux::check_shared_root(spec));
+  // Named here, before anything is made, rather than by the init failing late.
+  if (spec.process->capabilities)
+    GUISE_TRY(linux::plan_capabilities(*spec.process->capabilities, "config.json: process.capabilities"));
+  if (spec.linux->intel_rdt && !has_resctrl())
+    return sys::user_error("config.json: linux.intelRdt: Intel RDT is not available on this host "
+                           "(no resctrl filesystem at /sys/fs/resctrl)");
   return spec;
 }
 

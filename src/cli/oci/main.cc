@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 
 #include "cli/oci/commands.h"
@@ -15,7 +16,9 @@
 
 using namespace guise;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{
       "guise-oci runs containers from OCI bundles (a config.json and a root filesystem), with runc's\n"
       "command line, flag for flag, so that engines can use it in place of runc.\n\n"
@@ -87,4 +90,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   return opt.exit_code;
+}
+
+}  // namespace
+
+// The library reports errors as values; this is a last resort, so that nothing a
+// library throws aborts the runtime (exit 134, a core) half way through a command.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "guise-oci: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "guise-oci: internal error: unknown exception\n");
+  }
+  return 1;
 }
