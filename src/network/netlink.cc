@@ -92,6 +92,21 @@ int link_reply(const nlmsghdr* nlh, void* data) {
 // A request answered with EEXIST (or ENODEV) names a state the caller accepts.
 bool failed_with(const Result<void>& r, int errnum) { return !r.ok() && r.error().errnum == errnum; }
 
+// RTM_GETLINK by name (IFLA_IFNAME) asks the socket's namespace, where if_nametoindex
+// would ask the calling thread's. kNotFound for a link by no such name.
+Result<LinkInfo> get_link(mnl_socket* sock, uint32_t portid, uint32_t seq, const std::string& name,
+                          const std::string& what) {
+  Message m(RTM_GETLINK, 0);
+  m.link();
+  mnl_attr_put_strz(m.nlh, IFLA_IFNAME, name.c_str());
+  m.nlh->nlmsg_seq = seq;
+  LinkInfo info;
+  auto r = transact(sock, portid, m.nlh, what, link_reply, &info);
+  if (failed_with(r, ENODEV)) return sys::not_found("link " + name + " does not exist");
+  if (!r.ok()) return r.error();
+  return info;
+}
+
 }  // namespace
 
 Netlink::Netlink(mnl_socket* s) : sock_(s), portid_(mnl_socket_get_portid(s)) {}
@@ -143,18 +158,8 @@ Result<void> Netlink::request(void* nlh, const std::string& what) {
   return transact(sock_, portid_, h, what);
 }
 
-// RTM_GETLINK by name (IFLA_IFNAME) asks the socket's namespace, where if_nametoindex
-// would ask the calling thread's.
 Result<int> Netlink::link_index(const std::string& name) {
-  Message m(RTM_GETLINK, 0);
-  m.link();
-  mnl_attr_put_strz(m.nlh, IFLA_IFNAME, name.c_str());
-  m.nlh->nlmsg_seq = ++seq_;
-  LinkInfo info;
-  auto r = transact(sock_, portid_, m.nlh, "looking up link " + name, link_reply, &info);
-  if (failed_with(r, ENODEV)) return sys::not_found("link " + name + " does not exist");
-  if (!r.ok()) return r.error();
-  return info.index;
+  return GUISE_TRY(get_link(sock_, portid_, ++seq_, name, "looking up link " + name)).index;
 }
 
 bool Netlink::link_exists(const std::string& name) { return link_index(name).ok(); }
@@ -224,14 +229,7 @@ Result<void> Netlink::set_mac(const std::string& link, const MacAddress& mac) {
 }
 
 Result<MacAddress> Netlink::mac_of(const std::string& link) {
-  Message m(RTM_GETLINK, 0);
-  m.link();
-  mnl_attr_put_strz(m.nlh, IFLA_IFNAME, link.c_str());
-  m.nlh->nlmsg_seq = ++seq_;
-  LinkInfo info;
-  auto r = transact(sock_, portid_, m.nlh, "reading the MAC address of " + link, link_reply, &info);
-  if (failed_with(r, ENODEV)) return sys::not_found("link " + link + " does not exist");
-  if (!r.ok()) return r.error();
+  LinkInfo info = GUISE_TRY(get_link(sock_, portid_, ++seq_, link, "reading the MAC address of " + link));
   if (!info.has_mac) return sys::user_error("link " + link + " has no Ethernet address");
   return info.mac;
 }
