@@ -312,6 +312,16 @@ def reap_all():
             return
 
 
+def private_binaries(build, work):
+    """A private copy of guise's binaries in WORK/bin: build/ may be rebuilt while we
+    measure.  guise finds guise-monitor and guise-init beside itself."""
+    bindir = os.path.join(work, "bin")
+    os.makedirs(bindir)
+    for b in ("guise", "guise-monitor", "guise-init", "guise-oci"):
+        shutil.copy2(os.path.join(build, b), os.path.join(bindir, b))
+    return bindir
+
+
 def pct(xs, p):
     """Nearest-rank percentile."""
     s = sorted(xs)
@@ -506,12 +516,7 @@ def main():
     load_before = loadavg()
     os.makedirs(args.work, exist_ok=True)
     work = tempfile.mkdtemp(prefix="run-", dir=args.work)
-    # A private copy of the binaries: build/ may be rebuilt while we measure.  guise finds
-    # guise-monitor and guise-init beside itself.
-    bindir = os.path.join(work, "bin")
-    os.makedirs(bindir)
-    for b in ("guise", "guise-monitor", "guise-init", "guise-oci"):
-        shutil.copy2(os.path.join(args.build, b), os.path.join(bindir, b))
+    bindir = private_binaries(args.build, work)
     engs = {}
     raw = {"n": args.n, "cases": cases, "engines": [], "results": {c: {} for c in cases}, "notes": [],
            "memory": {}, "subreaper": not args.no_subreaper}

@@ -139,10 +139,7 @@ def main():
     er.become_subreaper()
     os.makedirs(args.work, exist_ok=True)
     work = tempfile.mkdtemp(prefix="run-", dir=args.work)
-    bindir = os.path.join(work, "bin")
-    os.makedirs(bindir)
-    for b in ("guise", "guise-monitor", "guise-init", "guise-oci"):
-        shutil.copy2(os.path.join(args.build, b), os.path.join(bindir, b))
+    bindir = er.private_binaries(args.build, work)
     engs = {}
     raw = {"n": args.n, "setup": {}, "throughput": {}, "backend": ""}
     try:

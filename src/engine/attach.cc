@@ -19,11 +19,9 @@ namespace {
 
 std::string beside_self(const char* name, const char* env) {
   if (const char* e = std::getenv(env); e && *e) return e;
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));
+  std::string self = self_binary();
+  if (!self.empty()) {
+    std::string dir = self.substr(0, self.rfind('/'));
     std::string p = dir + "/" + name;
     if (::access(p.c_str(), X_OK) == 0) return p;
   }
@@ -31,6 +29,12 @@ std::string beside_self(const char* name, const char* env) {
 }
 
 }  // namespace
+
+std::string self_binary() {
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  return n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
+}
 
 std::string monitor_binary() { return beside_self("guise-monitor", "GUISE_MONITOR"); }
 std::string init_binary() { return beside_self("guise-init", "GUISE_INIT"); }

@@ -19,6 +19,8 @@ namespace guise::engine {
 std::string monitor_binary();
 // Same rule for guise-init (GUISE_INIT).
 std::string init_binary();
+// This process's own executable (/proc/self/exe), "" when it cannot be read.
+std::string self_binary();
 
 // Starts `guise-monitor --store ROOT --id ID --sync-fd 1` and waits for its word: the
 // container's pid, or the error that kept it from starting. With wait_for_attach in

@@ -520,11 +520,7 @@ Result<void> NetworkLayer::names_locked() {
     }
     std::string hosts_file = store_.hosts_file(n);
     auto old = sys::read_file(hosts_file);
-    if (!old || *old != hosts) {
-      std::string tmp = hosts_file + ".tmp";
-      GUISE_TRY(sys::write_file(tmp, hosts, O_CREAT | O_TRUNC | O_WRONLY, 0644));
-      if (::rename(tmp.c_str(), hosts_file.c_str()) < 0) return sys::sys_error("rename", hosts_file);
-    }
+    if (!old || *old != hosts) GUISE_TRY(store_.write_hosts(n, hosts));
     if (any_active && config_.start_dns) GUISE_TRY(config_.start_dns(n, hosts_file), "network " + n.name);
   }
   return Ok();

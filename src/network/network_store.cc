@@ -24,9 +24,9 @@ Result<void> make_dir(const std::string& path) {
 }
 
 // Write to a temporary beside `path`, then rename over it.
-Result<void> replace_file(const std::string& path, const std::string& data) {
+Result<void> replace_file(const std::string& path, const std::string& data, mode_t mode = 0600) {
   std::string tmp = path + ".tmp-" + sys::random_hex(8);
-  GUISE_TRY(sys::write_file(tmp, data, O_CREAT | O_EXCL | O_WRONLY, 0600));
+  GUISE_TRY(sys::write_file(tmp, data, O_CREAT | O_EXCL | O_WRONLY, mode));
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
     int e = errno;
     ::unlink(tmp.c_str());
@@ -174,6 +174,10 @@ Result<void> NetworkStore::remove(const NetworkRecord& n) const {
   std::filesystem::remove_all(network_dir(n), ec);
   if (ec) return sys::sys_error_n(ec.value(), "removing", network_dir(n));
   return Ok();
+}
+
+Result<void> NetworkStore::write_hosts(const NetworkRecord& n, const std::string& text) const {
+  return replace_file(hosts_file(n), text, 0644);
 }
 
 Result<std::vector<Endpoint>> NetworkStore::endpoints(const NetworkRecord& n) const {

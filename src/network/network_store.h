@@ -74,6 +74,8 @@ class NetworkStore {
 
   std::string network_dir(const NetworkRecord& n) const { return dir_ + "/" + n.id; }
   std::string hosts_file(const NetworkRecord& n) const { return network_dir(n) + "/hosts"; }
+  // The hosts file replaced whole (the responder re-reads it when it changes).
+  Result<void> write_hosts(const NetworkRecord& n, const std::string& text) const;
 
  private:
   explicit NetworkStore(std::string dir) : dir_(std::move(dir)) {}

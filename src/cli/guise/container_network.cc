@@ -19,9 +19,8 @@ namespace guise::cli {
 namespace {
 
 std::string self_exe() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("/usr/local/bin/guise");
+  std::string self = engine::self_binary();
+  return self.empty() ? std::string("/usr/local/bin/guise") : self;
 }
 
 std::string host_resolv_conf() {
