@@ -5,6 +5,7 @@ networks, none, host, container:NAME, names and DNS, port conflicts, and what `r
 a failed `run` and a killed monitor leave behind (nothing)."""
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -21,12 +22,32 @@ from engine_fixture import eng, images, template_store  # noqa: F401
 from conftest import testbin_host, wait_for  # noqa: F401
 
 
-def free_port(proto=socket.SOCK_STREAM):
+def _bindable(port, proto):
     s = socket.socket(socket.AF_INET, proto)
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    try:
+        s.bind(("0.0.0.0", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_ports(count, proto=socket.SOCK_STREAM):
+    """`count` consecutive host ports that nothing holds now. They are drawn below the kernel's
+    ephemeral range (ip_local_port_range), so a connection another test opens meanwhile cannot
+    be given one of them as its local port before the container publishes it."""
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(10000, max(10001, low - count))
+        if all(_bindable(base + i, proto) for i in range(count)):
+            return base
+    raise RuntimeError("no %d consecutive free ports below %d" % (count, low))
+
+
+def free_port(proto=socket.SOCK_STREAM):
+    return free_ports(1, proto)
 
 
 def ip_of(net, name, network=None):
@@ -128,7 +149,7 @@ def test_publish_all_uses_exposed_ports_on_free_host_ports(net):
 
 
 def test_port_range(net):
-    a = free_port()
+    a = free_ports(2)
     b = a + 1
     net.run_d("--name", "rng", "-p", "%d-%d:8080-8081" % (a, b), "bb", "sh", "-c",
               "mkdir /w; echo r > /w/index.html; httpd -p 8080 -h /w; exec httpd -f -p 8081 -h /w")
