@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "sys/syscalls.h"
@@ -172,11 +173,35 @@ Result<std::vector<std::string>> ContainerStore::list_ids() const {
   return out;
 }
 
+namespace {
+
+// containers/.new-PID-STARTTIME-ID (a directory being made) and .removed-PID-STARTTIME-ID
+// (one being removed): named after the process at work on them, so that what a killed
+// one left is told apart from one still at work (a lock file would be taken by whoever
+// flocks it first, not by whoever made it).
+std::string worker_name(const char* kind, const std::string& id) {
+  pid_t me = ::getpid();
+  auto start = sys::process_start_time(me);
+  return std::string(kind) + std::to_string(me) + "-" + std::to_string(start ? *start : 0) + "-" + id;
+}
+
+bool worker_gone(const std::string& name) {
+  unsigned long pid = 0;
+  unsigned long long start = 0;
+  if (std::sscanf(name.c_str(), ".new-%lu-%llu-", &pid, &start) != 2 &&
+      std::sscanf(name.c_str(), ".removed-%lu-%llu-", &pid, &start) != 2)
+    return false;
+  auto now = sys::process_start_time(static_cast<pid_t>(pid));
+  return !now || *now != start;
+}
+
+}  // namespace
+
 Result<sys::FileLock> ContainerStore::begin_create(const std::string& id) {
-  // Made under a dot-name with its lock taken, then renamed: containers/ID never exists
-  // without a lock file, so a free lock is all that tells an abandoned one.
+  // Made under a staging name with its lock taken, then renamed: containers/ID never
+  // exists without its lock held by its maker until the record is written.
   std::string dir = paths(id).dir;
-  std::string staging = root_ + "/containers/.new-" + id;
+  std::string staging = root_ + "/containers/" + worker_name(".new-", id);
   if (::mkdir(staging.c_str(), 0700) < 0) return sys::sys_error("mkdir", staging);
   auto lock = sys::FileLock::acquire(staging + "/lock");
   if (lock && ::rename(staging.c_str(), dir.c_str()) < 0) lock = sys::sys_error("rename", staging);
@@ -195,31 +220,20 @@ Result<std::vector<std::string>> ContainerStore::abandoned_ids() const {
   std::vector<std::string> staging;
   while (auto* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n.rfind(".new-", 0) == 0) staging.push_back(n);
+    if (n.rfind(".new-", 0) == 0 || n.rfind(".removed-", 0) == 0) staging.push_back(n);
     if (n.size() != 64) continue;
     ContainerPaths p = paths(n);
     if (::access(p.record().c_str(), F_OK) == 0) continue;
     auto lock = sys::FileLock::try_acquire(p.lock());
-    // The record may have come while we looked: its creator finished.
+    // The record may have come while we looked: its maker finished.
     if (lock && lock->held() && ::access(p.record().c_str(), F_OK) != 0) out.push_back(n);
   }
   ::closedir(d);
-  // A staging directory whose lock is free was left by a killed creator; one killed
-  // before its lock file was made goes once it is old enough that no creator can still
-  // be between its mkdir and its lock.
-  constexpr time_t kStagingSeconds = 10;
-  for (const auto& n : staging) {
-    std::string path = dir + "/" + n;
-    struct stat st {};
-    bool locked_once = ::stat((path + "/lock").c_str(), &st) == 0;
-    bool old = ::stat(path.c_str(), &st) == 0 && st.st_mtime + kStagingSeconds < ::time(nullptr);
-    if (!locked_once && !old) continue;
-    auto lock = sys::FileLock::try_acquire(path + "/lock");
-    if (lock && lock->held()) {
-      ::unlink((path + "/lock").c_str());
-      ::rmdir(path.c_str());
+  for (const auto& n : staging)
+    if (worker_gone(n)) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir + "/" + n, ec);
     }
-  }
   return out;
 }
 
@@ -236,10 +250,24 @@ void ContainerStore::release_names_of(const std::string& id) {
 }
 
 Result<void> ContainerStore::remove_dir(const std::string& id) {
+  std::string doomed = root_ + "/containers/" + worker_name(".removed-", id);
+  if (::rename(paths(id).dir.c_str(), doomed.c_str()) < 0) {
+    if (errno == ENOENT) return Ok();
+    return sys::sys_error("remove", paths(id).dir);
+  }
   std::error_code ec;
-  std::filesystem::remove_all(paths(id).dir, ec);
-  if (ec) return sys::sys_error_n(ec.value(), "remove", paths(id).dir);
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return sys::sys_error_n(ec.value(), "remove", doomed);
   return Ok();
+}
+
+Result<sys::FileLock> ContainerStore::lock_container(const std::string& id) const {
+  auto missing = [&] { return sys::not_found("No such container: " + id); };
+  auto lock = sys::FileLock::acquire(paths(id).lock());
+  if (!lock) return lock.error().errnum == ENOENT ? missing() : std::move(lock.error());
+  // Removed while we waited: the lock was the removed directory's.
+  if (::access(paths(id).record().c_str(), F_OK) != 0) return missing();
+  return lock;
 }
 
 }  // namespace guise::engine

@@ -66,8 +66,14 @@ class ContainerStore {
   Result<std::vector<std::string>> abandoned_ids() const;
   // Every name that still names `id`.
   void release_names_of(const std::string& id);
-  // containers/ID gone whole (the caller has stopped it and removed its rootfs).
+  // containers/ID gone whole (the caller has stopped it and removed its rootfs). Renamed
+  // out of the way first, so a monitor still writing its state meets no half-removed
+  // directory; a directory already gone is no error.
   Result<void> remove_dir(const std::string& id);
+  // The container's lock (containers/ID/lock), held by a command that changes what the
+  // container is (start, rm) so that such commands on one container take turns; not_found
+  // "No such container" when the container was removed before the lock came.
+  Result<sys::FileLock> lock_container(const std::string& id) const;
 
  private:
   explicit ContainerStore(std::string root) : root_(std::move(root)) {}

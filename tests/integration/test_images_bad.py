@@ -249,3 +249,45 @@ def test_disk_full_leaves_the_store_as_it_was(registry, tmp_path):
         g.cleanup()
     finally:
         subprocess.run(["umount", "-l", mnt])
+
+
+def test_rmi_and_prune_during_a_pull_leave_a_consistent_store(guise, registry, tmp_path):
+    """While a pull is mid-layer, `rmi` of its image is a clean "no such image" and
+    `image prune -a` takes nothing the pull holds (its lease); the pull then completes
+    into a usable image, and removing that image returns the store to what it was."""
+    img = ib.large(str(tmp_path / "big"), mb=8, layers=2, seed=5)
+    seed(registry, img, "racy:latest")
+    guise.ok("image", "prune", "-a", "-f")  # the store's directories, made by any command
+    guise.ok("ps", "-a")
+    before = store_listing(guise.root)
+    proxy = ThrottleProxy(registry.port, rate=1 << 20)
+    try:
+        ref = "%s/racy:latest" % proxy.host
+        pull = guise.popen("pull", "-q", ref)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not _first_entry(os.path.join(guise.root, "ingest")):
+                time.sleep(0.01)
+            assert pull.poll() is None, "the pull ended before the test could overlap it"
+            r = guise("rmi", ref)
+            assert r.rc != 0
+            assert_one_line_error(r)
+            assert "No such image" in r.err or "image not known" in r.err, r.err
+            guise.ok("image", "prune", "-a", "-f")
+            assert pull.poll() is None, "the pull was expected to still be running"
+        finally:
+            proxy.rate = None
+        out, err = pull.communicate(timeout=300)
+        assert pull.returncode == 0, err
+    finally:
+        proxy.close()
+    assert guise.inspect(ref)["Id"] == img.config_digest
+    mnt = guise.ok("image", "mount", ref).out.strip()
+    try:
+        check_expected(mnt, img)
+    finally:
+        guise.ok("image", "unmount", ref)
+    guise.ok("rmi", ref)
+    guise.ok("image", "prune", "-a", "-f")
+    assert leftovers(guise.root) == []
+    assert diff_listings(before, store_listing(guise.root)) == {}, diff_listings(before, store_listing(guise.root))

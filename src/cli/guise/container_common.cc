@@ -149,6 +149,8 @@ Result<void> stop_container(const engine::ContainerStore& cs, const std::string&
 
 Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force,
                                     bool volumes) {
+  // One removal at a time, and none while a start sets the container up.
+  auto removing = GUISE_TRY(cs.lock_container(id));
   auto v = GUISE_TRY(engine::view_container(cs, id));
   if ((v.status() == "running" || v.status() == "paused" || v.status() == "restarting") && !force)
     return sys::wrong_state("cannot remove container \"/" + v.record.name + "\": container is " + v.status() +

@@ -110,11 +110,12 @@ std::vector<std::string> cleanup_command(const std::string& store_root, const st
 }
 
 Result<void> start_container(engine::ContainerStore& cs, const std::string& id, const std::function<void()>& on_listening) {
+  // Held from the network's setup until the monitor runs: another setup meanwhile sees a
+  // container being started, not a stopped one whose network it may reclaim; an `rm`
+  // waits for it, or it finds the container gone.
+  auto starting = GUISE_TRY(cs.lock_container(id));
   auto rec = GUISE_TRY(cs.read_record(id));
   std::string mode = rec.host_config.value("NetworkMode", "bridge");
-  // Held from the network's setup until the monitor runs: another setup meanwhile sees a
-  // container being started, not a stopped one whose network it may reclaim.
-  auto starting = GUISE_TRY(sys::FileLock::acquire(cs.paths(id).lock()));
   std::optional<network::NetworkLayer> layer;
   if (engine::uses_network_layer(mode)) {
     layer.emplace(GUISE_TRY(open_network_layer(cs)));
