@@ -18,6 +18,9 @@ fi
 
 # Paths relative to the checkout, so every clone (CI's included) shares one cache.
 export CCACHE_BASEDIR="$PWD"
+# Objects are shared between build trees (build, build-fault): their debug info names the
+# tree they were first built in, which only a debugger reads.
+export CCACHE_NOHASHDIR=1
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j"${JOBS:-2}" --quiet
 

@@ -16,6 +16,13 @@ fi
 # The summary line, and each test ctest did not run (a skip says why in the log).
 grep -E "tests passed|tests failed|\(Skipped\)" build/ctest.log
 
+echo "== fault-injection build (build-fault: each step of create, exec, delete and run can be failed or killed)"
+# Only a few files differ from build/ (CMakeLists.txt, GUISE_FAULT_INJECTION): the rest
+# comes from ccache. tests/integration/test_fault_walk.py walks its steps.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+cmake -S . -B build-fault -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGUISE_FAULT_INJECTION=ON >/dev/null
+ninja -C build-fault -j"${JOBS:-2}" --quiet guise-engine guise-oci guise-monitor guise-init
+
 echo "== integration tests (runtime: build/guise-oci)"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider "$@"
 

@@ -12,6 +12,7 @@
 #include "network/netlink.h"
 #include "network/netns.h"
 #include "network/nft.h"
+#include "sys/fault.h"
 #include "sys/clock.h"
 #include "sys/syscalls.h"
 #include "sys/text.h"
@@ -299,11 +300,13 @@ Result<Attached> NetworkLayer::wire(const std::string& container_id, const std::
   // lease that reclaim finds, never links nobody knows about.
   if (leases) leases->push_back({n, !mine.has_value()});
   GUISE_TRY(store_.write_endpoint(n, e));
+  GUISE_FAULT_POINT("network: lease written");
 
   sys::Fd ns = GUISE_TRY(open_netns(netns_path(container_id)));
   auto host = GUISE_TRY(Netlink::open());
   (void)host.delete_link(e.veth);  // a leftover of a namespace the kernel is still freeing
   GUISE_TRY(host.create_veth(e.veth, e.interface, ns.get(), kMtu), "network " + n.name);
+  GUISE_FAULT_POINT("network: veth made");
   GUISE_TRY(host.set_master(e.veth, n.bridge));
   GUISE_TRY(host.set_hairpin(e.veth, true));
   GUISE_TRY(host.set_up(e.veth));
@@ -348,6 +351,7 @@ Result<std::vector<Attached>> NetworkLayer::setup(const ContainerNetworkRequest&
   auto attach_all = [&]() -> Result<void> {
     std::string ns = netns_path(r.container_id);
     GUISE_TRY(create_pinned_netns(ns), "making the network namespace");
+    GUISE_FAULT_POINT("network: namespace pinned");
     {
       sys::Fd fd = GUISE_TRY(open_netns(ns));
       auto inside = GUISE_TRY(Netlink::open_in(fd.get()));

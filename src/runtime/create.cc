@@ -29,6 +29,7 @@
 #include "runtime/runtime.h"
 #include "runtime/state.h"
 #include "sys/child_process.h"
+#include "sys/fault.h"
 #include "sys/log.h"
 #include "sys/rollback.h"
 #include "sys/syscalls.h"
@@ -371,6 +372,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   made.dir.emplace(GUISE_TRY(StateDir::create(g.root, o.id)));
   StateDir& dir = *made.dir;
   undo.add([&dir] { dir.remove(); });
+  GUISE_FAULT_POINT("create: state directory made");
   GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
   // From here on a runtime killed at any moment leaves a state `delete --force` undoes:
   // the cgroup's directories are recorded before they are made, the init's pid as soon
@@ -379,9 +381,11 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   if (auto planned = cgroups::planned_paths(spec.linux->cgroups_path, o.id); planned.ok())
     partial.cgroup_paths = std::move(planned).take();
   GUISE_TRY(dir.save(partial));
+  GUISE_FAULT_POINT("create: partial state saved");
   StartFifos fifos;
   if (!o.start_at_once) fifos = GUISE_TRY(make_start_fifos(dir));
   GUISE_TRY(make_cgroup(g, spec, o.id, made, undo));
+  GUISE_FAULT_POINT("create: cgroup made");
   cgroups::Cgroup& cgroup = *made.cgroup;
 
   linux::InitConfig ic = init_config(g, o, spec, bundle, rootfs, fifos, cgroup, dir);
@@ -395,6 +399,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   pid_t pid = child.pid();
   sys::debug("container " + o.id + ": init is pid " + std::to_string(pid) + "; joining its cgroup, answering it");
   GUISE_TRY(dir.save(initial_state(o, spec, bundle, rootfs, pid, cgroup, false)));
+  GUISE_FAULT_POINT("create: init cloned");
   ic.cpus.move_child(pid);
   child_end.close();
   fifos.fifo.reset();  // the init holds its own copies now
@@ -404,11 +409,13 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     GUISE_TRY(parent_end.send(linux::Msg::kIdsMapped));
   }
   GUISE_TRY(set_up_cgroup(cgroup, spec, parent_end));
+  GUISE_FAULT_POINT("create: cgroup set up");
 
   ContainerState st = initial_state(o, spec, bundle, rootfs, pid, cgroup, ic.ns.clone_flags & CLONE_NEWPID);
   if (o.start_at_once) GUISE_TRY(dir.save(st));
   if (!ic.ns.new_mount) track_shared_root(spec, rootfs, made, undo);
   sys::Fd master = GUISE_TRY(serve_init(parent_end, pid, spec, st, o, made.shared_root));
+  GUISE_FAULT_POINT("create: init ready");
   st.rootfs_mount = made.shared_root.mount;
   if (o.start_at_once) {
     if (st.rootfs_mount) GUISE_TRY(dir.save(st));  // for the `delete` that detaches it
@@ -420,6 +427,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
     // that denies the channel's own sendmsg still starts), then closes its end: an
     // error before the close is a filter that could not be loaded.
     GUISE_TRY(parent_end.wait_closed(), "loading the seccomp filter");
+    GUISE_FAULT_POINT("create: seccomp loaded");
     GUISE_TRY(dir.save(st));
     GUISE_TRY(write_pid_file(o.pid_file, pid));
   }

@@ -21,6 +21,7 @@
 #include "runtime/runtime.h"
 #include "runtime/state.h"
 #include "runtime/sub_cgroup.h"
+#include "sys/fault.h"
 #include "sys/log.h"
 #include "sys/syscalls.h"
 
@@ -108,6 +109,7 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
   auto cgroup = GUISE_TRY(cgroups::open(GUISE_TRY(joined_cgroup(st, o))));
   cgroups::TaskFiles tasks = GUISE_TRY(cgroup->open_task_files(), "joining the container's cgroup");
 
+  GUISE_FAULT_POINT("exec: cgroup joined");
   auto [parent_end, child_end] = GUISE_TRY(linux::Channel::pair());
   int child_pidfd = -1;
   pid_t pid;
@@ -135,9 +137,11 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
   seccomp = linux::PreparedSeccomp();  // the listener's socket is the child's alone now
   child_end.close();
   tasks = cgroups::TaskFiles();  // the child joins through its copies
+  GUISE_FAULT_POINT("exec: process cloned");
   GUISE_TRY(parent_end.send(linux::Msg::kIdsMapped, std::to_string(pid)));
   ExecStarted started;
   started.terminal_master = GUISE_TRY(await_exec(parent_end, child, proc, o));
+  GUISE_FAULT_POINT("exec: process started");
   GUISE_TRY(write_pid_file(o.pid_file, pid));
   started.process = std::move(child);
   return started;

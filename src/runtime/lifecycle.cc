@@ -17,6 +17,7 @@
 #include "runtime/container_cgroup.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
+#include "sys/fault.h"
 #include "sys/log.h"
 #include "sys/syscalls.h"
 
@@ -46,8 +47,10 @@ void warn(const Error& e) { sys::warn(e.message()); }
 // The init is gone: what is left in its cgroup and the cgroup itself, the poststop
 // hooks, the state directory.
 Result<void> remove_stopped(StateDir& dir, const ContainerState& st, cgroups::Cgroup* cg, const oci::Spec* spec) {
+  GUISE_FAULT_POINT("delete: init gone");
   Result<void> destroyed;
   if (cg) destroyed = cg->destroy();
+  GUISE_FAULT_POINT("delete: cgroup destroyed");
   if (st.rootfs_mount) {
     const oci::Namespace* mnt = spec ? spec->find_namespace(oci::NamespaceType::kMount) : nullptr;
     auto r = linux::detach_shared_root(mnt ? mnt->path : std::string(), st.rootfs, st.rootfs_mount);
@@ -57,6 +60,7 @@ Result<void> remove_stopped(StateDir& dir, const ContainerState& st, cgroups::Cg
     auto r = linux::run_hooks(spec->hooks->poststop, "poststop", state_json(st, Status::kStopped, false));
     if (!r.ok()) warn(r.error());
   }
+  GUISE_FAULT_POINT("delete: state to remove");
   dir.remove();
   return destroyed;
 }

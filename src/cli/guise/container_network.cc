@@ -10,6 +10,7 @@
 #include "engine/attach.h"
 #include "engine/container.h"
 #include "engine/networking.h"
+#include "sys/fault.h"
 #include "sys/child_process.h"
 #include "sys/file_lock.h"
 #include "sys/syscalls.h"
@@ -122,12 +123,19 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
     auto request = GUISE_TRY(engine::network_request(rec));
     auto attached = GUISE_TRY(layer->setup(request));
     auto named = write_name_files(cs, rec, attached);
+    if (named) {
+      auto fault = [&]() -> Result<void> { GUISE_FAULT_POINT("start: network set up"); return Ok(); }();
+      if (!fault) named = std::move(fault.error());
+    }
     if (!named) {
       (void)layer->teardown(id);
       return std::move(named.error());
     }
   }
-  auto started = engine::start_monitor(cs.root(), id, on_listening);
+  auto started = [&]() -> Result<pid_t> {
+    GUISE_FAULT_POINT("start: monitor to start");
+    return engine::start_monitor(cs.root(), id, on_listening);
+  }();
   if (!started) {
     if (layer) (void)layer->teardown(id);
     return std::move(started.error());

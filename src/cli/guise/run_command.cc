@@ -32,6 +32,7 @@
 #include "linux/capabilities.h"
 #include "oci/parse.h"
 #include "oci/write.h"
+#include "sys/fault.h"
 #include "sys/clock.h"
 #include "sys/syscalls.h"
 
@@ -206,6 +207,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   // finds through it and removes (collect_abandoned_creates).
   made.creating = GUISE_TRY(cs.begin_create(made.id));
   made.dir_made = true;
+  GUISE_FAULT_POINT("run: container directory made");
   if (made.name.empty()) {
     for (int i = 0; i < 10; ++i) {
       made.name = engine::ContainerStore::random_name();
@@ -217,10 +219,13 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     GUISE_TRY(cs.reserve_name(made.name, made.id));
   }
   made.name_reserved = true;
+  GUISE_FAULT_POINT("run: name reserved");
 
   image::Rootfs rootfs = GUISE_TRY(store.create_rootfs(made.id, img));
   made.rootfs_made = true;
+  GUISE_FAULT_POINT("run: rootfs made");
   GUISE_TRY(store.mount_rootfs(rootfs));
+  GUISE_FAULT_POINT("run: rootfs mounted");
 
   engine::ContainerPaths paths = cs.paths(made.id);
   std::error_code ec;
@@ -292,6 +297,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
                                                                {}));
   oci::Spec spec = GUISE_TRY(engine::build_spec(req, image_config, sc));
   GUISE_TRY(sys::write_file(paths.bundle() + "/config.json", oci::spec_json(spec), O_CREAT | O_TRUNC, 0600));
+  GUISE_FAULT_POINT("run: spec written");
 
   engine::MonitorConfig mc;
   mc.id = made.id;
@@ -363,6 +369,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   rec.runtime = req.host.runtime.empty() ? "guise" : req.host.runtime;
   rec.endpoint = json(engine::to_json(req.endpoint));
   GUISE_TRY(cs.write_record(rec));
+  GUISE_FAULT_POINT("run: record written");
   made.keep = true;
   return Created{made.id, std::move(req)};
 }
