@@ -283,10 +283,11 @@ Diagnosis diagnose(const WhyInput& in) {
     d.advice = "Raise --pids-limit (above " + std::to_string(f.pids_limit) +
                "), or find what forks so many processes (a fork bomb, a pool without a bound).";
   } else if (d.cause == "signal") {
-    d.summary = who + " was killed by " + signal_name(f.signal) + " (" + exit_words(f) + ").";
+    d.summary = who + " was killed by " + signal_name(f.signal) +
+                (f.signal == SIGKILL ? " from outside guise, not by the OOM killer" : "") + " (" + exit_words(f) + ").";
     if (f.signal == SIGKILL)
-      d.evidence = "Not by the OOM killer (no OOM kill in this run) and not through guise (no stop or kill was asked "
-                   "for): the signal came from outside, as the host's kill or a supervisor sends it.";
+      d.evidence = "No OOM kill in this run, and no stop or kill was asked for through guise: the signal came from "
+                   "outside, as the host's kill or a supervisor sends it.";
     else if (fault(f.signal))
       d.evidence = "A fault signal: the program crashed (" + std::string(strsignal(f.signal)) + ").";
     else

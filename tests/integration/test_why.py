@@ -303,7 +303,7 @@ def test_kill_9_from_outside(eng):
     wait_exited(eng, "victim")
     j = why(eng, "victim")
     assert j["cause"] == "signal" and j["exit_code"] == 137 and j["facts"]["oom_kills"] == 0, j
-    assert "came from outside" in j["evidence"], j
+    assert "from outside guise, not by the OOM killer" in j["summary"] and "came from outside" in j["evidence"], j
     assert eng.inspect("victim")["State"]["OOMKilled"] is False
 
 
