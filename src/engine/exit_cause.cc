@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
@@ -153,7 +154,41 @@ Diagnosis start_failure(const StartFailure& s, const ExitFacts& f) {
   return d;
 }
 
+std::string lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 }  // namespace
+
+bool is_eperm_line(const std::string& line) {
+  std::string l = lower(line);
+  return l.find("operation not permitted") != std::string::npos || l.find("eperm") != std::string::npos ||
+         l.find("are you root") != std::string::npos;
+}
+
+std::string capability_for(const std::string& line) {
+  if (!is_eperm_line(line)) return {};
+  std::string l = lower(line);
+  // Words of the failing operation, as tools print them, and the capability it needs.
+  static const std::pair<const char*, const char*> kWords[] = {
+      {"rtnetlink", "NET_ADMIN"},     {"iptables", "NET_ADMIN"},   {"nft", "NET_ADMIN"},
+      {"siocs", "NET_ADMIN"},         {"ifconfig", "NET_ADMIN"},   {"ip:", "NET_ADMIN"},
+      {"route", "NET_ADMIN"},         {"mount", "SYS_ADMIN"},      {"sethostname", "SYS_ADMIN"},
+      {"hostname", "SYS_ADMIN"},      {"unshare", "SYS_ADMIN"},    {"setns", "SYS_ADMIN"},
+      {"swapon", "SYS_ADMIN"},        {"settimeofday", "SYS_TIME"}, {"set date", "SYS_TIME"},
+      {"clock_settime", "SYS_TIME"},  {"stime", "SYS_TIME"},       {"setpriority", "SYS_NICE"},
+      {"nice", "SYS_NICE"},           {"sched_set", "SYS_NICE"},   {"ptrace", "SYS_PTRACE"},
+      {"reboot", "SYS_BOOT"},         {"init_module", "SYS_MODULE"}, {"insmod", "SYS_MODULE"},
+      {"modprobe", "SYS_MODULE"},     {"mknod", "MKNOD"},          {"chown", "CHOWN"},
+      {"setrlimit", "SYS_RESOURCE"},  {"ulimit", "SYS_RESOURCE"},  {"raw socket", "NET_RAW"},
+      {"ping", "NET_RAW"},            {"bind", "NET_BIND_SERVICE"}, {"setuid", "SETUID"},
+      {"setgid", "SETGID"},           {"kill", "KILL"},            {"chroot", "SYS_CHROOT"},
+  };
+  for (const auto& [word, cap] : kWords)
+    if (l.find(word) != std::string::npos) return cap;
+  return {};
+}
 
 std::string human_bytes(int64_t n) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -207,6 +242,15 @@ Diagnosis diagnose(const WhyInput& in) {
       Diagnosis last = diagnose({s, "exited", {}, in.syscall_name});
       d.evidence += " Its last exit before this run: " + last.summary;
     }
+    return d;
+  }
+  if (in.status == "dead") {
+    d.cause = "dead";
+    d.summary = "The container's monitor is gone while the container ran, so nothing recorded how it ended.";
+    d.evidence = "state.json still says running, with PID 1 as host pid " + std::to_string(s.pid) +
+                 "; its monitor (pid " + std::to_string(s.monitor_pid) + ") is not alive.";
+    d.advice = "Remove it with `guise rm -f` and run it again; a monitor killed from outside (an OOM of the host, "
+               "kill -9) leaves this.";
     return d;
   }
   if (!s.exit_facts) {
@@ -302,6 +346,22 @@ Diagnosis diagnose(const WhyInput& in) {
     d.evidence += ".";
     if (f.exit_code != 0) d.advice = "Its own output says why: see the last lines of its log.";
     d.log_tail = in.log_tail;
+    for (auto it = in.log_tail.rbegin(); f.exit_code != 0 && it != in.log_tail.rend(); ++it) {
+      if (!is_eperm_line(*it)) continue;
+      d.eperm_line = *it;
+      d.capability = capability_for(*it);
+      d.evidence += " Its log shows an operation refused with EPERM: \"" + *it + "\"";
+      if (!d.capability.empty()) {
+        d.evidence += ", which needs CAP_" + d.capability + ", not among the container's capabilities.";
+        d.advice = "If the program is meant to do that, give it the capability: --cap-add " + d.capability +
+                   " (containers get docker's default set only).";
+      } else {
+        d.evidence += ": an operation that needs a capability the container does not hold, or one its seccomp "
+                      "profile refuses.";
+        d.advice = "Find the operation in its log; add the capability it needs with --cap-add.";
+      }
+      break;
+    }
   }
   if (f.pids_limit_hits > 0 && d.cause != "pids-limit")
     d.evidence += " Forks also failed " + std::to_string(f.pids_limit_hits) + " time(s) on the pids limit of " +
@@ -331,6 +391,10 @@ nlohmann::ordered_json diagnosis_json(const Diagnosis& d, const WhyInput& in) {
     if (!in.syscall_name.empty()) j["facts"]["seccomp_syscall_name"] = in.syscall_name;
   }
   j["log_tail"] = d.log_tail;
+  if (!d.eperm_line.empty()) {
+    j["eperm_line"] = d.eperm_line;
+    j["capability"] = d.capability;
+  }
   return j;
 }
 

@@ -30,6 +30,10 @@ struct Diagnosis {
   std::string evidence; // the numbers behind it
   std::string advice;   // what to do about it; "" when nothing went wrong
   std::vector<std::string> log_tail;  // for an exit by itself with a code
+  // An exit by itself after the log showed EPERM ("Operation not permitted") from an
+  // operation that needs a capability: that line, and the capability its words point at
+  // ("" when they name none guise knows).
+  std::string eperm_line, capability;
   std::string paragraph() const;
 };
 
@@ -41,6 +45,11 @@ struct WhyInput {
 };
 Diagnosis diagnose(const WhyInput& in);
 nlohmann::ordered_json diagnosis_json(const Diagnosis& d, const WhyInput& in);
+
+// The capability an EPERM line's words point at: "NET_ADMIN" for "ip: RTNETLINK answers:
+// Operation not permitted"; "" for a line that is no EPERM or names nothing known.
+bool is_eperm_line(const std::string& line);
+std::string capability_for(const std::string& line);
 
 // "256 MiB", "1.5 GiB", "812 KiB".
 std::string human_bytes(int64_t n);

@@ -249,6 +249,22 @@ def test_directory_and_not_executable(eng):
     assert why(eng, "nox")["facts"]["start"]["kind"] == "not-executable"
 
 
+def test_noexec_mount(eng, tmp_path):
+    # A volume whose host directory lies on a tmpfs mounted noexec: the bind keeps the flag.
+    d = tmp_path / "nx"
+    d.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "noexec,size=8m", "none", str(d)], check=True)
+    try:
+        shutil.copy2(_testbin(), str(d / "prog"))
+        r = eng("run", "--name", "nx", "-v", "%s:/nx" % d, "why:1", "/nx/prog", "exit", "0")
+        assert r.rc == 126 and "noexec" in r.err and len(r.err.strip().splitlines()) == 1, r
+        j = why(eng, "nx")
+        assert j["facts"]["start"]["kind"] == "noexec-mount" and j["facts"]["start"]["detail"] == "/nx", j
+        eng.ok("rm", "-f", "nx")
+    finally:
+        subprocess.run(["umount", "-l", str(d)])
+
+
 @pytest.mark.skipif(not os.path.exists(HOST_LOADER), reason="host: no %s to copy" % HOST_LOADER)
 def test_missing_loader(eng):
     r = run_fails(eng, "nold", "/app/dyn-noloader")
@@ -323,6 +339,15 @@ def test_clean_exit_3_with_the_log_tail(eng):
     text = why_text(eng, "three")
     assert "exited by itself with code 3" in text and "Last lines of its log:\n  first\n  last words\n" in text, text
     assert eng.inspect("three")["State"]["OOMKilled"] is False
+
+
+def test_dropped_capability_named_from_the_log(eng):
+    # sethostname needs CAP_SYS_ADMIN, which docker's default set leaves out.
+    r = eng("run", "--name", "nocap", "--network", "none", "bb", "hostname", "other")
+    assert r.rc == 1 and "Operation not permitted" in r.err, r
+    j = why(eng, "nocap")
+    assert j["cause"] == "exited" and j["capability"] == "SYS_ADMIN", j
+    assert "--cap-add SYS_ADMIN" in j["advice"], j
 
 
 def test_running_and_never_started(eng):

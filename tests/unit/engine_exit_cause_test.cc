@@ -173,6 +173,22 @@ TEST(ExitCause, ExitByItselfShowsTheLogTail) {
   EXPECT_EQ(d.log_tail, std::vector<std::string>{"bye"});
 }
 
+TEST(ExitCause, AnEpermInTheLogNamesTheCapability) {
+  EXPECT_EQ(capability_for("ip: RTNETLINK answers: Operation not permitted"), "NET_ADMIN");
+  EXPECT_EQ(capability_for("date: can't set date: Operation not permitted"), "SYS_TIME");
+  EXPECT_EQ(capability_for("mount: permission denied (are you root?)"), "SYS_ADMIN");
+  EXPECT_EQ(capability_for("hostname: sethostname: Operation not permitted"), "SYS_ADMIN");
+  EXPECT_EQ(capability_for("cat: can't open 'x': Permission denied"), "");
+  ExitFacts f;
+  f.exit_code = 1;
+  Diagnosis d = why_of(f, {"starting", "ip: RTNETLINK answers: Operation not permitted"});
+  EXPECT_EQ(d.capability, "NET_ADMIN");
+  EXPECT_TRUE(has(d.paragraph(), "needs CAP_NET_ADMIN")) << d.paragraph();
+  EXPECT_TRUE(has(d.advice, "--cap-add NET_ADMIN")) << d.advice;
+  f.exit_code = 0;  // an exit 0 is no failure, whatever the log says
+  EXPECT_EQ(why_of(f, {"ip: RTNETLINK answers: Operation not permitted"}).capability, "");
+}
+
 TEST(ExitCause, WithInitTheChildIsTheProgram) {
   ExitFacts f = oom_pid1();
   f.init = true;
