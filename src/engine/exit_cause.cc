@@ -89,7 +89,8 @@ Diagnosis start_failure(const StartFailure& s, const ExitFacts& f) {
   std::string code = " (exit code " + std::to_string(f.exit_code) + ")";
   if (s.kind == "not-found") {
     if (!s.searched.empty()) {
-      d.summary = "The program \"" + s.program + "\" could not start: it was not found in the image" + code + ".";
+      d.summary = "The program \"" + s.program + "\" could not start: executable file not found in $PATH in the image" +
+                  code + ".";
       d.evidence = "No file named " + s.program + " in any directory of the PATH searched: " + s.searched + ".";
     } else {
       d.summary = "The program " + what + " could not start: no such file in the image" + code + ".";

@@ -615,7 +615,10 @@ void Monitor::record_exit(Run& r) {
   ev.cache_at_oom = r.cache_at_oom;
   ev.monitor_killed = terminating_;
   ExitFacts f = collect_exit_facts(ev, paths_.dir);
-  if (f.signal == 0 && (f.exit_code == 126 || f.exit_code == 127) && f.stop_requests.empty())
+  // A runtime binary (runc, crun) execs the program after `start` returned: a failed exec
+  // is its init exiting 1 at once.
+  bool runtime_exec = !runtime_->in_process() && f.exit_code == 1 && f.ran_ms < 5000;
+  if (f.signal == 0 && (f.exit_code == 126 || f.exit_code == 127 || runtime_exec) && f.stop_requests.empty())
     if (auto p = program())
       if (auto why = diagnose_start(*p, 0, "", true)) f.start = std::move(why);
   state_.exit_cause = classify_exit(f);
@@ -627,6 +630,14 @@ Error Monitor::record_start_failure(const Error& e) {
   f.init = cfg_.init;
   auto p = program();
   f.start = p ? diagnose_start(*p, e.errnum, e.message()) : std::nullopt;
+  // The program's failure, or the engine's (a runtime that refused the bundle): only the
+  // first is the container's exit; the second stays the engine's error alone.
+  bool exec_error = e.op == "exec" || e.message().find("executable file not found") != std::string::npos;
+  if (!exec_error && (!f.start || f.start->kind == "exec")) {
+    state_.error = e.message();
+    save_state();
+    return e;
+  }
   if (!f.start) f.start = StartFailure{"exec", "", "", "", "", e.message()};
   f.exit_code = start_failure_exit_code(*f.start);
   state_.exit_code = f.exit_code;

@@ -219,6 +219,15 @@ def test_crlf_script(eng):
     assert '"/bin/sh\\r"' in j["evidence"] and "dos2unix" in j["advice"], j
 
 
+@pytest.mark.skipif(shutil.which("runc") is None, reason="host: no runc binary")
+def test_start_failure_under_runc(eng):
+    # runc execs the program after `start` returned: its init exits 1, and the image says why.
+    r = eng("run", "--name", "viarunc", "--runtime", "runc", "--network", "none", "why:1", "/app/crlf.sh")
+    assert r.rc != 0, r
+    j = why(eng, "viarunc")
+    assert j["cause"] == "exec" and j["facts"]["start"]["kind"] == "crlf-shebang", j
+
+
 def test_missing_interpreter(eng):
     r = run_fails(eng, "nobash", "/app/bash.sh")
     assert "interpreter /bin/bash does not exist" in r.err, r

@@ -210,7 +210,7 @@ TEST(ExitCause, StartFailuresInPlainWords) {
   EXPECT_TRUE(has(p, "dos2unix")) << p;
   f.start = StartFailure{"not-found", "nothere", "", "/usr/bin:/bin", "", ""};
   p = why_of(f).paragraph();
-  EXPECT_TRUE(has(p, "\"nothere\" could not start: it was not found")) << p;
+  EXPECT_TRUE(has(p, "\"nothere\" could not start: executable file not found in $PATH")) << p;
   EXPECT_TRUE(has(p, "/usr/bin:/bin")) << p;
   f.start = StartFailure{"no-library", "/app/dyn", "/app/dyn", "", "libc.so.6", ""};
   EXPECT_TRUE(has(why_of(f).summary, "shared library libc.so.6"));
