@@ -6,7 +6,9 @@
 //   containers/ID/state.json    the monitor's: status, pid, exit code, OOM kills, times
 // Beside them: bundle/config.json (the OCI spec the engine built), ctr.log (the log),
 // attach (the monitor's socket: attach, stdin, resize), monitor.pid, lock (writers' flock), and
-// stopping (made by `stop`/`kill` before they signal: the restart policy then does not restart).
+// stopping (made by `stop`/`kill` before they signal: the restart policy then does not restart;
+// one "SIGNAL BY" line per request, BY being stop, stop-timeout, kill or rm, read by the
+// monitor at the exit for `why`).
 // Names are reserved by O_EXCL on container-names/NAME (holding the id).
 #pragma once
 
