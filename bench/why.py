@@ -167,6 +167,7 @@ def main():
     er.become_subreaper()
     os.makedirs(args.work, exist_ok=True)
     work = tempfile.mkdtemp(prefix="why-", dir=args.work)
+    os.chdir(work)  # conmon leaves an "oom" marker in its working directory
     bindir = er.private_binaries(args.build, work)
     cases = args.cases.split(",")
     raw = {"cases": cases, "engines": [], "results": {c: {} for c in cases}, "notes": [], "versions": {},
