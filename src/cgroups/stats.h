@@ -49,6 +49,7 @@ struct MemoryStats {
 struct PidsStats {
   uint64_t current = 0;
   uint64_t limit = 0;  // 0: no limit ("max"), as runc reports it
+  uint64_t limit_hits = 0;  // pids.events "max": forks refused (EAGAIN) because of the limit
 };
 
 // A blkio line: "8:0 Read 4096" (v1) or one key of an io.stat line (v2, op "Read"/"Write").

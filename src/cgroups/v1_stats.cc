@@ -81,6 +81,7 @@ Result<PidsStats> pids_stats(const std::string& dir) {
   s.current = GUISE_TRY(fs::read_u64(dir, "pids.current"));
   uint64_t max = GUISE_TRY(fs::read_u64(dir, "pids.max"));
   s.limit = max == kUnlimited ? 0 : max;
+  if (fs::exists(dir, "pids.events")) s.limit_hits = GUISE_TRY(fs::read_flat_keyed(dir, "pids.events"))["max"];
   return s;
 }
 

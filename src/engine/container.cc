@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "engine/exit_facts_json.h"
 #include "sys/fd.h"
 #include "sys/syscalls.h"
 
@@ -123,6 +124,8 @@ std::string state_json(const ContainerStateFile& s) {
   auto deaths = ordered_json::array();
   for (const auto& d : s.init_deaths) deaths.push_back({{"pid", d.pid}, {"signal", d.signal}});
   j["init_deaths"] = std::move(deaths);
+  j["exit_cause"] = s.exit_cause;
+  if (s.exit_facts) j["exit_facts"] = exit_facts_json(*s.exit_facts);
   // Output and health output may hold any bytes: replace what is not UTF-8 rather than fail.
   return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
@@ -164,6 +167,8 @@ Result<ContainerStateFile> parse_state(const std::string& text) {
       s.init_deaths.push_back(d);
     }
   }
+  GUISE_TRY(take(j, "exit_cause", s.exit_cause, kFile));
+  if (auto it = j.find("exit_facts"); it != j.end() && it->is_object()) s.exit_facts = parse_exit_facts(*it);
   return s;
 }
 

@@ -6,7 +6,9 @@
 //   containers/ID/state.json    the monitor's: status, pid, exit code, OOM kills, times
 // Beside them: bundle/config.json (the OCI spec the engine built), ctr.log (the log),
 // attach (the monitor's socket: attach, stdin, resize), monitor.pid, lock (writers' flock), and
-// stopping (made by `stop`/`kill` before they signal: the restart policy then does not restart).
+// stopping (made by `stop`/`kill` before they signal: the restart policy then does not restart;
+// one "SIGNAL BY" line per request, BY being stop, stop-timeout, kill or rm, read by the
+// monitor at the exit for `why`).
 // Names are reserved by O_EXCL on container-names/NAME (holding the id).
 #pragma once
 
@@ -75,14 +77,66 @@ struct ChildDeath {  // reported by guise-init: a process in the container kille
   int signal = 0;
 };
 
+// Why the program could not start, found by looking into the container's rootfs
+// (start_failure.h). kind: not-found, directory, not-executable, noexec-mount, wrong-arch,
+// no-interpreter, crlf-shebang, no-loader, no-library, or exec (none of these).
+struct StartFailure {
+  std::string kind;
+  std::string program;   // as process.args[0] named it
+  std::string path;      // where it was looked for or found, inside the rootfs
+  std::string searched;  // not-found: the PATH searched
+  std::string detail;    // the interpreter, loader or library missing; the ELF's architecture; the mount
+  std::string error;     // the runtime's own error line
+};
+
+struct OomVictim {  // from the kernel log's "oom-kill:" line, where it could be read
+  pid_t pid = 0;    // in the host's pid namespace
+  std::string name;
+};
+
+struct StopRequest {  // one line of containers/ID/stopping
+  int signal = 0;
+  std::string by;  // stop, kill, stop-timeout (stop's SIGKILL once the timeout elapsed), rm
+};
+
+// What the monitor recorded when the container's process ended, before its cgroup went:
+// the evidence `guise why` reasons from (exit_cause.h). A number the monitor could not
+// learn is -1.
+struct ExitFacts {
+  std::string cgroup;  // "v1", "v2", "" (the runtime kept the cgroup to itself: no counters)
+  bool init = false;   // --init: PID 1 is guise-init and the program its child
+  int exit_code = 0;
+  int signal = 0;       // the signal that ended the program (with --init: the child guise-init reported)
+  int64_t ran_ms = 0;
+  // Memory: the limit (0: none), the highest usage ("peak_source": max_usage_in_bytes on
+  // v1, memory.peak on v2, "sampled" where the kernel keeps no peak: the highest seen at
+  // OOM events and at exit), the page cache at exit and at the first OOM.
+  int oom_kills = 0;              // in the container's cgroup during this run, whoever they hit
+  bool main_oom_killed = false;   // the program itself (PID 1, or guise-init's child) was among them
+  std::vector<OomVictim> oom_victims;
+  int64_t memory_limit = -1, memory_peak = -1, memory_cache = -1;
+  std::string memory_peak_source;
+  int64_t usage_at_oom = -1, cache_at_oom = -1;
+  // Pids: the limit (0: none) and how often a fork failed on it (pids.events "max").
+  int64_t pids_limit = -1, pids_limit_hits = -1;
+  // What `stop`, `kill` or `rm -f` asked for (containers/ID/stopping), in order.
+  std::vector<StopRequest> stop_requests;
+  bool stop_timeout_elapsed = false;  // stop's SIGKILL followed its timeout
+  // SIGSYS: the syscall the seccomp filter killed it for, from the kernel's audit line
+  // ("audit: type=1326 ... syscall=N"); -1 when the kernel did not tell.
+  int seccomp_syscall = -1;
+  std::vector<ChildDeath> child_deaths;  // with --init, this run's
+  std::optional<StartFailure> start;     // the program could not start
+};
+
 // The monitor's account. Status words are docker's.
 struct ContainerStateFile {
   std::string status = "created";  // created, running, paused, restarting, exited, dead
   pid_t pid = 0;                   // the container's init, in the host's pid namespace; 0 when not running
   pid_t monitor_pid = 0;
   int exit_code = 0;
-  bool oom_killed = false;  // PID 1 (the process docker reports on) was killed by the OOM killer
-  int oom_kills = 0;        // OOM kills in the container's cgroup, whoever they hit
+  bool oom_killed = false;  // an OOM kill happened in the container during its last run, whoever it hit
+  int oom_kills = 0;        // OOM kills in the container's cgroup over all its runs, whoever they hit
   std::string error;        // why it could not start, or why the monitor gave up
   std::string started_at, finished_at;  // RFC 3339 nano; "0001-01-01T00:00:00Z" when never
   int restart_count = 0;
@@ -91,6 +145,11 @@ struct ContainerStateFile {
   std::vector<HealthLogEntry> health_log;  // the last five, as docker keeps them
   std::vector<ChildDeath> init_deaths;     // with --init
   int exit_signal = 0;                     // the signal that ended PID 1, 0 when it exited
+  // The last exit, explained: a slug (exit_cause.h: oom, oom-child, stop-timeout, stopped,
+  // pids-limit, seccomp, exec, killed, signal, exited; "" before the first exit) and
+  // the facts behind it.
+  std::string exit_cause;
+  std::optional<ExitFacts> exit_facts;
 };
 
 Result<std::string> monitor_config_json(const MonitorConfig& c);

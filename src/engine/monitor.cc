@@ -25,6 +25,11 @@
 #include "engine/monitor_logs.h"
 #include "engine/monitor_restart.h"
 #include "engine/monitor_cleanup.h"
+#include "engine/exit_cause.h"
+#include "engine/kernel_log.h"
+#include "engine/monitor_exit_facts.h"
+#include "engine/start_failure.h"
+#include "oci/parse.h"
 #include "engine/oci_runtime.h"
 #include "runtime/runtime.h"
 #include "sys/clock.h"
@@ -75,6 +80,9 @@ struct Run {
   bool exited = false;
   int wait_status = 0;
   std::string init_report_buf;
+  size_t deaths_before = 0;  // state_.init_deaths from earlier runs
+  KernelLog kmsg;            // from this run's start: whom an OOM kill hit, what seccomp killed for
+  int64_t usage_at_oom = -1, cache_at_oom = -1;
 };
 
 class Monitor {
@@ -91,6 +99,8 @@ class Monitor {
   Result<void> await_first_client(int timeout_ms);
   int loop();
   pid_t pid() const { return state_.pid; }
+  // The start failed: why, looked up in the rootfs, recorded, and said in one plain line.
+  Error record_start_failure(const Error& e);
   const MonitorConfig& config() const { return cfg_; }
 
  private:
@@ -114,6 +124,8 @@ class Monitor {
   void start_health_probe();
   void on_health_reaped(int wait_status);
   void finish_run();
+  void record_exit(Run& r);
+  std::optional<ProgramContext> program() const;
   void end(bool remove);
   void save_state();
   bool stop_requested() const;
@@ -228,6 +240,8 @@ Result<void> Monitor::start_run() {
     struct stat st {};
     if (::stat((cfg_.store_root + "/netns/" + cfg_.id).c_str(), &st) == 0) netns_inode_ = st.st_ino;
   }
+  run_->deaths_before = state_.init_deaths.size();
+  run_->kmsg = KernelLog::open();
   with_signals_unblocked_prelude();
   auto created = runtime_->start(co);
   (void)block_signals();
@@ -397,6 +411,8 @@ void Monitor::on_oom() {
   if (!run_ || !run_->oom) return;
   auto n = run_->oom->take();
   if (n.ok() && *n > 0) {
+    if (run_->oom_events == 0 && run_->created.cgroup)
+      sample_memory(*run_->created.cgroup, run_->usage_at_oom, run_->cache_at_oom);
     run_->oom_events += int(*n);
     state_.oom_kills += int(*n);
     save_state();
@@ -470,7 +486,7 @@ void Monitor::on_timer() {
     auto started = start_run();
     if (!started.ok()) {
       state_.status = "exited";
-      state_.error = started.error().message();
+      (void)record_start_failure(started.error());
       end(cfg_.auto_remove);
       return;
     }
@@ -543,10 +559,11 @@ void Monitor::finish_run() {
   int st = r.wait_status;
   state_.exit_code = sys::exit_code(st);
   state_.exit_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-  state_.oom_killed = r.oom_events > 0 && state_.exit_signal == SIGKILL;
+  state_.oom_killed = r.oom_events > 0;
   state_.finished_at = sys::now_rfc3339();
-  state_.pid = 0;
   int64_t ran = mono_ns() - r.started_ns;
+  record_exit(r);
+  state_.pid = 0;
   for (auto* fd : {&r.out, &r.err, &r.pty, &r.init_report})
     if (fd->valid()) unwatch(fd->get());
   unwatch(r.created.pidfd.get());
@@ -566,6 +583,76 @@ void Monitor::finish_run() {
   }
   state_.status = "exited";
   end(cfg_.auto_remove);
+}
+
+std::optional<ProgramContext> Monitor::program() const {
+  auto text = sys::read_file(paths_.bundle() + "/config.json");
+  if (!text.ok()) return std::nullopt;
+  auto spec = oci::parse_spec(*text);
+  if (!spec.ok()) return std::nullopt;
+  auto p = program_context(*spec, paths_.bundle());
+  // --init: [guise-init, "--", program...]; the program is what could not start.
+  if (p && cfg_.init && p->args.size() > 2 && p->args[1] == "--") p->args.erase(p->args.begin(), p->args.begin() + 2);
+  return p;
+}
+
+// Before the runtime removes the cgroup: its counters, the stop requests, the kernel's
+// word on OOM victims and seccomp kills; and for a program that exited 127 or 126 at
+// once, whether its loader or a library was missing (the exec itself worked).
+void Monitor::record_exit(Run& r) {
+  RunEvidence ev;
+  ev.cgroup = r.created.cgroup.get();
+  ev.pid1 = r.created.pid;
+  ev.init = cfg_.init;
+  ev.exit_code = state_.exit_code;
+  ev.exit_signal = state_.exit_signal;
+  ev.oom_events = r.oom_events;
+  ev.ran_ms = (mono_ns() - r.started_ns) / 1'000'000;
+  if (r.deaths_before < state_.init_deaths.size())
+    ev.child_deaths.assign(state_.init_deaths.begin() + long(r.deaths_before), state_.init_deaths.end());
+  ev.kmsg = &r.kmsg;
+  ev.usage_at_oom = r.usage_at_oom;
+  ev.cache_at_oom = r.cache_at_oom;
+  ev.monitor_killed = terminating_;
+  ExitFacts f = collect_exit_facts(ev, paths_.dir);
+  // A runtime binary (runc, crun) execs the program after `start` returned: a failed exec
+  // is its init exiting 1 at once.
+  bool runtime_exec = !runtime_->in_process() && f.exit_code == 1 && f.ran_ms < 5000;
+  if (f.signal == 0 && (f.exit_code == 126 || f.exit_code == 127 || runtime_exec) && f.stop_requests.empty())
+    if (auto p = program())
+      if (auto why = diagnose_start(*p, 0, "", true)) f.start = std::move(why);
+  state_.exit_cause = classify_exit(f);
+  state_.exit_facts = std::move(f);
+}
+
+Error Monitor::record_start_failure(const Error& e) {
+  ExitFacts f;
+  f.init = cfg_.init;
+  auto p = program();
+  f.start = p ? diagnose_start(*p, e.errnum, e.message()) : std::nullopt;
+  // The program's failure, or the engine's (a runtime that refused the bundle): only the
+  // first is the container's exit; the second stays the engine's error alone.
+  bool exec_error = e.op == "exec" || e.message().find("executable file not found") != std::string::npos;
+  if (!exec_error && (!f.start || f.start->kind == "exec")) {
+    state_.error = e.message();
+    save_state();
+    return e;
+  }
+  if (!f.start) f.start = StartFailure{"exec", "", "", "", "", e.message()};
+  f.exit_code = start_failure_exit_code(*f.start);
+  state_.exit_code = f.exit_code;
+  state_.exit_signal = 0;
+  state_.exit_cause = "exec";
+  state_.exit_facts = f;
+  WhyInput in{state_, "exited", {}, {}};
+  Diagnosis d = diagnose(in);
+  // The runtime's own words stay where nothing in the rootfs explained them better.
+  state_.error = f.start->kind == "exec" ? e.message() : d.summary + " " + d.evidence;
+  state_.finished_at = sys::now_rfc3339();
+  save_state();
+  Error plain = e;
+  if (f.start->kind != "exec") plain = sys::user_error(state_.error);
+  return plain;
 }
 
 void Monitor::end(bool remove) {
@@ -640,8 +727,9 @@ int run_monitor(const MonitorArgs& args) {
   }
   auto started = m.start_run();
   if (!started.ok()) {
+    Error plain = m.record_start_failure(started.error());
     ::unlink(paths.monitor_pid().c_str());
-    return fail(started.error());
+    return fail(plain);
   }
   tell_cli(a.sync_fd, "{\"pid\":" + std::to_string(m.pid()) + "}");
   return m.loop();

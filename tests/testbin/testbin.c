@@ -502,6 +502,25 @@ static int cmd_spin(int argc, char **argv) {
   return 0;
 }
 
+/* Allocates MIB mebibytes, one at a time, each page touched so it is charged to the
+ * cgroup; prints "held N" as it goes.  Under a smaller memory limit the OOM killer ends
+ * it; with the memory it exits 0. */
+static int cmd_memhog(int argc, char **argv) {
+  long mib;
+  if (argc != 1 || parse_long(argv[0], &mib) < 0 || mib < 0) return usage("memhog MIB");
+  for (long i = 0; i < mib; i++) {
+    char *p = malloc(1 << 20);
+    if (!p) {
+      printf("errno ENOMEM\n");
+      return 1;
+    }
+    for (long off = 0; off < (1 << 20); off += 4096) p[off] = (char)(off | 1);
+    if ((i + 1) % 16 == 0) printf("held %ld\n", i + 1);
+  }
+  printf("held %ld\n", mib);
+  return 0;
+}
+
 static int cmd_exit(int argc, char **argv) {
   long code;
   if (argc != 1 || parse_long(argv[0], &code) < 0) return usage("exit CODE");
@@ -993,6 +1012,7 @@ static const struct {
     {"rlimit", cmd_rlimit},   {"fds", cmd_fds},
     {"sleep", cmd_sleep},     {"spin", cmd_spin},
     {"exit", cmd_exit},       {"kill-self", cmd_kill_self},
+    {"memhog", cmd_memhog},
     {"oom-score-adj", cmd_oom_score_adj}, {"sysctl", cmd_sysctl},
     {"personality", cmd_personality}, {"tty", cmd_tty},
     {"fork-many", cmd_fork_many}, {"open", cmd_open},

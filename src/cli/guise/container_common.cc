@@ -104,9 +104,13 @@ std::string read_in_rootfs(const std::string& rootfs, const std::string& path) {
   return out;
 }
 
-Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all) {
+Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all,
+                              const char* by) {
   std::string marker = cs.paths(id).dir + "/stopping";
-  sys::Fd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  // One line per request, appended: the monitor reads them at the exit to tell a stop, a
+  // kill and a stop timeout apart (ExitFacts::stop_requests).
+  sys::Fd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (fd.valid()) (void)sys::write_all(fd.get(), std::to_string(signal) + " " + by + "\n", "write stopping");
   auto rt = GUISE_TRY(container_runtime(cs, id));
   return rt->kill(id, signal, all);
 }
@@ -137,10 +141,10 @@ Result<void> stop_container(const engine::ContainerStore& cs, const std::string&
     sys::Fd fd(::open((cs.paths(id).dir + "/stopping").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     return Ok();
   }
-  auto r = signal_container(cs, id, signal, false);
+  auto r = signal_container(cs, id, signal, false, "stop");
   if (!r && !r.error().is(sys::ErrorKind::kNotFound) && !r.error().is(sys::ErrorKind::kWrongState)) return r;
   if (!wait_not_running(cs, id, timeout_s * 1000)) {
-    (void)signal_container(cs, id, SIGKILL, true);
+    (void)signal_container(cs, id, SIGKILL, true, "stop-timeout");
     if (!wait_not_running(cs, id, 10000)) return sys::Error{0, "container " + id + " did not stop after SIGKILL", {}, {}, sys::ErrorKind::kSystem, {}};
   }
   // Its network goes before stop returns (the monitor's exit command does the same, later).
@@ -158,7 +162,7 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
   auto rt = GUISE_TRY(container_runtime(cs, id));
   if (v.running()) {
     if (v.paused) (void)rt->resume(id);
-    (void)signal_container(cs, id, SIGKILL, true);
+    (void)signal_container(cs, id, SIGKILL, true, "rm");
     wait_not_running(cs, id, 10000);
   }
   // A monitor still alive (waiting to restart, or stuck): it was started by guise for

@@ -23,8 +23,10 @@ runtime::Globals runtime_globals(const engine::ContainerStore& cs);
 // record says guise, or cannot be read.
 Result<std::unique_ptr<engine::OciRuntime>> container_runtime(const engine::ContainerStore& cs, const std::string& id);
 
-// Signals the container (touching `stopping` first, so no restart policy brings it back).
-Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all);
+// Signals the container (noting the request in `stopping` first, so no restart policy
+// brings it back; `by`: stop, stop-timeout, kill or rm, for `why`).
+Result<void> signal_container(const engine::ContainerStore& cs, const std::string& id, int signal, bool all,
+                              const char* by = "kill");
 // docker stop: the stop signal, then SIGKILL after `timeout_s`; returns once it has exited.
 Result<void> stop_container(const engine::ContainerStore& cs, const std::string& id, int signal, int timeout_s);
 // Waits until the process behind `pidfd` has exited (a zombie counts); false on timeout.
@@ -61,6 +63,7 @@ void register_exec_command(CLI::App& app, Context& ctx);
 void register_attach_command(CLI::App& app, Context& ctx);
 void register_cp_command(CLI::App& app, Context& ctx);
 void register_port_command(CLI::App& app, Context& ctx);
+void register_why_command(CLI::App& app, Context& ctx);
 void register_update_command(CLI::App& app, Context& ctx);
 void register_volume_commands(CLI::App& app, Context& ctx);
 void register_commit_command(CLI::App& app, Context& ctx);

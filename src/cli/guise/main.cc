@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::register_attach_command(app, ctx);
   cli::register_cp_command(app, ctx);
   cli::register_port_command(app, ctx);
+  cli::register_why_command(app, ctx);
   cli::register_update_command(app, ctx);
   cli::register_volume_commands(app, ctx);
   cli::register_commit_command(app, ctx);

@@ -415,7 +415,13 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   });
   if (!started) {
     int code = start_failure_code(started.error());
-    (void)remove_container_fully(ctx, *cs, made->id, true);
+    // The monitor looked into the rootfs for why the program would not start: its code.
+    bool program_failed = false;
+    if (auto st = engine::read_state(cs->paths(made->id)); st && st->exit_cause == "exec" && st->exit_code > 0)
+      code = st->exit_code, program_failed = true;
+    // As docker does, a container whose program would not start stays (created, with its
+    // error) for `why` and `start`; with --rm, or when the engine failed, it goes.
+    if (req.host.auto_remove || !program_failed) (void)remove_container_fully(ctx, *cs, made->id, true);
     return ctx.fail(started.error(), code);
   }
   if (!foreground) {
