@@ -14,7 +14,7 @@ check "stats: no throttling without a quota ($*)" [ "$*" = "0 0 --" ]
 p=$(st '{{.CPUPressure}}|{{.MemPressure}}|{{.IOPressure}}' capped)
 if [ "$MODE" = v2 ] && [ -r "$(cg_file "$capped" cpu.pressure)" ] && cat "$(cg_file "$capped" cpu.pressure)" >/dev/null 2>&1; then
   case $p in
-    *--\|*|*\|--\|*|*\|--) not_ok "stats: PSI for cpu, memory and io (got: $p)" ;;
+    --\|*|*\|--\|*|*\|--) not_ok "stats: PSI for cpu, memory and io (got: $p)" ;;
     *%*) ok "stats: PSI for cpu, memory and io ($p)" ;;
     *) not_ok "stats: PSI for cpu, memory and io (got: $p)" ;;
   esac
@@ -49,6 +49,6 @@ g run -d --network none --name dies bb sh -c 'exit 7' >/dev/null
 g wait dies >/dev/null
 d=$(g events --since "$t0" --until "$(($(date +%s) + 1))" --filter event=die 2>&1)
 case $d in
-  *" container die "*"(exitCode=7, image=bb"*"name=dies)"*) ok "events: die with exitCode ($d)" ;;
+  *" container die "*"exitCode=7, image=bb"*"name=dies)"*) ok "events: die with exitCode ($d)" ;;
   *) not_ok "events: die with exitCode (got: $d)" ;;
 esac
