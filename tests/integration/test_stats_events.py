@@ -289,6 +289,29 @@ def test_throttled_event_only_under_a_quota(eng):
     assert lines == []
 
 
+def test_oom_event_then_die_137(eng):
+    if not memory_controller():
+        pytest.skip("host: no memory cgroup")
+    t0 = now_s()
+    eng.run_d("--name", "hog", "--network", "none", "--memory", "16m", "--memory-swap", "16m", "bb", "sh", "-c",
+              "x=$(head -c 60000000 /dev/zero | tr '\\0' a); echo survived ${#x}")
+    assert eng.ok("wait", "hog").out == "137\n"
+    lines = events(eng, "--since", t0, "--until", now_s(), "--filter", "container=hog",
+                   "--format", "{{.Action}} {{.Actor.Attributes.exitCode}}")
+    # "<no value>": Go's text for a missing key. One oom event per notification the monitor takes.
+    assert lines[:2] == ["create <no value>", "start <no value>"] and lines[-1] == "die 137", lines
+    assert lines[2:-1] and set(lines[2:-1]) == {"oom <no value>"}, lines
+
+
+def test_restart_policy_events(eng):
+    t0 = now_s()
+    eng.run_d("--name", "again", "--network", "none", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 2")
+    fmt = ["--format", "{{.Action}} {{.Actor.Attributes.exitCode}}"]
+    want = ["create <no value>", "start <no value>", "die 2"] + ["restart <no value>", "start <no value>", "die 2"] * 2
+    assert wait_for(lambda: events(eng, "--since", t0, "--until", now_s(), *fmt) == want, 15), \
+        events(eng, "--since", t0, "--until", now_s(), *fmt)
+
+
 def test_rm_auto_remove_logs_destroy(eng):
     t0 = now_s()
     eng.ok("run", "--rm", "--name", "gone", "--network", "none", "bb", "true")

@@ -23,7 +23,10 @@ const std::vector<std::pair<std::string, std::string>>& stats_headers() {
       {"MemUsage", "MEM USAGE / LIMIT"}, {"MemPerc", "MEM %"},   {"NetIO", "NET I/O"},
       {"BlockIO", "BLOCK I/O"},      {"PIDs", "PIDS"},           {"PIDsLimit", "MAX"},
       {"CPUThrottled", "THROTTLED"}, {"ThrottledTime", "THR TIME"}, {"PSI", "PSI CPU/MEM/IO"},
-      {"MemHighEvents", "MEM.HIGH"}, {"OOMKills", "OOM"},        {"Container", "CONTAINER"}};
+      {"MemHighEvents", "MEM.HIGH"}, {"OOMKills", "OOM"},        {"Container", "CONTAINER"},
+      {"CPUPressure", "CPU PSI"},    {"MemPressure", "MEM PSI"}, {"IOPressure", "IO PSI"},
+      {"Periods", "PERIODS"},        {"ThrottledPeriods", "THR PERIODS"},
+      {"ThrottledPeriodsTotal", "THR PERIODS TOTAL"}};
   return h;
 }
 
