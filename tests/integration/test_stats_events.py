@@ -136,6 +136,21 @@ def test_docker_fields_and_table(eng):
         "quiet 0.00% 0\n"
 
 
+def test_net_io_counts_the_containers_interfaces(eng):
+    # traffic to the store's own bridge (the container's gateway), nowhere else
+    r = eng("run", "-d", "--name", "talk", "bb", "sh", "-c",
+            "gw=$(ip route | awk '/default/ {print $3}'); ping -c 3 -W 1 -s 1000 $gw; sleep 100")
+    if r.rc != 0:
+        pytest.skip("host: no container networking here: %s" % r.err.strip()[:200])
+    pid = eng.pid("talk")
+    assert wait_for(lambda: stats_json(eng, "talk")[0]["NetIO"] != "0B / 0B", 10)
+    rx, tx = stats_json(eng, "talk")[0]["NetIO"].split(" / ")
+    assert re.fullmatch(r"[0-9.]+kB", rx) and re.fullmatch(r"[0-9.]+kB", tx), (rx, tx)  # 3 pings of 1 kB
+    with open("/proc/%d/net/dev" % pid) as f:
+        eth = [l for l in f.read().splitlines() if ":" in l and not l.strip().startswith("lo:")]
+    assert eth, "the container has an interface besides lo"
+
+
 def container_pressure_file(pid):
     """The container's own cpu.pressure (v2, or the cgroup2 directory of a hybrid host)."""
     with open("/proc/%d/cgroup" % pid) as f:
