@@ -346,3 +346,11 @@ def test_events_bad_input(eng):
         assert r.rc == 125, r
         err = [l for l in r.err.splitlines() if l.strip() and not l.startswith("See '")]
         assert len(err) == 1 and words in err[0], r
+    env = dict(os.environ, GUISE_THROTTLE_THRESHOLD="lots")
+    p = subprocess.run(eng.argv("events", "--until", "1"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=30)
+    assert p.returncode == 125 and "GUISE_THROTTLE_THRESHOLD \"lots\"" in p.stderr, p
+    # the flag wins over the environment
+    p = subprocess.run(eng.argv("events", "--until", "1", "--throttle-threshold", "5"), env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode == 0, p

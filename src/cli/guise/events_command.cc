@@ -30,6 +30,8 @@ struct EventsFlags {
   std::string since, until, format;
   std::vector<std::string> filters;
   double throttle_threshold = kDefaultThrottleThreshold;
+  bool threshold_given = false;  // the flag wins over the environment
+  std::string threshold_env;     // $GUISE_THROTTLE_THRESHOLD
 };
 
 class Printer {
@@ -129,24 +131,72 @@ void throttle_round(const engine::ContainerStore& cs, engine::ThrottleWatch& wat
   watch.forget_others(live);
 }
 
-void events(Context& ctx, const EventsFlags& f) {
+struct Window {
+  int64_t since = 0, until = 0;  // 0: not given
+  double threshold = kDefaultThrottleThreshold;
+};
+
+// The flag, else $GUISE_THROTTLE_THRESHOLD, else the default; a percentage.
+Result<double> throttle_threshold(const EventsFlags& f) {
+  double t = f.throttle_threshold;
+  std::string from = "--throttle-threshold";
+  if (!f.threshold_given && !f.threshold_env.empty()) {
+    from = "$GUISE_THROTTLE_THRESHOLD";
+    char* end = nullptr;
+    t = std::strtod(f.threshold_env.c_str(), &end);
+    if (end == f.threshold_env.c_str() || *end != '\0')
+      return sys::user_error(from + " \"" + f.threshold_env + "\": not a number");
+  }
+  if (t < 0 || t > 100) return sys::user_error(from + " " + std::to_string(t) + ": not a percentage (0-100)");
+  return t;
+}
+
+// The flags, checked before anything is read: each error names its flag (exit 125).
+Result<Window> parse_window(const EventsFlags& f) {
+  Window w;
   int64_t now = engine::wall_now_ns();
-  int64_t since = 0, until = 0;
-  if (!f.since.empty()) {
-    auto t = parse_event_time(f.since, now, "--since");
-    if (!t) return ctx.fail(t.error(), 125);
-    since = *t;
+  if (!f.since.empty()) w.since = GUISE_TRY(parse_event_time(f.since, now, "--since"));
+  if (!f.until.empty()) w.until = GUISE_TRY(parse_event_time(f.until, now, "--until"));
+  w.threshold = GUISE_TRY(throttle_threshold(f));
+  return w;
+}
+
+// New lines of the log as they are appended, and a round of throttle sampling about once
+// a second, until --until passes or the printer says stop.
+void follow(const engine::ContainerStore& cs, int inotify_fd, LogTail& tail, Printer& out, int64_t until,
+            double threshold) {
+  engine::ThrottleWatch throttle(threshold);
+  bool go_on = true;
+  auto print = [&](const engine::Event& e) { return go_on = out.print(e); };
+  int64_t next_sample = 0;
+  while (go_on) {
+    int64_t t = engine::wall_now_ns();
+    if (until && t >= until) return;
+    if (t >= next_sample) {
+      throttle_round(cs, throttle, out, go_on);
+      next_sample = t + 1'000'000'000;
+    }
+    int64_t wake = until && until < next_sample ? until : next_sample;
+    int timeout_ms = int((wake - engine::wall_now_ns()) / 1'000'000) + 1;
+    pollfd p{inotify_fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms < 1 ? 1 : timeout_ms) <= 0) continue;
+    char evbuf[4096];
+    while (::read(inotify_fd, evbuf, sizeof evbuf) > 0) {
+    }
+    if (!tail.drain(print)) return;
+    if (tail.replaced()) {  // rotated: what was left in the old file was read just above
+      tail.open_at_end(false);
+      tail.drain(print);
+    }
   }
-  if (!f.until.empty()) {
-    auto t = parse_event_time(f.until, now, "--until");
-    if (!t) return ctx.fail(t.error(), 125);
-    until = *t;
-  }
-  if (f.throttle_threshold < 0 || f.throttle_threshold > 100)
-    return ctx.fail("--throttle-threshold " + std::to_string(f.throttle_threshold) + ": not a percentage (0-100)", 125);
+}
+
+void events(Context& ctx, const EventsFlags& f) {
+  auto w = parse_window(f);
+  if (!w) return ctx.fail(w.error(), 125);
   auto filter = engine::parse_event_filters(f.filters);
   if (!filter) return ctx.fail(filter.error(), 125);
-  auto printer = Printer::make(f.format, std::move(*filter), since, until);
+  auto printer = Printer::make(f.format, std::move(*filter), w->since, w->until);
   if (!printer) return ctx.fail(printer.error(), 125);
   auto cs = open_containers(ctx);
   if (!cs) return ctx.fail(cs.error());
@@ -158,60 +208,39 @@ void events(Context& ctx, const EventsFlags& f) {
   if (::inotify_add_watch(in.get(), cs->root().c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0)
     return ctx.fail(sys::sys_error("inotify_add_watch", cs->root()));
   LogTail tail(path);
-  bool go_on = true;
-  auto print = [&](const engine::Event& e) { return go_on = printer->print(e); };
-  if (!f.since.empty()) {  // the past: the rotated file first
+  if (!f.since.empty()) {  // the past, the rotated file first
+    bool go_on = true;
+    auto print = [&](const engine::Event& e) { return go_on = printer->print(e); };
     LogTail old(path + ".1");
     old.open_at_end(false);
     old.drain(print);
-    if (go_on) {
-      tail.open_at_end(false);
-      tail.drain(print);
-    }
+    tail.open_at_end(false);
+    if (go_on) tail.drain(print);
+    if (!go_on) return;
   } else {
     tail.open_at_end(true);
   }
-  if (until && until <= engine::wall_now_ns()) return;
-  engine::ThrottleWatch throttle(f.throttle_threshold);
-  int64_t next_sample = 0;
-  while (go_on) {
-    int64_t t = engine::wall_now_ns();
-    if (until && t >= until) return;
-    if (t >= next_sample) {
-      throttle_round(*cs, throttle, *printer, go_on);
-      next_sample = t + 1'000'000'000;
-    }
-    int64_t wake = next_sample;
-    if (until && until < wake) wake = until;
-    int timeout_ms = int((wake - engine::wall_now_ns()) / 1'000'000) + 1;
-    pollfd p{in.get(), POLLIN, 0};
-    int n = ::poll(&p, 1, timeout_ms < 1 ? 1 : timeout_ms);
-    if (n <= 0) continue;
-    char evbuf[4096];
-    while (::read(in.get(), evbuf, sizeof evbuf) > 0) {
-    }
-    if (!tail.drain(print)) break;
-    if (tail.replaced()) {  // rotated: what is left of the old file was read just above
-      tail.open_at_end(false);
-      tail.drain(print);
-    }
-  }
+  if (w->until && w->until <= engine::wall_now_ns()) return;
+  follow(*cs, in.get(), tail, *printer, w->until, w->threshold);
 }
 
 }  // namespace
 
 void register_events_command(CLI::App& app, Context& ctx) {
   static EventsFlags ef;
-  if (const char* env = std::getenv("GUISE_THROTTLE_THRESHOLD")) ef.throttle_threshold = std::atof(env);
+  if (const char* env = std::getenv("GUISE_THROTTLE_THRESHOLD")) ef.threshold_env = env;
   auto* c = app.add_subcommand("events", "Get real time events from containers");
   c->add_option("--since", ef.since, "show events since this time (RFC 3339, Unix seconds, or a duration back)");
   c->add_option("--until", ef.until, "stream events until this time");
   c->add_option("-f,--filter", ef.filters, "filter output (type=, event=, container=, image=)");
   c->add_option("--format", ef.format, "json, or a Go template");
-  c->add_option("--throttle-threshold", ef.throttle_threshold,
-                "percent of CPU periods throttled over ~1 s above which a container gets a `throttled` event "
-                "(default 10, or $GUISE_THROTTLE_THRESHOLD)");
-  c->callback([&ctx] { events(ctx, ef); });
+  auto* threshold = c->add_option("--throttle-threshold", ef.throttle_threshold,
+                                  "percent of CPU periods throttled over ~1 s above which a container gets a "
+                                  "`throttled` event (default 10, or $GUISE_THROTTLE_THRESHOLD)");
+  c->callback([&ctx, threshold] {
+    ef.threshold_given = threshold->count() > 0;
+    events(ctx, ef);
+  });
 }
 
 }  // namespace guise::cli
