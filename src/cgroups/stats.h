@@ -44,6 +44,10 @@ struct MemoryStats {
   MemoryEntry memory_and_swap;
   MemoryEntry kernel, kernel_tcp;       // v1 memory.kmem.* and memory.kmem.tcp.*; 0 on v2
   std::map<std::string, uint64_t> raw;  // memory.stat as the kernel gives it
+  // v2 only (v1 has no memory.high): the soft limit, and how often the cgroup went over
+  // it and was throttled into reclaim (memory.events "high"). Absent on v1.
+  std::optional<uint64_t> high_limit;   // kUnlimited when "max"
+  std::optional<uint64_t> high_events;
 };
 
 struct PidsStats {
@@ -72,6 +76,21 @@ struct CpusetStats {
   std::vector<uint16_t> cpus, mems;  // effective lists, expanded
 };
 
+// Pressure stall information: the share of wall time (percent) in which some, or all, of
+// the cgroup's runnable tasks waited for the resource, averaged over 10, 60 and 300 s,
+// and the total stall time.
+struct PressureLine {
+  double avg10 = 0, avg60 = 0, avg300 = 0;
+  uint64_t total_us = 0;
+};
+struct Pressure {
+  PressureLine some;
+  std::optional<PressureLine> full;  // cpu.pressure has a "full" line since Linux 5.13
+};
+struct PressureStats {
+  std::optional<Pressure> cpu, memory, io;
+};
+
 struct Stats {
   std::optional<CpuStats> cpu;
   std::optional<MemoryStats> memory;
@@ -79,6 +98,10 @@ struct Stats {
   std::optional<BlkioStats> blkio;
   std::map<std::string, HugetlbStats> hugetlb;  // by page size: "2MB"
   std::optional<CpusetStats> cpuset;
+  // From the cgroup2 directory's *.pressure files: on v2, and on a hybrid host (the
+  // kernel accounts pressure per cgroup of the cgroup2 hierarchy whatever else is
+  // mounted). Absent on a v1-only host or a kernel without PSI: never the host's numbers.
+  std::optional<PressureStats> pressure;
 };
 
 }  // namespace guise::cgroups

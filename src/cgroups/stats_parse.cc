@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "cgroups/fs.h"
+
 namespace guise::cgroups {
 
 namespace {
@@ -102,6 +104,65 @@ std::string hugetlb_size_of(std::string_view name) {
   std::string size(name.substr(0, dot));
   if (!size.ends_with("B")) return "";
   return size;
+}
+
+namespace {
+
+bool parse_pressure_line(std::string_view line, PressureLine& out) {
+  bool any = false;
+  for (auto field : split_any(line, " ")) {
+    auto eq = field.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto key = field.substr(0, eq);
+    std::string value(field.substr(eq + 1));
+    char* end = nullptr;
+    if (key == "total") {
+      uint64_t v = 0;
+      if (to_u64(value, v)) out.total_us = v, any = true;
+      continue;
+    }
+    double d = std::strtod(value.c_str(), &end);
+    if (end == value.c_str() || *end != '\0') continue;
+    if (key == "avg10") out.avg10 = d, any = true;
+    else if (key == "avg60") out.avg60 = d, any = true;
+    else if (key == "avg300") out.avg300 = d, any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
+std::optional<Pressure> parse_pressure(std::string_view text) {
+  std::optional<Pressure> out;
+  for (auto line : split_any(text, "\n")) {
+    PressureLine l;
+    if (line.starts_with("some ") && parse_pressure_line(line.substr(5), l)) {
+      if (!out) out.emplace();
+      out->some = l;
+    } else if (line.starts_with("full ") && parse_pressure_line(line.substr(5), l)) {
+      if (!out) out.emplace();
+      out->full = l;
+    }
+  }
+  if (out && text.find("some ") == std::string_view::npos) return std::nullopt;
+  return out;
+}
+
+std::optional<PressureStats> read_pressure(const std::string& dir) {
+  PressureStats s;
+  bool any = false;
+  auto one = [&](const char* file, std::optional<Pressure>& into) {
+    if (!fs::exists(dir, file)) return;
+    auto text = fs::read(dir, file);
+    if (!text.ok()) return;  // EOPNOTSUPP with psi=0: not there, whatever the file says
+    into = parse_pressure(*text);
+    any = any || into.has_value();
+  };
+  one("cpu.pressure", s.cpu);
+  one("memory.pressure", s.memory);
+  one("io.pressure", s.io);
+  if (!any) return std::nullopt;
+  return s;
 }
 
 }  // namespace guise::cgroups

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,5 +26,13 @@ BlkioStats parse_io_stat(std::string_view text);
 
 // The page size in a hugetlb file name ("hugetlb.2MB.limit_in_bytes" -> "2MB"); "" if none.
 std::string hugetlb_size_of(std::string_view file_name);
+
+// A *.pressure file: "some avg10=1.50 avg60=0.20 avg300=0.05 total=123456" and, where the
+// kernel has it, a "full ..." line. nullopt when there is no "some" line.
+std::optional<Pressure> parse_pressure(std::string_view text);
+
+// The cgroup's cpu, memory and io pressure from `dir` (a cgroup2 directory); nullopt when
+// none of the files can be read (no PSI in the kernel, or psi=0: the files fail EOPNOTSUPP).
+std::optional<PressureStats> read_pressure(const std::string& dir);
 
 }  // namespace guise::cgroups

@@ -128,6 +128,8 @@ Result<Stats> read_stats(const Dirs& dirs) {
   if (auto* dir = dirs.find("blkio")) stats.blkio = GUISE_TRY(blkio_stats(*dir), "reading blkio stats");
   if (auto* dir = dirs.find("hugetlb")) stats.hugetlb = GUISE_TRY(hugetlb_stats(*dir), "reading hugetlb stats");
   if (auto* dir = dirs.find("cpuset")) stats.cpuset = GUISE_TRY(cpuset_stats(*dir), "reading cpuset stats");
+  // A hybrid host's cgroup2 directory: the kernel keeps the container's own pressure there.
+  if (auto* dir = dirs.find("unified")) stats.pressure = read_pressure(*dir);
   return stats;
 }
 

@@ -35,6 +35,8 @@ Result<MemoryStats> memory_stats(const std::string& dir) {
   s.limit = GUISE_TRY(fs::read_u64(dir, "memory.max"));
   auto events = GUISE_TRY(fs::read_flat_keyed(dir, "memory.events"));
   s.failcnt = events["max"];
+  s.high_events = events["high"];
+  if (fs::exists(dir, "memory.high")) s.high_limit = GUISE_TRY(fs::read_u64(dir, "memory.high"));
   s.oom_events = events["oom"];
   s.oom_kill = events["oom_kill"];
   s.swap_usage = GUISE_TRY(optional_u64(dir, "memory.swap.current"));
@@ -91,6 +93,7 @@ Result<Stats> read_stats(const std::string& dir) {
   if (fs::exists(dir, "io.stat")) stats.blkio = parse_io_stat(GUISE_TRY(fs::read(dir, "io.stat"), "reading io stats"));
   stats.hugetlb = GUISE_TRY(hugetlb_stats(dir), "reading hugetlb stats");  // empty without the controller
   if (fs::exists(dir, "cpuset.cpus.effective")) stats.cpuset = GUISE_TRY(cpuset_stats(dir), "reading cpuset stats");
+  stats.pressure = read_pressure(dir);
   return stats;
 }
 

@@ -20,6 +20,7 @@
 
 #include "cgroups/cgroup.h"
 #include "engine/container.h"
+#include "engine/events.h"
 #include "engine/monitor_attach.h"
 #include "engine/monitor_health.h"
 #include "engine/monitor_logs.h"
@@ -129,6 +130,8 @@ class Monitor {
   void end(bool remove);
   void save_state();
   bool stop_requested() const;
+  void event(const std::string& action, std::map<std::string, std::string> extra = {});
+  void die_event();
 
   MonitorConfig cfg_;
   ContainerPaths paths_;
@@ -152,6 +155,9 @@ class Monitor {
   uint64_t netns_inode_ = 0;
   bool done_ = false;
   bool remove_at_end_ = false;
+  // The container's name and image as last read from its record, for the events logged
+  // after --rm took the record away.
+  std::string name_, image_;
 };
 
 Result<void> Monitor::prepare() {
@@ -281,6 +287,7 @@ Result<void> Monitor::start_run() {
     next_health_ns_ = r.started_ns + cfg_.health_interval_ns;
   }
   save_state();
+  event("start");
   // A SIGTERM taken while the runtime ran: the container is not to run on.
   if (terminating_) (void)runtime_->kill(cfg_.id, SIGKILL, false);
   reap_children();  // a SIGCHLD that came while it was not blocked
@@ -303,6 +310,38 @@ Result<void> Monitor::await_first_client(int timeout_ms) {
 void Monitor::save_state() {
   auto r = write_file_atomic(paths_.state(), state_json(state_));
   (void)r;  // nobody to tell; the next write tries again
+}
+
+void Monitor::event(const std::string& action, std::map<std::string, std::string> extra) {
+  if (auto text = sys::read_file(paths_.record()); text.ok()) {
+    auto r = nlohmann::json::parse(*text, nullptr, false);
+    if (r.is_object()) {
+      name_ = r.value("name", name_);
+      image_ = r.value("image", image_);
+    }
+  }
+  if (!name_.empty()) extra.emplace("name", name_);
+  if (!image_.empty()) extra.emplace("image", image_);
+  Event e;
+  e.action = action;
+  e.id = cfg_.id;
+  e.attributes = std::move(extra);
+  (void)append_event(cfg_.store_root, std::move(e));
+}
+
+// docker's die event (exitCode), with the cause when the state names one (exit_cause).
+void Monitor::die_event() {
+  std::map<std::string, std::string> extra{{"exitCode", std::to_string(state_.exit_code)}};
+  {
+    auto j = nlohmann::json::parse(state_json(state_), nullptr, false);
+    if (j.is_object() && j.contains("exit_cause")) {
+      const auto& c = j["exit_cause"];
+      if (c.is_string() && !c.get<std::string>().empty()) extra["cause"] = c.get<std::string>();
+      else if (c.is_object() && c.contains("cause") && c["cause"].is_string()) extra["cause"] = c["cause"].get<std::string>();
+    }
+  }
+  if (state_.exit_signal) extra["signal"] = std::to_string(state_.exit_signal);
+  event("die", std::move(extra));
 }
 
 bool Monitor::stop_requested() const {
@@ -416,6 +455,7 @@ void Monitor::on_oom() {
     run_->oom_events += int(*n);
     state_.oom_kills += int(*n);
     save_state();
+    event("oom");
   }
 }
 
@@ -577,11 +617,14 @@ void Monitor::finish_run() {
     state_.status = "restarting";
     state_.restart_count = backoff_.restarts();
     save_state();
+    die_event();
+    event("restart");
     restart_at_ns_ = mono_ns() + std::chrono::nanoseconds(backoff_.delay()).count();
     arm_timer();
     return;
   }
   state_.status = "exited";
+  die_event();  // before end() tells attached clients: a `run` that returns finds it logged
   end(cfg_.auto_remove);
 }
 
@@ -678,7 +721,10 @@ int Monitor::loop() {
     for (int i = 0; i < n && !done_; ++i) dispatch(evs[i].data.u64, evs[i].events);
     if (run_ && run_->exited) finish_run();
   }
-  if (remove_at_end_) (void)remove_container_files(cfg_.store_root, cfg_.id, g_);
+  if (remove_at_end_) {
+    event("destroy");  // the record is still there to name it
+    (void)remove_container_files(cfg_.store_root, cfg_.id, g_);
+  }
   return 0;
 }
 

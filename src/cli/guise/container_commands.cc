@@ -17,6 +17,7 @@
 #include "cli/guise/human.h"
 #include "cli/guise/template.h"
 #include "engine/attach.h"
+#include "engine/events.h"
 #include "sys/syscalls.h"
 
 namespace guise::cli {
@@ -283,7 +284,9 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     c->callback([&ctx] {
       each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) -> Result<void> {
         auto r = GUISE_TRY(cs.read_record(id));
-        return stop_container(cs, id, stop_signal_of(r), stop_timeout_of(r, nf.timeout));
+        GUISE_TRY(stop_container(cs, id, stop_signal_of(r), stop_timeout_of(r, nf.timeout)));
+        engine::record_container_event(cs.root(), id, "stop");
+        return Ok();
       });
     });
   }
@@ -294,7 +297,9 @@ void register_container_commands(CLI::App& app, Context& ctx) {
       each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) -> Result<void> {
         auto r = GUISE_TRY(cs.read_record(id));
         GUISE_TRY(stop_container(cs, id, stop_signal_of(r), stop_timeout_of(r, nf.timeout)));
-        return start_one(ctx, cs, id);
+        GUISE_TRY(start_one(ctx, cs, id));
+        engine::record_container_event(cs.root(), id, "restart");
+        return Ok();
       });
     });
   }
@@ -344,7 +349,9 @@ void register_container_commands(CLI::App& app, Context& ctx) {
           if (pause && v.paused) return sys::wrong_state("Container " + n + " is already paused");
           if (!pause && !v.paused) return sys::wrong_state("Container " + n + " is not paused");
           auto rt = GUISE_TRY(container_runtime(cs, id));
-          return pause ? rt->pause(id) : rt->resume(id);
+          GUISE_TRY(pause ? rt->pause(id) : rt->resume(id));
+          engine::record_container_event(cs.root(), id, pause ? "pause" : "unpause");
+          return Ok();
         });
       });
     }
@@ -374,6 +381,7 @@ void register_container_commands(CLI::App& app, Context& ctx) {
         return ctx.fail(w.error());
       }
       cs->release_name(old, *id);
+      engine::record_container_event(cs->root(), *id, "rename", {{"oldName", old}});
     });
   }
   static std::string top_name;

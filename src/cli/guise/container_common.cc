@@ -16,6 +16,7 @@
 #include "cli/common/signal.h"
 #include "cli/guise/human.h"
 #include "cli/guise/container_network.h"
+#include "engine/events.h"
 #include "image/store.h"
 #include "sys/log.h"
 #include "sys/syscalls.h"
@@ -112,7 +113,9 @@ Result<void> signal_container(const engine::ContainerStore& cs, const std::strin
   sys::Fd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (fd.valid()) (void)sys::write_all(fd.get(), std::to_string(signal) + " " + by + "\n", "write stopping");
   auto rt = GUISE_TRY(container_runtime(cs, id));
-  return rt->kill(id, signal, all);
+  GUISE_TRY(rt->kill(id, signal, all));
+  engine::record_container_event(cs.root(), id, "kill", {{"signal", std::to_string(signal)}});
+  return Ok();
 }
 
 bool wait_for_exit(int pidfd, int timeout_ms) {
@@ -182,6 +185,7 @@ Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, co
   if (!rootfs && !rootfs.error().is(sys::ErrorKind::kNotFound)) return rootfs;
   cs.release_name(v.record.name, id);
   GUISE_TRY(cs.remove_dir(id));
+  engine::record_container_event(cs.root(), id, "destroy", {{"name", v.record.name}, {"image", v.record.image}});
   if (volumes) {
     // Anonymous volumes are named by 64 random hex digits; a named one is the user's to remove.
     for (const auto& m : v.record.mounts) {

@@ -68,5 +68,7 @@ void register_update_command(CLI::App& app, Context& ctx);
 void register_volume_commands(CLI::App& app, Context& ctx);
 void register_commit_command(CLI::App& app, Context& ctx);
 void register_export_command(CLI::App& app, Context& ctx);
+void register_stats_command(CLI::App& app, Context& ctx);
+void register_events_command(CLI::App& app, Context& ctx);
 
 }  // namespace guise::cli

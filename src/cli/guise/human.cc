@@ -18,6 +18,19 @@ std::string human_size(int64_t bytes) {
   return buf;
 }
 
+std::string binary_size(uint64_t bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 6) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g%s", v, kUnits[u]);
+  return buf;
+}
+
 std::string human_duration(int64_t s) {
   auto n = [](int64_t v, const char* unit) { return std::to_string(v) + " " + unit; };
   if (s < 1) return "Less than a second";

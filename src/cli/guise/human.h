@@ -11,6 +11,9 @@ namespace guise::cli {
 
 // Decimal units, three significant digits: 916B, 1.24kB, 4.26MB, 1.5GB.
 std::string human_size(int64_t bytes);
+// Binary units, four significant digits (go-units BytesSize, docker stats' memory): 0B,
+// 1.5MiB, 7.636GiB.
+std::string binary_size(uint64_t bytes);
 // go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks".
 std::string human_duration(int64_t seconds);
 // RFC 3339 (fractions and zones allowed) to seconds since the epoch.

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   cli::register_login_commands(app, ctx);
   cli::register_system_commands(app, ctx);
   cli::register_network_commands(app, ctx);
+  cli::register_stats_command(app, ctx);
+  cli::register_events_command(app, ctx);
   // docker's repeatable flags take one value each time (-e A -e B), never the words after
   // them: `commit -c 'ENV X=1' c1 img` must leave c1 and img to the positionals.
   std::function<void(CLI::App*)> one_value_each = [&](CLI::App* a) {

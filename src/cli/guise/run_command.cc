@@ -22,6 +22,7 @@
 #include "default_seccomp.h"
 #include "cli/guise/container_common.h"
 #include "cli/guise/container_network.h"
+#include "engine/events.h"
 #include "engine/networking.h"
 #include "cli/guise/progress_display.h"
 #include "cli/guise/run_flags.h"
@@ -371,6 +372,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   GUISE_TRY(cs.write_record(rec));
   GUISE_FAULT_POINT("run: record written");
   made.keep = true;
+  engine::record_container_event(cs.root(), made.id, "create");
   return Created{made.id, std::move(req)};
 }
 
