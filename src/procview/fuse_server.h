@@ -1,0 +1,43 @@
+// The view's FUSE filesystem, spoken raw on /dev/fuse (no libfuse): one flat read-only
+// directory of files (files.h), each rendered whole when opened, so every open sees
+// fresh numbers. read(2) goes straight to the rendering (direct I/O). sendfile(2), which
+// busybox cat uses, reads through the page cache up to the inode's size whatever the
+// open said, so each open also stores the rendering there (FUSE_NOTIFY_STORE), which
+// makes the size at least its length; a short read trims it to the length exactly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "procview/files.h"
+#include "sys/fd.h"
+#include "sys/result.h"
+
+namespace guise::procview {
+
+class FuseServer {
+ public:
+  using Render = std::function<std::string(File)>;
+  FuseServer(sys::Fd dev, Render render) : dev_(std::move(dev)), render_(std::move(render)), buf_(kBufferSize) {}
+  int fd() const { return dev_.get(); }
+  // Answers one request. false: the filesystem is gone (unmounted everywhere).
+  Result<bool> serve_one();
+
+ private:
+  static constexpr size_t kMaxWrite = 4096;
+  static constexpr size_t kBufferSize = 64 * 1024 + 4096;  // above FUSE_MIN_READ_BUFFER and max_write
+  Result<void> reply(uint64_t unique, int error, const void* data = nullptr, size_t size = 0);
+  void store(uint64_t nodeid, const std::string& text);
+  Result<void> dispatch(uint32_t opcode, uint64_t unique, uint64_t nodeid, const char* in, size_t in_size);
+
+  sys::Fd dev_;
+  Render render_;
+  std::vector<char> buf_;
+  std::map<uint64_t, std::string> open_;  // fh -> the text rendered at open
+  std::map<uint64_t, uint64_t> size_;     // nodeid -> the length of its last rendering
+  uint64_t next_fh_ = 1;
+};
+
+}  // namespace guise::procview
