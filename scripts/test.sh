@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as root: unit tests; integration tests that start real
 # containers on this kernel (including the attack suite); containerd, docker and
-# podman driving guise-oci; the cgroup checks in a cgroup-v2 VM, and checkpoint/restore there.
+# podman driving guise-oci; the cgroup checks in a cgroup-v2 VM (the runtime's and the engine's), and
+# checkpoint/restore there.
 # Builds first, installing packages as needed. Extra arguments go to the integration pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ echo "== engines: containerd, docker and podman driving guise-oci (and runc as t
 bash scripts/engine-test.sh
 
 bash scripts/vm-test.sh
+bash scripts/vm-engine-test.sh
 bash scripts/vm-criu-test.sh
 
 echo "== speed regression check: guise-oci vs crun (fails only past 2x the recorded ratio)"

@@ -3,6 +3,7 @@
 #include "cgroups/cgroup.h"
 
 #include "cgroups/layout.h"
+#include "cgroups/path.h"
 #include "cgroups/v1.h"
 #include "cgroups/v2.h"
 
@@ -12,6 +13,13 @@ Result<std::unique_ptr<Cgroup>> create(const std::string& cgroups_path, const st
   Layout layout = GUISE_TRY(host_layout(), "detecting the cgroup hierarchy");
   if (layout.mode == Mode::kV2) return GUISE_TRY(v2::create(*layout.unified, cgroups_path, id), "creating cgroup");
   return GUISE_TRY(v1::create(layout, cgroups_path, id, defer_v1), "creating cgroup");
+}
+
+Result<std::map<std::string, std::string>> planned_paths(const std::string& cgroups_path, const std::string& id) {
+  Layout layout = GUISE_TRY(host_layout(), "detecting the cgroup hierarchy");
+  if (layout.mode == Mode::kV2)
+    return std::map<std::string, std::string>{{"unified", GUISE_TRY(container_dir(*layout.unified, cgroups_path, id))}};
+  return v1::planned_paths(layout, cgroups_path, id);
 }
 
 Result<std::unique_ptr<Cgroup>> open(const std::map<std::string, std::string>& paths) {

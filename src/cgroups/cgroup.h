@@ -79,6 +79,11 @@ class Cgroup {
 Result<std::unique_ptr<Cgroup>> create(const std::string& cgroups_path, const std::string& id,
                                        bool defer_v1 = false);
 
+// The paths() create(cgroups_path, id) gives its cgroup, made or not. `create` records
+// them before it makes anything, so that a runtime killed at any point leaves a state
+// from which `delete --force` finds and removes the directories.
+Result<std::map<std::string, std::string>> planned_paths(const std::string& cgroups_path, const std::string& id);
+
 // Reopens a cgroup made by create() from its saved paths(); makes nothing.
 Result<std::unique_ptr<Cgroup>> open(const std::map<std::string, std::string>& paths);
 

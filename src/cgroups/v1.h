@@ -92,5 +92,8 @@ class V1Cgroup final : public Cgroup {
 // With defer_v1, only the cgroup2 directory of a hybrid host; complete() makes the rest.
 Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
                                        bool defer_v1);
+// The directories create() makes, as paths() will list them; makes nothing.
+Result<std::map<std::string, std::string>> planned_paths(const Layout& layout, const std::string& cgroups_path,
+                                                         const std::string& id);
 
 }  // namespace guise::cgroups::v1

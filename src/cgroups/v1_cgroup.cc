@@ -62,6 +62,11 @@ V1Cgroup::V1Cgroup(Dirs dirs, bool made) : dirs_(std::move(dirs)), made_(made) {
     unified_fd_.reset(::open(unified->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
+Result<std::map<std::string, std::string>> planned_paths(const Layout& layout, const std::string& cgroups_path,
+                                                         const std::string& id) {
+  return GUISE_TRY(resolve_dirs(layout, cgroups_path, id)).map();
+}
+
 Result<std::unique_ptr<Cgroup>> create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
                                        bool defer_v1) {
   Dirs dirs = GUISE_TRY(resolve_dirs(layout, cgroups_path, id));

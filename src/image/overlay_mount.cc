@@ -92,8 +92,11 @@ bool kernel_has_lowerdir_plus() {
   static bool has = false;
   std::call_once(once, [] {
     sys::Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
-    // Kernels before 6.8 refuse the key with EINVAL.
-    has = fs.valid() && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", "/", 0) == 0;
+    // Kernels 6.5 to 6.7 refuse the key with EINVAL. Before 6.5 overlay had no fs_context of
+    // its own: the kernel's legacy wrapper takes any key and fails only at create, so a key
+    // no kernel knows is accepted there and tells the two apart.
+    has = fs.valid() && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "guise-no-such-option", "1", 0) < 0 &&
+          ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", "/", 0) == 0;
   });
   return has;
 }

@@ -317,6 +317,9 @@ Result<void> extend_ruleset(const Ruleset& before, const Ruleset& after) {
   if (before.table != after.table) return apply_ruleset(after);
   auto old_plan = nftplan::plan(before);
   auto new_plan = GUISE_TRY(nftplan::plan(after));
+  // No network before or after (a store that only ever ran --network none): no table to
+  // touch, and a kernel without nf_tables is no obstacle.
+  if (old_plan && old_plan->chains.empty() && new_plan.chains.empty()) return Ok();
   if (!old_plan || old_plan->chains.empty() || new_plan.chains.empty() ||
       old_plan->chains.size() != new_plan.chains.size())
     return apply_ruleset(after);

@@ -373,6 +373,13 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   StateDir& dir = *made.dir;
   undo.add([&dir] { dir.remove(); });
   GUISE_TRY(sys::write_file(dir.config_path(), config_text, O_CREAT | O_TRUNC, 0600));
+  // From here on a runtime killed at any moment leaves a state `delete --force` undoes:
+  // the cgroup's directories are recorded before they are made, the init's pid as soon
+  // as it exists (below).
+  ContainerState partial = state_of_new_init(o.id, bundle, rootfs, spec, 0, {}, false, false);
+  if (auto planned = cgroups::planned_paths(spec.linux->cgroups_path, o.id); planned.ok())
+    partial.cgroup_paths = std::move(planned).take();
+  GUISE_TRY(dir.save(partial));
   StartFifos fifos;
   if (!o.start_at_once) fifos = GUISE_TRY(make_start_fifos(dir));
   GUISE_TRY(make_cgroup(g, spec, o.id, made, undo));
@@ -393,6 +400,7 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   sys::ChildProcess child = GUISE_TRY(clone_init(ic, spec, cgroup, o.stdio, parent_end, child_end));
   pid_t pid = child.pid();
   sys::debug("container " + o.id + ": init is pid " + std::to_string(pid) + "; joining its cgroup, answering it");
+  GUISE_TRY(dir.save(initial_state(o, spec, bundle, rootfs, pid, cgroup, false)));
   ic.cpus.move_child(pid);
   child_end.close();
   if (view) {
