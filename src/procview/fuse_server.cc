@@ -54,6 +54,16 @@ Result<void> FuseServer::reply(uint64_t unique, int error, const void* data, siz
 }
 
 void FuseServer::store(uint64_t nodeid, const std::string& text) {
+  // The pages of an earlier rendering go first: a longer one's tail must not show.
+  fuse_out_header ih {};
+  fuse_notify_inval_inode_out inval {};
+  inval.ino = nodeid;
+  inval.off = 0;
+  inval.len = 0;  // to the end
+  ih.len = sizeof ih + sizeof inval;
+  ih.error = FUSE_NOTIFY_INVAL_INODE;
+  iovec iv[2] = {{&ih, sizeof ih}, {&inval, sizeof inval}};
+  (void)::writev(dev_.get(), iv, 2);
   fuse_out_header h {};
   fuse_notify_store_out st {};
   st.nodeid = nodeid;
@@ -122,7 +132,9 @@ Result<void> FuseServer::dispatch(uint32_t opcode, uint64_t unique, uint64_t nod
       store(nodeid, text);
       fuse_open_out out {};
       out.fh = fh;
-      out.open_flags = FOPEN_DIRECT_IO;
+      // Through the page cache, which the store above has just filled: a reader that
+      // takes a byte at a time makes no round trip.
+      out.open_flags = FOPEN_KEEP_CACHE;
       return reply(unique, 0, &out, sizeof out);
     }
     case FUSE_READ: {

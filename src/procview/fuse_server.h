@@ -1,9 +1,11 @@
 // The view's FUSE filesystem, spoken raw on /dev/fuse (no libfuse): one flat read-only
 // directory of files (files.h), each rendered whole when opened, so every open sees
-// fresh numbers. read(2) goes straight to the rendering (direct I/O). sendfile(2), which
-// busybox cat uses, reads through the page cache up to the inode's size whatever the
-// open said, so each open also stores the rendering there (FUSE_NOTIFY_STORE), which
-// makes the size at least its length; a short read trims it to the length exactly.
+// fresh numbers. Reads go through the page cache, bounded by the inode's size (sendfile,
+// which busybox cat uses, does so even under direct I/O): each open drops the pages of
+// the last rendering (FUSE_NOTIFY_INVAL_INODE) and stores its own (FUSE_NOTIFY_STORE),
+// which makes the size at least its length. Where an earlier rendering was longer, the
+// last page is left to a read, which gets this open's rendering (by fh) and, being short,
+// trims the size to the length exactly.
 #pragma once
 
 #include <functional>

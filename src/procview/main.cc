@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -113,11 +114,14 @@ Result<Started> start(const Config& c, int ctl) {
 
 int main() {
   ::signal(SIGPIPE, SIG_IGN);
-  sys::Fd ctl(::fcntl(0, F_DUPFD_CLOEXEC, 3));
-  int null = ::open("/dev/null", O_RDWR);
+  // Nothing the runtime's process held open (a container's output pipe, a lock) may
+  // live on in a process that outlasts it: the socket on stdin alone is kept, as fd 3.
+  if (::dup3(0, 3, O_CLOEXEC) < 0) return 2;
+  ::close_range(4, ~0U, 0);
+  sys::Fd ctl(3);
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
-  if (null > 2) ::close(null);
-  if (!ctl.valid()) return 2;
+  ::close(null);
   auto first = recv_message(ctl.get());
   if (!first.ok() || first->text.empty()) return 2;
   Config c = parse_config(first->text);
@@ -126,6 +130,7 @@ int main() {
   if (watcher < 0) return 1;
   if (watcher > 0) ::_exit(0);
   ::setsid();
+  if (::chdir("/") < 0) return 1;  // holding no directory of the caller's busy
 
   auto started = start(c, ctl.get());
   if (!started.ok()) {
