@@ -68,14 +68,15 @@ struct Host {
   double uptime = 0;
 };
 
-Host host_facts() {
+Host host_facts(bool uptime) {
   Host h;
   struct sysinfo si {};
   if (::sysinfo(&si) == 0) {
     h.mem_total = static_cast<uint64_t>(si.totalram) * si.mem_unit;
     h.swap_total = static_cast<uint64_t>(si.totalswap) * si.mem_unit;
   }
-  if (auto t = slurp("/proc/uptime")) h.uptime = std::strtod(t->c_str(), nullptr);
+  if (uptime)
+    if (auto t = slurp("/proc/uptime")) h.uptime = std::strtod(t->c_str(), nullptr);
   return h;
 }
 
@@ -88,8 +89,9 @@ unsigned quota_cpus(uint64_t quota, uint64_t period, unsigned now) {
 
 void memory_v1(const Source& s, const Host& h, View& v) {
   auto st = keyed(s.memory + "/memory.stat");
-  uint64_t limit = std::min(st.count("hierarchical_memory_limit") ? st["hierarchical_memory_limit"] : UINT64_MAX,
-                            tightest(s.memory, "memory.limit_in_bytes", UINT64_MAX));
+  // hierarchical_memory_limit is already the tightest of the cgroup and its ancestors.
+  uint64_t limit = st.count("hierarchical_memory_limit") ? st["hierarchical_memory_limit"]
+                                                         : tightest(s.memory, "memory.limit_in_bytes", UINT64_MAX);
   v.mem_limited = limit < h.mem_total;
   v.mem_total = std::min(limit, h.mem_total);
   v.mem_used = number(s.memory + "/memory.usage_in_bytes").value_or(0);
@@ -105,8 +107,7 @@ void memory_v1(const Source& s, const Host& h, View& v) {
   v.writeback = st["total_writeback"];
   // memsw counts memory and swap together; without swap accounting there is no swap limit to show.
   if (st.count("hierarchical_memsw_limit")) {
-    uint64_t memsw = std::min(st["hierarchical_memsw_limit"], tightest(s.memory, "memory.memsw.limit_in_bytes",
-                                                                        UINT64_MAX));
+    uint64_t memsw = st["hierarchical_memsw_limit"];
     v.swap_total = memsw > limit ? std::min(memsw - limit, h.swap_total) : 0;
     uint64_t both = number(s.memory + "/memory.memsw.usage_in_bytes").value_or(v.mem_used);
     v.swap_used = both > v.mem_used ? both - v.mem_used : 0;
@@ -178,7 +179,7 @@ void cpu_v2(const Source& s, View& v, long hz, bool times) {
 
 View read_view(const Source& src, unsigned need) {
   long hz = ::sysconf(_SC_CLK_TCK);
-  Host h = host_facts();
+  Host h = host_facts(need & kCpuTime);
   View v;
   if (need & kMemory) (src.v2 ? memory_v2 : memory_v1)(src, h, v);
   if (need & (kCpus | kCpuTime)) (src.v2 ? cpu_v2 : cpu_v1)(src, v, hz, need & kCpuTime);

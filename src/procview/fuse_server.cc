@@ -53,17 +53,10 @@ Result<void> FuseServer::reply(uint64_t unique, int error, const void* data, siz
   return Ok();
 }
 
-void FuseServer::store(uint64_t nodeid, const std::string& text) {
-  // The pages of an earlier rendering go first: a longer one's tail must not show.
-  fuse_out_header ih {};
-  fuse_notify_inval_inode_out inval {};
-  inval.ino = nodeid;
-  inval.off = 0;
-  inval.len = 0;  // to the end
-  ih.len = sizeof ih + sizeof inval;
-  ih.error = FUSE_NOTIFY_INVAL_INODE;
-  iovec iv[2] = {{&ih, sizeof ih}, {&inval, sizeof inval}};
-  (void)::writev(dev_.get(), iv, 2);
+void FuseServer::store(uint64_t nodeid, const std::string& text, uint64_t last_size) {
+  // The pages of an earlier, longer rendering go first: its tail must not show. (One
+  // no longer is overwritten whole, and the size is left alone, so no GETATTR follows.)
+  if (text.size() < last_size) inval(nodeid);
   fuse_out_header h {};
   fuse_notify_store_out st {};
   st.nodeid = nodeid;
@@ -73,6 +66,18 @@ void FuseServer::store(uint64_t nodeid, const std::string& text) {
   h.error = FUSE_NOTIFY_STORE;  // a notification: the code travels in the error field, unique 0
   iovec iov[3] = {{&h, sizeof h}, {&st, sizeof st}, {const_cast<char*>(text.data()), text.size()}};
   (void)::writev(dev_.get(), iov, 3);  // without it only sendfile readers miss out
+}
+
+void FuseServer::inval(uint64_t nodeid) {
+  fuse_out_header h {};
+  fuse_notify_inval_inode_out out {};
+  out.ino = nodeid;
+  out.off = 0;
+  out.len = 0;  // to the end
+  h.len = sizeof h + sizeof out;
+  h.error = FUSE_NOTIFY_INVAL_INODE;
+  iovec iov[2] = {{&h, sizeof h}, {&out, sizeof out}};
+  (void)::writev(dev_.get(), iov, 2);
 }
 
 Result<bool> FuseServer::serve_one() {
@@ -128,8 +133,9 @@ Result<void> FuseServer::dispatch(uint32_t opcode, uint64_t unique, uint64_t nod
       if ((o.flags & O_ACCMODE) != O_RDONLY) return reply(unique, EACCES);
       uint64_t fh = next_fh_++;
       std::string& text = open_[fh] = render_(static_cast<File>(nodeid));
+      uint64_t last = size_[nodeid];
       size_[nodeid] = text.size();
-      store(nodeid, text);
+      store(nodeid, text, last);
       fuse_open_out out {};
       out.fh = fh;
       // Through the page cache, which the store above has just filled: a reader that

@@ -1,11 +1,11 @@
 // The view's FUSE filesystem, spoken raw on /dev/fuse (no libfuse): one flat read-only
 // directory of files (files.h), each rendered whole when opened, so every open sees
 // fresh numbers. Reads go through the page cache, bounded by the inode's size (sendfile,
-// which busybox cat uses, does so even under direct I/O): each open drops the pages of
-// the last rendering (FUSE_NOTIFY_INVAL_INODE) and stores its own (FUSE_NOTIFY_STORE),
-// which makes the size at least its length. Where an earlier rendering was longer, the
-// last page is left to a read, which gets this open's rendering (by fh) and, being short,
-// trims the size to the length exactly.
+// which busybox cat uses, does so even under direct I/O): each open stores its rendering
+// (FUSE_NOTIFY_STORE), which makes the size at least its length; where the last one was
+// longer, its pages are dropped first (FUSE_NOTIFY_INVAL_INODE) and the last page is
+// left to a read, which gets this open's rendering (by fh) and, being short, trims the
+// size to the length exactly.
 #pragma once
 
 #include <functional>
@@ -31,7 +31,8 @@ class FuseServer {
   static constexpr size_t kMaxWrite = 4096;
   static constexpr size_t kBufferSize = 64 * 1024 + 4096;  // above FUSE_MIN_READ_BUFFER and max_write
   Result<void> reply(uint64_t unique, int error, const void* data = nullptr, size_t size = 0);
-  void store(uint64_t nodeid, const std::string& text);
+  void store(uint64_t nodeid, const std::string& text, uint64_t last_size);
+  void inval(uint64_t nodeid);
   Result<void> dispatch(uint32_t opcode, uint64_t unique, uint64_t nodeid, const char* in, size_t in_size);
 
   sys::Fd dev_;
