@@ -87,15 +87,31 @@ bool ContainerStore::valid_name(const std::string& n) {
 
 Result<void> ContainerStore::reserve_name(const std::string& name, const std::string& id) {
   std::string path = root_ + "/container-names/" + name;
-  sys::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) {
-    if (errno != EEXIST) return sys::sys_error("reserve container name", path);
+  // The id is written first and the name made by link(2), which fails when it exists: a
+  // reservation is never seen empty, so a kill at any point leaves a name that names its
+  // container (and goes with it) or none.
+  std::string tmp = root_ + "/container-names/." + id + ".tmp";
+  GUISE_TRY(sys::write_file(tmp, id, O_CREAT | O_TRUNC, 0600), "reserve container name");
+  auto take = [&] { return ::link(tmp.c_str(), path.c_str()) == 0; };
+  bool taken = take();
+  int err = errno;
+  if (!taken && err == EEXIST) {
+    // A name whose container is gone entirely (a `rm` killed between the two) is free.
+    auto owner = sys::read_file(path);
+    if (owner && !owner->empty() && ::access(paths(*owner).dir.c_str(), F_OK) != 0 && errno == ENOENT) {
+      release_name(name, *owner);
+      taken = take();
+      err = errno;
+    }
+  }
+  ::unlink(tmp.c_str());
+  if (!taken) {
+    if (err != EEXIST) return sys::sys_error_n(err, "reserve container name", path);
     auto owner = sys::read_file(path);
     return sys::already_exists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
                                (owner ? *owner : std::string("?")) +
                                "\". You have to remove (or rename) that container to be able to reuse that name.");
   }
-  GUISE_TRY(sys::write_all(fd.get(), id, "container name"));
   return Ok();
 }
 
@@ -154,6 +170,69 @@ Result<std::vector<std::string>> ContainerStore::list_ids() const {
   }
   ::closedir(d);
   return out;
+}
+
+Result<sys::FileLock> ContainerStore::begin_create(const std::string& id) {
+  // Made under a dot-name with its lock taken, then renamed: containers/ID never exists
+  // without a lock file, so a free lock is all that tells an abandoned one.
+  std::string dir = paths(id).dir;
+  std::string staging = root_ + "/containers/.new-" + id;
+  if (::mkdir(staging.c_str(), 0700) < 0) return sys::sys_error("mkdir", staging);
+  auto lock = sys::FileLock::acquire(staging + "/lock");
+  if (lock && ::rename(staging.c_str(), dir.c_str()) < 0) lock = sys::sys_error("rename", staging);
+  if (!lock) {
+    ::unlink((staging + "/lock").c_str());
+    ::rmdir(staging.c_str());
+  }
+  return lock;
+}
+
+Result<std::vector<std::string>> ContainerStore::abandoned_ids() const {
+  std::vector<std::string> out;
+  std::string dir = root_ + "/containers";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return sys::sys_error("opendir", dir);
+  std::vector<std::string> staging;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.rfind(".new-", 0) == 0) staging.push_back(n);
+    if (n.size() != 64) continue;
+    ContainerPaths p = paths(n);
+    if (::access(p.record().c_str(), F_OK) == 0) continue;
+    auto lock = sys::FileLock::try_acquire(p.lock());
+    // The record may have come while we looked: its creator finished.
+    if (lock && lock->held() && ::access(p.record().c_str(), F_OK) != 0) out.push_back(n);
+  }
+  ::closedir(d);
+  // A staging directory whose lock is free was left by a killed creator; one killed
+  // before its lock file was made goes once it is old enough that no creator can still
+  // be between its mkdir and its lock.
+  constexpr time_t kStagingSeconds = 10;
+  for (const auto& n : staging) {
+    std::string path = dir + "/" + n;
+    struct stat st {};
+    bool locked_once = ::stat((path + "/lock").c_str(), &st) == 0;
+    bool old = ::stat(path.c_str(), &st) == 0 && st.st_mtime + kStagingSeconds < ::time(nullptr);
+    if (!locked_once && !old) continue;
+    auto lock = sys::FileLock::try_acquire(path + "/lock");
+    if (lock && lock->held()) {
+      ::unlink((path + "/lock").c_str());
+      ::rmdir(path.c_str());
+    }
+  }
+  return out;
+}
+
+void ContainerStore::release_names_of(const std::string& id) {
+  std::string dir = root_ + "/container-names";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(d))
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  ::closedir(d);
+  for (const auto& n : names) release_name(n, id);
+  ::unlink((dir + "/." + id + ".tmp").c_str());
 }
 
 Result<void> ContainerStore::remove_dir(const std::string& id) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/container.h"
+#include "sys/file_lock.h"
 #include "sys/result.h"
 
 namespace guise::engine {
@@ -55,6 +56,16 @@ class ContainerStore {
   Result<ContainerRecord> read_record(const std::string& id) const;
   Result<void> write_record(const ContainerRecord& r);
   Result<std::vector<std::string>> list_ids() const;  // those with a record
+
+  // containers/ID made and its lock held before anything else of the container exists
+  // (name, rootfs): until its record is written, a directory whose lock nobody holds is
+  // what a killed `create` left, and abandoned_ids() finds it.
+  Result<sys::FileLock> begin_create(const std::string& id);
+  // Directories without a record whose creator is gone (their lock is free, or was never
+  // made and the directory is older than a few seconds).
+  Result<std::vector<std::string>> abandoned_ids() const;
+  // Every name that still names `id`.
+  void release_names_of(const std::string& id);
   // containers/ID gone whole (the caller has stopped it and removed its rootfs).
   Result<void> remove_dir(const std::string& id);
 

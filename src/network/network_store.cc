@@ -135,7 +135,16 @@ Result<NetworkStore> NetworkStore::open(const std::string& store_root) {
   return NetworkStore(store_root + "/networks");
 }
 
-Result<sys::FileLock> NetworkStore::lock() const { return sys::FileLock::acquire(dir_ + "/lock"); }
+Result<sys::FileLock> NetworkStore::lock() const {
+  auto held = GUISE_TRY(sys::FileLock::acquire(dir_ + "/lock"));
+  // Every change happens under this lock: a temp file seen now is a killed writer's.
+  for (const auto& id : entries(dir_)) {
+    std::string endpoints = dir_ + "/" + id + "/endpoints";
+    for (const auto& f : entries(endpoints))
+      if (f.find(".tmp-") != std::string::npos) ::unlink((endpoints + "/" + f).c_str());
+  }
+  return held;
+}
 
 Result<std::vector<NetworkRecord>> NetworkStore::list() const {
   std::vector<NetworkRecord> out;

@@ -57,7 +57,8 @@ class NetworkStore {
   static Result<NetworkStore> open(const std::string& store_root);
   const std::string& dir() const { return dir_; }
 
-  // Held across every read-modify-write of networks and endpoints.
+  // Held across every read-modify-write of networks and endpoints. Taking it removes the
+  // temp files of writers killed before their rename.
   Result<sys::FileLock> lock() const;
 
   Result<std::vector<NetworkRecord>> list() const;

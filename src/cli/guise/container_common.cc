@@ -17,6 +17,7 @@
 #include "cli/guise/human.h"
 #include "cli/guise/container_network.h"
 #include "image/store.h"
+#include "sys/log.h"
 #include "sys/syscalls.h"
 
 namespace guise::cli {
@@ -33,8 +34,28 @@ std::string store_root(const Context& ctx) {
   return ctx.globals.root.empty() ? image::Store::default_root() : ctx.globals.root;
 }
 
+namespace {
+
+// What a `create` killed before its record left: its rootfs, its names, its directory.
+// Every container command passes here first; with nothing abandoned it costs one readdir.
+void collect_abandoned_creates(const Context& ctx, engine::ContainerStore& cs) {
+  auto ids = cs.abandoned_ids();
+  if (!ids || ids->empty()) return;
+  auto store = ctx.open_store();
+  for (const auto& id : *ids) {
+    sys::debug("removing container " + id + ", left half-made by a create that was killed");
+    if (store) (void)store->remove_rootfs(id);
+    cs.release_names_of(id);
+    (void)cs.remove_dir(id);
+  }
+}
+
+}  // namespace
+
 Result<engine::ContainerStore> open_containers(const Context& ctx) {
-  return engine::ContainerStore::open(store_root(ctx));
+  auto cs = GUISE_TRY(engine::ContainerStore::open(store_root(ctx)));
+  collect_abandoned_creates(ctx, cs);
+  return cs;
 }
 
 runtime::Globals runtime_globals(const engine::ContainerStore& cs) {

@@ -178,6 +178,7 @@ struct Made {
   std::string id, name;
   bool name_reserved = false, rootfs_made = false, dir_made = false;
   bool keep = false;
+  sys::FileLock creating;  // held until the record is written (ContainerStore::begin_create)
   ~Made() {
     if (keep) return;
     if (rootfs_made) (void)store.remove_rootfs(id);
@@ -201,6 +202,10 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
 
   Made made{ctx, store, cs, engine::ContainerStore::new_id(), req.name};
+  // The directory first, locked: whatever a kill leaves from here on, the next command
+  // finds through it and removes (collect_abandoned_creates).
+  made.creating = GUISE_TRY(cs.begin_create(made.id));
+  made.dir_made = true;
   if (made.name.empty()) {
     for (int i = 0; i < 10; ++i) {
       made.name = engine::ContainerStore::random_name();
@@ -221,7 +226,6 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   std::error_code ec;
   std::filesystem::create_directories(paths.bundle(), ec);
   if (ec) return sys::sys_error_n(ec.value(), "mkdir", paths.bundle());
-  made.dir_made = true;
 
   engine::ContainerConfig merged = engine::merge_image_config(req.config, image_config);
   GUISE_TRY(make_working_dir(rootfs.merged, merged.working_dir));
