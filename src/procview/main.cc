@@ -63,10 +63,11 @@ Result<sys::Fd> listen_at(const std::string& path, int owner) {
   std::memcpy(addr.sun_path, path.c_str(), path.size());
   ::unlink(path.c_str());
   if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys::sys_error("bind", path);
-  // The init connects as the container's root, which a user namespace maps elsewhere.
-  if (owner > 0 && ::chown(path.c_str(), static_cast<uid_t>(owner), static_cast<gid_t>(-1)) < 0)
-    return sys::sys_error("chown", path);
-  ::chmod(path.c_str(), 0600);
+  // In a user namespace the init connects as host root before its ids are mapped, or as
+  // the mapped root after: no one owner fits both, so such a socket is open to all (in a
+  // directory nobody can list; a stranger's connection can only have its own processes'
+  // sysinfo answered).
+  if (::chmod(path.c_str(), owner > 0 ? 0666 : 0600) < 0) return sys::sys_error("chmod", path);
   if (::listen(s.get(), 1) < 0) return sys::sys_error("listen", path);
   return s;
 }

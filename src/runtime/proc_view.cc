@@ -137,7 +137,8 @@ std::optional<procview::Launched> start_proc_view(oci::Spec& spec, const cgroups
     c.listen = listener_path(state_dir);
     // Searchable by all: a container's root in a user namespace is another host uid.
     if (::mkdir("/run/guise-procview", 0711) < 0 && errno != EEXIST) return skip("cannot make /run/guise-procview");
-    if (spec.linux)
+    ::chmod("/run/guise-procview", 0711);  // as made, whatever the umask
+    if (spec.linux && spec.has_namespace(oci::NamespaceType::kUser))
       for (const auto& m : spec.linux->uid_mappings)
         if (m.container_id == 0) c.listen_owner = static_cast<int>(m.host_id);
   }

@@ -5,8 +5,11 @@ back to the real files; nothing is left behind. Through `guise` and `guise-oci`.
 import json
 import os
 import re
+import pathlib
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -238,6 +241,33 @@ def test_guise_oci_annotation(tmp_path):
     bundle = oci_bundle(tmp_path, ["true"], annotation="maybe")
     r = oci(root, "run", "--bundle", bundle, "pv4")
     assert r.returncode != 0 and "org.guise.proc-view" in r.stderr, r
+
+
+def test_guise_oci_user_namespace(tmp_path):
+    """The container's root is another host uid: it still reaches the sysinfo agent."""
+    root = str(tmp_path / "state")
+    # pytest's directories are private: the mapped root could not reach a rootfs there.
+    open_dir = tempfile.mkdtemp(prefix="guise-procview-userns.")
+    os.chmod(open_dir, 0o755)
+    try:
+        _userns_run(root, pathlib.Path(open_dir))
+    finally:
+        shutil.rmtree(open_dir)
+
+
+def _userns_run(root, where):
+    bundle = oci_bundle(where, ["sh", "-c", PROBE])
+    path = os.path.join(bundle, "config.json")
+    with open(path) as f:
+        c = json.load(f)
+    c["linux"]["namespaces"].append({"type": "user"})
+    c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    with open(path, "w") as f:
+        json.dump(c, f)
+    r = oci(root, "run", "--bundle", bundle, "pvu")
+    f = fields(r.stdout)
+    assert r.returncode == 0 and f["memtotal"] == str(256 * 1024) and f["free"] == str(256 * 1024), r
 
 
 def test_meminfo_read_cost(eng):
