@@ -21,7 +21,7 @@ echo "== fault-injection build (build-fault: each step of create, exec, delete a
 # comes from ccache. tests/integration/test_fault_walk.py walks its steps.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B build-fault -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGUISE_FAULT_INJECTION=ON >/dev/null
-ninja -C build-fault -j"${JOBS:-2}" --quiet guise-engine guise-oci guise-monitor guise-init
+ninja -C build-fault -j"${JOBS:-2}" --quiet guise-engine guise-oci guise-monitor guise-init guise-procview
 
 echo "== integration tests (runtime: build/guise-oci)"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider "$@"

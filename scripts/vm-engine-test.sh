@@ -18,7 +18,7 @@ if [[ ! -x "$VMTEST/run-in-vm.sh" ]]; then
   echo "vm-engine-test: skipped: no VM runner at $VMTEST/run-in-vm.sh (../shared/vmtest beside the clone)"
   exit 0
 fi
-ninja -C "$BUILD" -j"${JOBS:-2}" guise-engine guise-monitor guise-init guise-testbin >/dev/null
+ninja -C "$BUILD" -j"${JOBS:-2}" guise-engine guise-monitor guise-init guise-procview guise-testbin >/dev/null
 
 work=$(mktemp -d /tmp/vm-engine-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -37,7 +37,7 @@ rc=0
 VM_MODULES=${VM_MODULES:-"overlay loop fuse"} VM_TIMEOUT=${VM_TIMEOUT:-300} VM_MEM=${VM_MEM:-1024} \
   "$VMTEST/run-in-vm.sh" 'sh ./engine-tests.sh' \
   tests/cgroups-vm/engine-tests.sh tests/cgroups-vm/engine "$BUILD/guise" "$BUILD/guise-monitor" \
-  "$BUILD/guise-init" "$BUILD/guise-testbin" "$work/bb.tar" \
+  "$BUILD/guise-init" "$BUILD/guise-procview" "$BUILD/guise-testbin" "$work/bb.tar" \
   2>&1 | tee "$log" || rc=$?
 summary=$(grep -E "^engine-[a-z0-9]+: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1 || true)
 if [[ -z "$summary" ]]; then

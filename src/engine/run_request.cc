@@ -190,6 +190,7 @@ HostConfig read_host(const Json& j) {
   h.cap_add = strings(j, "CapAdd");
   h.cap_drop = strings(j, "CapDrop");
   h.cgroupns_mode = get_or<std::string>(j, "CgroupnsMode", "");
+  h.proc_view = get_or<std::string>(j, "ProcView", "");
   h.group_add = strings(j, "GroupAdd");
   h.ipc_mode = get_or<std::string>(j, "IpcMode", "private");
   h.oom_score_adj = get_or(j, "OomScoreAdj", 0);
@@ -315,6 +316,7 @@ OJson to_json(const HostConfig& h) {
   o["CapAdd"] = strings_or_null(h.cap_add);
   o["CapDrop"] = strings_or_null(h.cap_drop);
   o["CgroupnsMode"] = h.cgroupns_mode;
+  o["ProcView"] = h.proc_view.empty() ? "cgroup" : h.proc_view;
   o["Dns"] = h.dns;
   o["DnsOptions"] = h.dns_options;
   o["DnsSearch"] = h.dns_search;

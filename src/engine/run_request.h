@@ -110,6 +110,7 @@ struct HostConfig {  // docker's HostConfig, its Resources embedded
   bool auto_remove = false;
   std::vector<std::string> cap_add, cap_drop;  // as typed
   std::string cgroupns_mode;                   // private, host
+  std::string proc_view;                       // --proc-view: "" (cgroup, the default), cgroup, host
   std::vector<std::string> group_add;
   std::string ipc_mode = "private";  // private, shareable, host, none, container:NAME
   int oom_score_adj = 0;

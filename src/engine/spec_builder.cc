@@ -242,8 +242,14 @@ Result<oci::Spec> build_spec(const RunRequest& r, const image::ImageConfig& imag
       if (o == "shared" || o == "rshared") l.rootfs_propagation = "rshared";
       else if ((o == "slave" || o == "rslave") && l.rootfs_propagation.empty()) l.rootfs_propagation = "rslave";
     }
+  bool unconfined = security.seccomp == "unconfined";
   s.linux = std::move(l);
   for (const auto& [k, v] : merged.labels) s.annotations[k] = v;
+  // The cgroup-true /proc view (runtime/proc_view.h): on unless --proc-view=host; a
+  // privileged container sees the host as it is.
+  s.annotations["org.guise.proc-view"] = h.privileged || h.proc_view == "host" ? "host" : "cgroup";
+  // seccomp=unconfined means no filter at all, not even the one that routes sysinfo.
+  if (unconfined) s.annotations["org.guise.proc-view.sysinfo"] = "host";
   return s;
 }
 

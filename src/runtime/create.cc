@@ -26,6 +26,7 @@
 #include "linux/shared_root.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
+#include "runtime/proc_view.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
 #include "sys/child_process.h"
@@ -388,8 +389,13 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   GUISE_FAULT_POINT("create: cgroup made");
   cgroups::Cgroup& cgroup = *made.cgroup;
 
+  std::optional<procview::Launched> view;
+  if (GUISE_TRY(wants_proc_view(spec))) view = start_proc_view(spec, cgroup, dir.path());
+
   linux::InitConfig ic = init_config(g, o, spec, bundle, rootfs, fifos, cgroup, dir);
   ic.mounts = GUISE_TRY(linux::plan_mounts(spec.mounts), "config.json");
+  if (view)
+    for (auto& step : view_mounts(spec, *view)) ic.mounts.push_back(std::move(step));
   log_ignored_mount_options(ic.mounts);
   std::vector<sys::Fd> idmapped = GUISE_TRY(make_idmapped_trees(ic.mounts, bundle));
   GUISE_TRY(linux::check_namespace_plan(ic.ns, spec));
@@ -402,6 +408,10 @@ Result<Created> create_steps(const Globals& g, const CreateOptions& o, Made& mad
   GUISE_FAULT_POINT("create: init cloned");
   ic.cpus.move_child(pid);
   child_end.close();
+  if (view) {
+    view->trees.clear();  // the init holds its own copies
+    if (auto r = view->follow(pid); !r.ok()) sys::warn("the /proc view: " + r.error().message());
+  }
   fifos.fifo.reset();  // the init holds its own copies now
   fifos.exec_done.reset();
   if (ic.ns.new_user && !ic.ns.late_user) {

@@ -15,6 +15,7 @@
 #include "linux/lsm_labels.h"
 #include "linux/namespaces.h"
 #include "linux/seccomp_setup.h"
+#include "runtime/proc_view.h"
 #include "linux/shared_root.h"
 #include "linux/terminal.h"
 #include "oci/parse.h"
@@ -84,6 +85,7 @@ Result<ExecStarted> exec_process(const Globals& g, const std::string& id, const 
     if (status == Status::kPaused && !o.ignore_paused) return sys::wrong_state("cannot exec in a paused container");
     auto text = GUISE_TRY(sys::read_file(dir.config_path()));
     spec = GUISE_TRY(oci::parse_spec(text, "config.json"));
+    route_exec_sysinfo(spec, dir.path());
     st = std::move(state);
   }
   if (proc.args.empty()) return sys::user_error("process.args: a command to run is required");

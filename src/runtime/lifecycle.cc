@@ -16,6 +16,7 @@
 #include "oci/parse.h"
 #include "runtime/container_cgroup.h"
 #include "runtime/runtime.h"
+#include "runtime/proc_view.h"
 #include "runtime/state.h"
 #include "sys/fault.h"
 #include "sys/log.h"
@@ -60,6 +61,7 @@ Result<void> remove_stopped(StateDir& dir, const ContainerState& st, cgroups::Cg
     auto r = linux::run_hooks(spec->hooks->poststop, "poststop", state_json(st, Status::kStopped, false));
     if (!r.ok()) warn(r.error());
   }
+  remove_proc_view(dir.path());
   GUISE_FAULT_POINT("delete: state to remove");
   dir.remove();
   return destroyed;

@@ -555,3 +555,17 @@ TEST(EngineSpecBuilder, HostDevices) {
   EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const auto& d) { return d.path == "/dev/null"; }));
   EXPECT_FALSE(std::any_of(all.begin(), all.end(), [](const auto& d) { return d.path.rfind("/dev/pts/", 0) == 0; }));
 }
+
+TEST(EngineSpecBuilder, ProcViewOnUnlessAskedOff) {
+  auto r = request();
+  EXPECT_EQ(build(r).annotations.at("org.guise.proc-view"), "cgroup");
+  r.host.proc_view = "host";
+  EXPECT_EQ(build(r).annotations.at("org.guise.proc-view"), "host");
+  auto privileged = request();
+  privileged.host.privileged = true;
+  EXPECT_EQ(build(privileged).annotations.at("org.guise.proc-view"), "host");
+  EXPECT_EQ(build(r).annotations.count("org.guise.proc-view.sysinfo"), 0u);
+  auto unconfined = request();
+  unconfined.host.security_opt = {"seccomp=unconfined"};
+  EXPECT_EQ(build(unconfined).annotations.at("org.guise.proc-view.sysinfo"), "host");
+}

@@ -232,6 +232,9 @@ Result<void> apply_modes(const RunFlags& f, HostConfig& h) {
   h.uts_mode = f.uts;
   h.userns_mode = f.userns;
   h.cgroupns_mode = f.cgroupns;
+  if (f.proc_view != "" && f.proc_view != "host" && f.proc_view != "cgroup")
+    return sys::user_error("--proc-view: \"" + f.proc_view + "\" is neither cgroup nor host");
+  h.proc_view = f.proc_view;
   h.cgroup_parent = f.cgroup_parent;
   if (f.network.empty() || f.network == "container:")
     return invalid_argument(f.network, "--network", "invalid network mode");
@@ -364,6 +367,9 @@ void add_run_flags(CLI::App& cmd, RunFlags& f) {
   single(cmd, "--uts", f.uts, "UTS namespace to use");
   single(cmd, "--userns", f.userns, "user namespace to use: host, or CONTAINER_ID:HOST_ID:SIZE");
   single(cmd, "--cgroupns", f.cgroupns, "cgroup namespace to use: host or private");
+  single(cmd, "--proc-view", f.proc_view,
+         "what /proc/meminfo, cpuinfo, stat, uptime, loadavg, swaps and sysinfo(2) show: cgroup (the "
+         "container's limits and usage, the default) or host");
   single(cmd, "--cgroup-parent", f.cgroup_parent, "optional parent cgroup for the container");
   single(cmd, "--network,--net", f.network, "connect a container to a network: none, host, bridge, NAME");
   single(cmd, "--stop-signal", f.stop_signal, "signal to stop the container");

@@ -33,7 +33,7 @@ struct RunFlags {
   std::string cpu_shares, cpu_period, cpu_quota, pids_limit, blkio_weight;
   std::string cpuset_cpus, cpuset_mems;
   std::optional<bool> init;
-  std::string pid, ipc, uts, userns, cgroupns, cgroup_parent, network = "default";
+  std::string pid, ipc, uts, userns, cgroupns, proc_view, cgroup_parent, network = "default";
   std::string stop_signal;
   std::string stop_timeout;
   std::string restart = "no";
