@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sys/sha256.h"
+#include "sys/text.h"
 
 namespace guise::image {
 
@@ -117,7 +118,7 @@ Result<Platform> parse_platform(std::string_view text) {
     for (char& c : part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() ||
       (parts.size() == 3 && parts[2].empty()))
-    return sys::user_error("--platform \"" + std::string(text) + "\": expected OS/ARCH[/VARIANT], as linux/arm64/v8");
+    return sys::user_error("--platform \"" + sys::printable(text) + "\": expected OS/ARCH[/VARIANT], as linux/arm64/v8");
   p.os = parts[0];
   p.architecture = parts[1] == "x86_64" ? "amd64" : parts[1] == "aarch64" ? "arm64" : parts[1];
   if (parts.size() == 3) p.variant = parts[2];

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "image/registry_answers.h"
+
 namespace guise::image {
 
 namespace {
@@ -244,19 +246,9 @@ Result<std::pair<std::string, std::chrono::seconds>> RegistryAuth::fetch_token(c
     auto e = sys::user_error("fetching a token from " + realm + ": " + registry_error_text(resp));
     return e;
   }
-  auto doc = nlohmann::json::parse(resp.body, nullptr, false);
-  std::string token;
-  if (doc.is_object()) {
-    if (doc.contains("token") && doc["token"].is_string()) token = doc["token"].get<std::string>();
-    if (token.empty() && doc.contains("access_token") && doc["access_token"].is_string())
-      token = doc["access_token"].get<std::string>();
-  }
-  if (token.empty()) return sys::user_error("fetching a token from " + realm + ": the answer holds no token");
-  int64_t expires_in = 60;
-  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer())
-    expires_in = doc["expires_in"].get<int64_t>();
-  // Renewed a little early, so that a token never expires on the way.
-  return std::make_pair(token, std::chrono::seconds(std::max<int64_t>(expires_in - 5, 1)));
+  auto token = parse_token_answer(resp.body);
+  if (!token) return sys::user_error("fetching a token from " + realm + ": the answer holds no token");
+  return *token;
 }
 
 }  // namespace guise::image

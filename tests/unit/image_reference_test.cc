@@ -1,6 +1,7 @@
 // Image names as docker reads them, and digests.
 #include <gtest/gtest.h>
 
+#include "image/manifest.h"
 #include "image/reference.h"
 
 namespace guise::image {
@@ -62,6 +63,21 @@ TEST(ImageReference, BadNamesAreRefusedSayingWhy) {
   EXPECT_NE(full(std::string(300, 'a')).find("longer than 255"), std::string::npos);
   EXPECT_EQ(full("a__b-c.d--e"), "docker.io/library/a__b-c.d--e:latest");
   EXPECT_NE(full("a___b").find("invalid reference format"), std::string::npos);
+}
+
+// A reference comes from image archives and registries too: its control bytes (a newline,
+// a terminal's escape sequence) are written out, so that the error stays one line (found
+// by fuzz/image_documents).
+TEST(ImageReference, ControlBytesInErrorsAreEscaped) {
+  std::string error = full("bw\n\x1b[2J");
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  EXPECT_NE(error.find("(\"bw\\x0a\\x1b[2J\")"), std::string::npos) << error;
+  std::string digest_error = full("a@er\n:" + kHex);
+  EXPECT_EQ(digest_error.find('\n'), std::string::npos) << digest_error;
+  EXPECT_NE(digest_error.find("unsupported algorithm \"er\\x0a\""), std::string::npos) << digest_error;
+  auto p = guise::image::parse_platform("linux\n/amd64/x/y");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message().find('\n'), std::string::npos);
 }
 
 TEST(ImageDigest, ParsedStrictly) {
