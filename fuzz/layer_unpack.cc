@@ -2,12 +2,14 @@
 // pull unpacks it, into an empty directory; nothing may land outside that directory.
 //
 // As root (where escaping would matter most) the target runs in a private mount
-// namespace, chrooted into a tmpfs that holds the layer directory and read-only binds of
-// /usr and /proc (for the sanitizers' symbolizer): a name, symlink or hard link that
-// escaped the layer would land in the tmpfs's root, where it is seen, and could not
-// reach the host. Its current directory stays outside, so libFuzzer's relative paths
-// (corpus, artifacts: run it as scripts/fuzz.sh does) still work. Not as root, the
-// layer directory sits in a temporary directory, which is checked the same way.
+// namespace, chrooted into a tmpfs (mounted over /tmp there) that holds the layer
+// directory and read-only binds of /usr and /proc (for the sanitizers' symbolizer): a
+// name, symlink or hard link that escaped the layer would land in the tmpfs's root,
+// where it is seen, or fail on a read-only bind or across filesystems (EROFS, EXDEV:
+// also reported), and could not reach the host. Its current directory stays outside, so
+// libFuzzer's relative paths (corpus, artifacts: run it as scripts/fuzz.sh does) still
+// work. Not as root, the layer directory sits in a temporary directory, which is checked
+// the same way.
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -58,13 +60,16 @@ void bind_read_only(const std::string& from, const std::string& to) {
 }
 
 void sandbox() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/guise-fuzz-unpack-XXXXXX";
-  if (!::mkdtemp(base.data())) die("mkdtemp");
   if (::geteuid() != 0 || ::unshare(CLONE_NEWNS) != 0) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/guise-fuzz-unpack-XXXXXX";
+    if (!::mkdtemp(base.data())) die("mkdtemp");
     g_root = base;
     return;
   }
+  // The tmpfs covers /tmp in this namespace only: the host's /tmp is neither seen nor
+  // touched, and nothing is left behind.
+  std::string base = "/tmp";
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make / private");
   if (::mount("tmpfs", base.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=512m") != 0) die("tmpfs");
   bind_read_only("/usr", base + "/usr");
@@ -76,7 +81,7 @@ void sandbox() {
     target[n] = '\0';
     if (::symlink(target, (base + "/" + link).c_str()) != 0) die("symlink");
   }
-  if (::mkdir((base + "/tmp").c_str(), 01777) != 0) die("mkdir tmp");
+  if (::mkdir((base + "/tmp").c_str(), 0) != 0 || ::chmod((base + "/tmp").c_str(), 01777) != 0) die("mkdir tmp");
   if (::chroot(base.c_str()) != 0) die("chroot");
   g_root = "/";
 }

@@ -89,6 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto token = image::parse_token_answer(r.body); token) {
     fuzz::check(!token->first.empty(), "an empty token taken");
     fuzz::check(token->second.count() >= 1, "a token kept for less than a second");
+    // As RegistryAuth keeps it: until now + the lifetime, which must not overflow.
+    auto expires = std::chrono::steady_clock::now() + token->second;
+    fuzz::check(expires > std::chrono::steady_clock::now(), "a token expires before it is taken");
   }
   for (long status : {r.status, 401L, 404L}) {
     r.status = status;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as root: unit tests; integration tests that start real
+# The whole test suite, as root: unit tests; the fuzz targets for a minute; integration tests that start real
 # containers on this kernel (including the attack suite); containerd, docker and
 # podman driving guise-oci; the cgroup checks in a cgroup-v2 VM, and checkpoint/restore there.
 # Builds first, installing packages as needed. Extra arguments go to the integration pytest.
@@ -14,6 +14,9 @@ if ! ctest --test-dir build --output-on-failure -j2 > build/ctest.log 2>&1; then
 fi
 # The summary line, and each test ctest did not run (a skip says why in the log).
 grep -E "tests passed|tests failed|\(Skipped\)" build/ctest.log
+
+echo "== fuzzing: every target from its corpus, about a minute in all (README \"Fuzzing\")"
+bash scripts/fuzz.sh
 
 echo "== integration tests (runtime: build/guise-oci)"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider "$@"

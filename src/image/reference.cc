@@ -84,7 +84,13 @@ std::string Reference::str() const {
 
 std::string Reference::familiar() const {
   std::string out = name();
-  if (domain == kDefaultDomain) {
+  // Without its domain, a docker.io path whose first component reads as a domain
+  // ("docker.io/a.b/c") would name another registry: that one keeps "docker.io/".
+  std::string_view head = std::string_view(path).substr(0, path.find('/'));
+  bool head_reads_as_domain = path.find('/') != std::string::npos &&
+                              (head.find('.') != std::string_view::npos ||
+                               head.find(':') != std::string_view::npos || head == "localhost");
+  if (domain == kDefaultDomain && !head_reads_as_domain) {
     out = path;
     if (out.rfind("library/", 0) == 0 && out.find('/', 8) == std::string::npos) out = out.substr(8);
   }

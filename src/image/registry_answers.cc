@@ -54,8 +54,12 @@ std::optional<std::pair<std::string, std::chrono::seconds>> parse_token_answer(s
   int64_t expires_in = 60;
   if (doc.contains("expires_in") && doc["expires_in"].is_number_integer())
     expires_in = doc["expires_in"].get<int64_t>();
-  // Renewed a little early, so that a token never expires on the way.
-  return std::make_pair(token, std::chrono::seconds(std::max<int64_t>(expires_in - 5, 1)));
+  // Renewed a little early, so that a token never expires on the way; and kept a day at
+  // most, whatever the server says: a lifetime near int64's range would overflow the
+  // clock arithmetic that keeps it.
+  constexpr int64_t kDay = 24 * 3600;
+  expires_in = std::clamp<int64_t>(expires_in, 6, kDay + 5);
+  return std::make_pair(token, std::chrono::seconds(expires_in - 5));
 }
 
 }  // namespace guise::image

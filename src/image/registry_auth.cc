@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/registry_answers.h"
+#include "sys/text.h"
 
 namespace guise::image {
 
@@ -143,18 +144,21 @@ std::optional<std::string> base64_decode(std::string_view text) {
 std::string registry_error_text(const HttpResponse& r) {
   std::string text = std::to_string(r.status);
   auto doc = nlohmann::json::parse(r.body, nullptr, false);
+  // The registry's words go into a one-line error on the user's terminal: control bytes
+  // (a newline, an escape sequence) written out, and cut where they run long.
+  auto said = [](const nlohmann::json& v) { return sys::printable(v.get<std::string>(), 500); };
   if (doc.is_object() && doc.contains("errors") && doc["errors"].is_array() && !doc["errors"].empty() &&
       doc["errors"][0].is_object()) {
     const auto& e = doc["errors"][0];
-    if (e.contains("code") && e["code"].is_string()) text += " " + lower(e["code"].get<std::string>());
-    if (e.contains("message") && e["message"].is_string()) text += ": " + e["message"].get<std::string>();
+    if (e.contains("code") && e["code"].is_string()) text += " " + lower(said(e["code"]));
+    if (e.contains("message") && e["message"].is_string()) text += ": " + said(e["message"]);
     return text;
   }
   // A token server's OAuth error, or nothing but the status.
   if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) {
-    text += " " + doc["error"].get<std::string>();
+    text += " " + said(doc["error"]);
     if (doc.contains("error_description") && doc["error_description"].is_string())
-      text += ": " + doc["error_description"].get<std::string>();
+      text += ": " + said(doc["error_description"]);
     return text;
   }
   switch (r.status) {

@@ -49,6 +49,22 @@ TEST(ImageReference, FamiliarAsDockerPrints) {
   EXPECT_EQ(familiar("localhost:5000/busybox:1"), "localhost:5000/busybox:1");
 }
 
+// A docker.io path whose first component has a '.' (or is "localhost") would read as
+// another registry without "docker.io/": `guise save` wrote such a name into RepoTags, and
+// `load` took it for that registry's (found by fuzz/image_documents).
+TEST(ImageReference, FamiliarNamesReadBack) {
+  EXPECT_EQ(familiar("docker.io/a.b/busybox:1"), "docker.io/a.b/busybox:1");
+  EXPECT_EQ(familiar("docker.io/localhost/x"), "docker.io/localhost/x:latest");
+  EXPECT_EQ(familiar("docker.io/ab/busybox"), "ab/busybox:latest");
+  for (const char* text : {"docker.io/a.b/c:1", "docker.io/localhost/x", "a.b/c", "docker.io/library/a.b", "busybox"}) {
+    auto r = parse_reference(text);
+    ASSERT_TRUE(r) << text;
+    auto again = parse_reference(r->familiar());
+    ASSERT_TRUE(again) << r->familiar();
+    EXPECT_EQ(again->str(), r->str()) << text;
+  }
+}
+
 TEST(ImageReference, BadNamesAreRefusedSayingWhy) {
   EXPECT_NE(full("Busybox").find("repository name must be lowercase"), std::string::npos);
   EXPECT_NE(full("").find("invalid reference format"), std::string::npos);
