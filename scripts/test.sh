@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as root: unit tests; integration tests that start real
-# containers on this kernel (including the attack suite); containerd, docker and
-# podman driving guise-oci; the cgroup checks in a cgroup-v2 VM (the runtime's and the engine's), and
+# The whole test suite, as root: unit tests; the fuzz targets for a minute; integration tests
+# that start real containers on this kernel (the attack suite and a fault-injection walk among
+# them); containerd, docker and podman driving guise-oci; the cgroup checks in a cgroup-v2 VM (the runtime's and the engine's), and
 # checkpoint/restore there.
 # Builds first, installing packages as needed. Extra arguments go to the integration pytest.
 set -euo pipefail
@@ -15,6 +15,9 @@ if ! ctest --test-dir build --output-on-failure -j2 > build/ctest.log 2>&1; then
 fi
 # The summary line, and each test ctest did not run (a skip says why in the log).
 grep -E "tests passed|tests failed|\(Skipped\)" build/ctest.log
+
+echo "== fuzzing: every target from its corpus, about a minute in all (README \"Fuzzing\")"
+bash scripts/fuzz.sh
 
 echo "== fault-injection build (build-fault: each step of create, exec, delete and run can be failed or killed)"
 # Only a few files differ from build/ (CMakeLists.txt, GUISE_FAULT_INJECTION): the rest

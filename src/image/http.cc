@@ -44,14 +44,7 @@ struct Exchange {
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* x = static_cast<Exchange*>(user);
   std::string_view line(data, size * n);
-  // Each answer (a redirect, a 100 Continue) starts with its status line: keep only the last's headers.
-  if (line.starts_with("HTTP/")) {
-    x->resp.headers.clear();
-    return line.size();
-  }
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos)
-    x->resp.headers.emplace_back(lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+  add_header_line(x->resp, line);
   return line.size();
 }
 
@@ -203,6 +196,17 @@ Result<HttpResponse> http_request(const HttpRequest& req) {
       return sys::user_error(req.url + ": " + x.resp.transport_error);
   }
   return std::move(x.resp);
+}
+
+void add_header_line(HttpResponse& r, std::string_view line) {
+  // Each answer (a redirect, a 100 Continue) starts with its status line: keep only the last's headers.
+  if (line.starts_with("HTTP/")) {
+    r.headers.clear();
+    return;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos)
+    r.headers.emplace_back(lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
 }
 
 std::string url_origin(std::string_view url) {

@@ -60,6 +60,10 @@ struct HttpResponse {
 // request curl refuses. A broken exchange is a response with transport_error set.
 Result<HttpResponse> http_request(const HttpRequest& req);
 
+// One line of an answer's head as curl hands it over ("Name: value\r\n", or a status
+// line, which starts the headers of a new answer) into `r.headers`.
+void add_header_line(HttpResponse& r, std::string_view line);
+
 // "scheme://host[:port]" of a URL ("" when it has none).
 std::string url_origin(std::string_view url);
 // `location` (absolute, "/path" or relative) against the URL it answered.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sys/sha256.h"
+#include "sys/text.h"
 
 namespace guise::image {
 
@@ -117,7 +118,7 @@ Result<Platform> parse_platform(std::string_view text) {
     for (char& c : part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() ||
       (parts.size() == 3 && parts[2].empty()))
-    return sys::user_error("--platform \"" + std::string(text) + "\": expected OS/ARCH[/VARIANT], as linux/arm64/v8");
+    return sys::user_error("--platform \"" + sys::printable(text) + "\": expected OS/ARCH[/VARIANT], as linux/arm64/v8");
   p.os = parts[0];
   p.architecture = parts[1] == "x86_64" ? "amd64" : parts[1] == "aarch64" ? "arm64" : parts[1];
   if (parts.size() == 3) p.variant = parts[2];
@@ -143,7 +144,7 @@ Result<Index> parse_index(std::string_view text, std::string_view media_type) {
   json j = GUISE_TRY(parse_json(text, "image index"));
   Index idx;
   idx.media_type = media_type.empty() ? sniff_media_type(text) : std::string(media_type);
-  if (!is_index(idx.media_type)) return bad("image index", "unsupported media type \"" + idx.media_type + "\"");
+  if (!is_index(idx.media_type)) return bad("image index", "unsupported media type \"" + sys::printable(idx.media_type) + "\"");
   auto m = j.find("manifests");
   if (m == j.end() || !m->is_array()) return bad("image index", "no \"manifests\" list");
   for (size_t i = 0; i < m->size(); ++i)
@@ -160,7 +161,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view media_ty
     return bad("image manifest", "docker schema 1 manifests are not supported (push the image again with a "
                                  "current docker or skopeo)");
   if (!is_manifest(man.media_type))
-    return bad("image manifest", "unsupported media type \"" + man.media_type + "\"");
+    return bad("image manifest", "unsupported media type \"" + sys::printable(man.media_type) + "\"");
   auto c = j.find("config");
   if (c == j.end()) return bad("image manifest", "no \"config\"");
   man.config = GUISE_TRY(descriptor_of(*c, "image manifest config"));
@@ -169,7 +170,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view media_ty
   for (size_t i = 0; i < l->size(); ++i) {
     std::string where = "image manifest layers[" + std::to_string(i) + "]";
     Descriptor d = GUISE_TRY(descriptor_of((*l)[i], where));
-    if (!is_layer(d.media_type)) return bad(where, "unsupported layer media type \"" + d.media_type + "\"");
+    if (!is_layer(d.media_type)) return bad(where, "unsupported layer media type \"" + sys::printable(d.media_type) + "\"");
     man.layers.push_back(std::move(d));
   }
   return man;
@@ -182,7 +183,7 @@ Result<Descriptor> select_platform(const Index& index, const Platform& want, std
     const Platform& p = *d.platform;
     if (p.os == "unknown") continue;  // buildkit's attestation manifests
     if (!have.empty()) have += ", ";
-    have += p.str();
+    have += sys::printable(p.str(), 100);
     if (p.os != want.os || p.architecture != want.architecture) continue;
     if (want.variant.empty() && p.variant.empty()) return d;
     if (normal_variant(p) == normal_variant(want)) return d;

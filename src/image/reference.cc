@@ -1,5 +1,7 @@
 #include "image/reference.h"
 
+#include "sys/text.h"
+
 #include <cctype>
 
 namespace guise::image {
@@ -82,7 +84,13 @@ std::string Reference::str() const {
 
 std::string Reference::familiar() const {
   std::string out = name();
-  if (domain == kDefaultDomain) {
+  // Without its domain, a docker.io path whose first component reads as a domain
+  // ("docker.io/a.b/c") would name another registry: that one keeps "docker.io/".
+  std::string_view head = std::string_view(path).substr(0, path.find('/'));
+  bool head_reads_as_domain = path.find('/') != std::string::npos &&
+                              (head.find('.') != std::string_view::npos ||
+                               head.find(':') != std::string_view::npos || head == "localhost");
+  if (domain == kDefaultDomain && !head_reads_as_domain) {
     out = path;
     if (out.rfind("library/", 0) == 0 && out.find('/', 8) == std::string::npos) out = out.substr(8);
   }
@@ -92,7 +100,7 @@ std::string Reference::familiar() const {
 }
 
 Result<Reference> parse_reference(std::string_view text) {
-  const std::string shown(text.substr(0, 300));
+  const std::string shown = sys::printable(text, 300);
   auto bad = [&](const std::string& why) {
     return sys::user_error("invalid reference format" + (why.empty() ? "" : ": " + why) + " (\"" + shown + "\")");
   };
@@ -110,7 +118,7 @@ Result<Reference> parse_reference(std::string_view text) {
   auto colon = rest.rfind(':');
   if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
     ref.tag = std::string(rest.substr(colon + 1));
-    if (!valid_tag(ref.tag)) return bad("tag \"" + ref.tag.substr(0, 140) + "\" is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+    if (!valid_tag(ref.tag)) return bad("tag \"" + sys::printable(ref.tag, 140) + "\" is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     rest = rest.substr(0, colon);
   }
   std::string_view path = rest;
@@ -118,7 +126,7 @@ Result<Reference> parse_reference(std::string_view text) {
   if (first != std::string_view::npos) {
     std::string_view head = rest.substr(0, first);
     if (head.find('.') != std::string_view::npos || head.find(':') != std::string_view::npos || head == "localhost") {
-      if (!valid_domain(head)) return bad("registry \"" + std::string(head) + "\" is not a host[:port]");
+      if (!valid_domain(head)) return bad("registry \"" + sys::printable(head) + "\" is not a host[:port]");
       ref.domain = std::string(head);
       path = rest.substr(first + 1);
     }
@@ -130,7 +138,7 @@ Result<Reference> parse_reference(std::string_view text) {
   while (true) {
     size_t next = path.find('/', start);
     std::string_view comp = path.substr(start, next == std::string_view::npos ? std::string_view::npos : next - start);
-    if (!valid_component(comp)) return bad(comp.empty() ? "empty path component" : "\"" + std::string(comp) + "\" is not a valid repository name component");
+    if (!valid_component(comp)) return bad(comp.empty() ? "empty path component" : "\"" + sys::printable(comp) + "\" is not a valid repository name component");
     if (next == std::string_view::npos) break;
     start = next + 1;
   }

@@ -23,7 +23,9 @@ struct Reference {
 
   std::string name() const { return domain + "/" + path; }  // docker.io/library/busybox
   std::string str() const;       // docker.io/library/busybox:latest[@sha256:...]
-  std::string familiar() const;  // as docker prints it: busybox:latest, localhost:5000/x:1
+  // As docker prints it: busybox:latest, localhost:5000/x:1; but docker.io/a.b/c keeps its
+  // domain, so that the text always reads back as this reference (`save`'s RepoTags).
+  std::string familiar() const;
 };
 
 // An error names the text and what is wrong with it, in docker's words where docker

@@ -18,6 +18,7 @@
 #include "image/http.h"
 #include "image/manifest.h"
 #include "image/registries_config.h"
+#include "image/registry_answers.h"
 #include "image/registry_auth.h"
 
 namespace guise::image {
@@ -43,16 +44,6 @@ TlsOptions tls_for(const std::string& domain, const RegistryOptions& opts, bool 
   return tls;
 }
 
-// Seconds from a Retry-After value (delta seconds or an HTTP date); -1 when absent.
-int64_t retry_after_seconds(const std::string& value) {
-  if (value.empty()) return -1;
-  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::stoll(value.substr(0, 9));
-  time_t when = curl_getdate(value.c_str(), nullptr);
-  if (when < 0) return -1;
-  return std::max<int64_t>(0, when - std::time(nullptr));
-}
-
 Error status_error(const HttpResponse& r, const std::string& what) {
   std::string text = registry_error_text(r);
   sys::ErrorKind kind = r.status == 404                      ? sys::ErrorKind::kNotFound
@@ -63,25 +54,6 @@ Error status_error(const HttpResponse& r, const std::string& what) {
 
 Error protocol_error(const std::string& text, const std::string& what) {
   return std::move(sys::user_error(text)).with_context(what);
-}
-
-bool is_index_or_manifest_type(std::string_view t) {
-  return t == media::kOciIndex || t == media::kOciManifest || t == media::kDockerList || t == media::kDockerManifest;
-}
-
-std::string media_type_of(const HttpResponse& r, const std::string& body) {
-  std::string ct = r.header("content-type");
-  ct = ct.substr(0, ct.find(';'));
-  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
-  if (is_index_or_manifest_type(ct)) return ct;
-  // A registry that says application/json: the document's own field, or its shape.
-  auto doc = nlohmann::json::parse(body, nullptr, false);
-  if (doc.is_object()) {
-    if (doc.contains("mediaType") && doc["mediaType"].is_string()) return doc["mediaType"].get<std::string>();
-    if (doc.contains("manifests")) return std::string(media::kOciIndex);
-    if (doc.contains("layers")) return std::string(media::kOciManifest);
-  }
-  return ct;
 }
 
 class Registry final : public RegistryClient {
@@ -129,7 +101,7 @@ class Registry final : public RegistryClient {
       if (d.ok() && d->algorithm == "sha256" && *d != m.digest)
         return protocol_error("Docker-Content-Digest says " + d->str() + ", the bytes are " + m.digest.str(), what);
     }
-    m.media_type = media_type_of(resp, m.body);
+    m.media_type = manifest_media_type(resp, m.body);
     return m;
   }
 

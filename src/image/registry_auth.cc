@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "image/registry_answers.h"
+#include "sys/text.h"
+
 namespace guise::image {
 
 namespace {
@@ -141,18 +144,21 @@ std::optional<std::string> base64_decode(std::string_view text) {
 std::string registry_error_text(const HttpResponse& r) {
   std::string text = std::to_string(r.status);
   auto doc = nlohmann::json::parse(r.body, nullptr, false);
+  // The registry's words go into a one-line error on the user's terminal: control bytes
+  // (a newline, an escape sequence) written out, and cut where they run long.
+  auto said = [](const nlohmann::json& v) { return sys::printable(v.get<std::string>(), 500); };
   if (doc.is_object() && doc.contains("errors") && doc["errors"].is_array() && !doc["errors"].empty() &&
       doc["errors"][0].is_object()) {
     const auto& e = doc["errors"][0];
-    if (e.contains("code") && e["code"].is_string()) text += " " + lower(e["code"].get<std::string>());
-    if (e.contains("message") && e["message"].is_string()) text += ": " + e["message"].get<std::string>();
+    if (e.contains("code") && e["code"].is_string()) text += " " + lower(said(e["code"]));
+    if (e.contains("message") && e["message"].is_string()) text += ": " + said(e["message"]);
     return text;
   }
   // A token server's OAuth error, or nothing but the status.
   if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) {
-    text += " " + doc["error"].get<std::string>();
+    text += " " + said(doc["error"]);
     if (doc.contains("error_description") && doc["error_description"].is_string())
-      text += ": " + doc["error_description"].get<std::string>();
+      text += ": " + said(doc["error_description"]);
     return text;
   }
   switch (r.status) {
@@ -244,19 +250,9 @@ Result<std::pair<std::string, std::chrono::seconds>> RegistryAuth::fetch_token(c
     auto e = sys::user_error("fetching a token from " + realm + ": " + registry_error_text(resp));
     return e;
   }
-  auto doc = nlohmann::json::parse(resp.body, nullptr, false);
-  std::string token;
-  if (doc.is_object()) {
-    if (doc.contains("token") && doc["token"].is_string()) token = doc["token"].get<std::string>();
-    if (token.empty() && doc.contains("access_token") && doc["access_token"].is_string())
-      token = doc["access_token"].get<std::string>();
-  }
-  if (token.empty()) return sys::user_error("fetching a token from " + realm + ": the answer holds no token");
-  int64_t expires_in = 60;
-  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer())
-    expires_in = doc["expires_in"].get<int64_t>();
-  // Renewed a little early, so that a token never expires on the way.
-  return std::make_pair(token, std::chrono::seconds(std::max<int64_t>(expires_in - 5, 1)));
+  auto token = parse_token_answer(resp.body);
+  if (!token) return sys::user_error("fetching a token from " + realm + ": the answer holds no token");
+  return *token;
 }
 
 }  // namespace guise::image

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "sys/syscalls.h"
+#include "sys/text.h"
 
 namespace guise::image::unpack_paths {
 
@@ -104,18 +105,6 @@ Result<void> make_room(int dir, const std::string& name, bool for_directory) {
   return remove_all(dir, name);
 }
 
-std::string printable(std::string_view name) {
-  std::string out;
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+std::string printable(std::string_view name) { return sys::printable(name, name.size()); }
 
 }  // namespace guise::image::unpack_paths

@@ -57,18 +57,22 @@ std::optional<Header> parse_header(std::string_view p) {
 std::optional<std::string> read_name(std::string_view p, size_t& offset) {
   std::string name;
   size_t at = offset;
+  size_t end = p.size();  // what the name may read: after a pointer, only what lies before it
   size_t wire_len = 0;
   int jumps = 0;
   std::optional<size_t> after;  // where the name ends in place, once a pointer was followed
   for (;;) {
-    if (at >= p.size()) return std::nullopt;
+    if (at >= end) return std::nullopt;
     auto len = static_cast<uint8_t>(p[at]);
     if ((len & 0xc0) == 0xc0) {
-      if (at + 1 >= p.size() || ++jumps > kMaxJumps) return std::nullopt;
+      if (at + 1 >= end || ++jumps > kMaxJumps) return std::nullopt;
       size_t target = (len & 0x3f) << 8 | static_cast<uint8_t>(p[at + 1]);
-      // Pointers only lead backwards, to where a name started earlier: no loops.
-      if (target >= at) return std::nullopt;
+      // Pointers only lead backwards, to a name that lies wholly before them: no loops,
+      // and the name reads the same in a reply that copies the question and puts other
+      // bytes after it. Never into the header, which holds no name.
+      if (target >= at || target < kHeaderSize) return std::nullopt;
       if (!after) after = at + 2;
+      end = at;
       at = target;
       continue;
     }
@@ -76,7 +80,7 @@ std::optional<std::string> read_name(std::string_view p, size_t& offset) {
     wire_len += 1 + len;
     if (wire_len > kMaxName) return std::nullopt;
     if (len == 0) break;
-    if (at + 1 + len > p.size()) return std::nullopt;
+    if (at + 1 + len > end) return std::nullopt;
     if (!name.empty()) name.push_back('.');
     for (char c : p.substr(at + 1, len)) {
       if (c == '.' || c == '\\') name.push_back('\\');

@@ -40,7 +40,8 @@ struct Header {
 
 std::optional<Header> parse_header(std::string_view packet);
 
-// The name at `offset`, following compression pointers (only backwards, so no loops),
+// The name at `offset`, following compression pointers (only backwards, to a name that
+// lies wholly before the pointer, so no loops, and never into the header),
 // lower-cased, labels joined by '.', no trailing dot ("" for the root). A '.' or '\\'
 // inside a label is escaped with '\\', so that it never reads as a label boundary.
 // On success `offset` moves past the name where it sits (not where pointers led).

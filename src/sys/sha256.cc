@@ -6,6 +6,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <cpuid.h>
 #endif
 
 namespace guise::sys {
@@ -86,9 +87,19 @@ __attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_ni(uint32_t h[8], 
 
 using CompressFn = void (*)(uint32_t*, const unsigned char*, size_t);
 
+bool cpu_has_sha() {
+#if defined(__clang__)
+  // clang before 16 knows no "sha" feature name: CPUID leaf 7 says it (EBX bit 29).
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((b >> 29) & 1);
+#else
+  return __builtin_cpu_supports("sha");
+#endif
+}
+
 CompressFn pick_compress() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3"))
+  if (cpu_has_sha() && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3"))
     return compress_sha_ni;
   return compress_portable;
 }

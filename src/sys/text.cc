@@ -17,6 +17,23 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
 }
 
+std::string printable(std::string_view s, size_t max) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
 std::string random_hex(size_t bytes) {
   std::string raw(bytes, '\0');
   size_t got = 0;

@@ -59,6 +59,26 @@ TEST(ImageManifest, ParsesDockerSchema2AndRefusesSchema1AndUnknownLayers) {
       << r.error().message();
 }
 
+// An index or manifest from a registry names its media types and platforms: errors
+// that quote them write their control bytes out and stay one line (found by
+// fuzz/image_documents).
+TEST(ImageManifest, ErrorsQuotingTheDocumentStayOneLine) {
+  auto idx = parse_index(R"({"mediaType":"application/x\n\u001b[2J","manifests":[]})");
+  ASSERT_FALSE(idx);
+  EXPECT_EQ(idx.error().message(), "image index: unsupported media type \"application/x\\x0a\\x1b[2J\"");
+  auto man = parse_manifest(R"({"mediaType":"x\ny","config":{},"layers":[]})");
+  ASSERT_FALSE(man);
+  EXPECT_EQ(man.error().message().find('\n'), std::string::npos) << man.error().message();
+  Index i;
+  Descriptor d;
+  d.media_type = media::kOciManifest;
+  d.platform = Platform{"linux\n", "amd64", ""};
+  i.manifests.push_back(d);
+  auto chosen = select_platform(i, Platform{"linux", "s390x", ""}, "x");
+  ASSERT_FALSE(chosen);
+  EXPECT_EQ(chosen.error().message().find('\n'), std::string::npos) << chosen.error().message();
+}
+
 TEST(ImageManifest, ChainIdsFollowTheSpec) {
   Digest a{"sha256", std::string(64, 'a')}, b{"sha256", std::string(64, 'b')};
   auto ids = chain_ids({a, b});

@@ -1,6 +1,7 @@
 // Image names as docker reads them, and digests.
 #include <gtest/gtest.h>
 
+#include "image/manifest.h"
 #include "image/reference.h"
 
 namespace guise::image {
@@ -48,6 +49,22 @@ TEST(ImageReference, FamiliarAsDockerPrints) {
   EXPECT_EQ(familiar("localhost:5000/busybox:1"), "localhost:5000/busybox:1");
 }
 
+// A docker.io path whose first component has a '.' (or is "localhost") would read as
+// another registry without "docker.io/": `guise save` wrote such a name into RepoTags, and
+// `load` took it for that registry's (found by fuzz/image_documents).
+TEST(ImageReference, FamiliarNamesReadBack) {
+  EXPECT_EQ(familiar("docker.io/a.b/busybox:1"), "docker.io/a.b/busybox:1");
+  EXPECT_EQ(familiar("docker.io/localhost/x"), "docker.io/localhost/x:latest");
+  EXPECT_EQ(familiar("docker.io/ab/busybox"), "ab/busybox:latest");
+  for (const char* text : {"docker.io/a.b/c:1", "docker.io/localhost/x", "a.b/c", "docker.io/library/a.b", "busybox"}) {
+    auto r = parse_reference(text);
+    ASSERT_TRUE(r) << text;
+    auto again = parse_reference(r->familiar());
+    ASSERT_TRUE(again) << r->familiar();
+    EXPECT_EQ(again->str(), r->str()) << text;
+  }
+}
+
 TEST(ImageReference, BadNamesAreRefusedSayingWhy) {
   EXPECT_NE(full("Busybox").find("repository name must be lowercase"), std::string::npos);
   EXPECT_NE(full("").find("invalid reference format"), std::string::npos);
@@ -62,6 +79,21 @@ TEST(ImageReference, BadNamesAreRefusedSayingWhy) {
   EXPECT_NE(full(std::string(300, 'a')).find("longer than 255"), std::string::npos);
   EXPECT_EQ(full("a__b-c.d--e"), "docker.io/library/a__b-c.d--e:latest");
   EXPECT_NE(full("a___b").find("invalid reference format"), std::string::npos);
+}
+
+// A reference comes from image archives and registries too: its control bytes (a newline,
+// a terminal's escape sequence) are written out, so that the error stays one line (found
+// by fuzz/image_documents).
+TEST(ImageReference, ControlBytesInErrorsAreEscaped) {
+  std::string error = full("bw\n\x1b[2J");
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  EXPECT_NE(error.find("(\"bw\\x0a\\x1b[2J\")"), std::string::npos) << error;
+  std::string digest_error = full("a@er\n:" + kHex);
+  EXPECT_EQ(digest_error.find('\n'), std::string::npos) << digest_error;
+  EXPECT_NE(digest_error.find("unsupported algorithm \"er\\x0a\""), std::string::npos) << digest_error;
+  auto p = guise::image::parse_platform("linux\n/amd64/x/y");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message().find('\n'), std::string::npos);
 }
 
 TEST(ImageDigest, ParsedStrictly) {

@@ -14,6 +14,7 @@
 #include "image/manifest.h"
 #include "image/registries_config.h"
 #include "image/registry.h"
+#include "image/registry_answers.h"
 #include "image/registry_auth.h"
 
 namespace guise::image {
@@ -75,6 +76,62 @@ TEST(ImageRegistryAuth, ErrorTextTakesTheRegistrysFirstError) {
   EXPECT_EQ(registry_error_text(r), "503");
   EXPECT_EQ(repository_scope("library/x", true), "repository:library/x:pull,push");
   EXPECT_EQ(repository_scope("library/x", false), "repository:library/x:pull");
+}
+
+// What a registry says goes into a one-line error on the user's terminal: its newlines and
+// escape sequences are written out (checked by fuzz/registry_answers).
+TEST(ImageRegistryAuth, ErrorTextEscapesControlBytes) {
+  HttpResponse r;
+  r.status = 401;
+  r.body = R"({"errors":[{"code":"DENIED","message":"line one\nline two \u001b[31mred"}]})";
+  EXPECT_EQ(registry_error_text(r), "401 denied: line one\\x0aline two \\x1b[31mred");
+  r.body = R"({"error":"bad\r","error_description":")" + std::string(2000, 'x') + R"("})";
+  std::string text = registry_error_text(r);
+  EXPECT_EQ(text.substr(0, 15), "401 bad\\x0d: xx");
+  EXPECT_LT(text.size(), 600u);
+}
+
+// A token's lifetime as the server gives it, renewed 5 s early, between 1 s and a day:
+// expires_in at int64's ends overflowed the subtraction and the clock arithmetic
+// (found by fuzz/registry_answers).
+TEST(ImageRegistryAuth, TokenAnswers) {
+  auto t = parse_token_answer(R"({"token":"abc","expires_in":300})");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->first, "abc");
+  EXPECT_EQ(t->second.count(), 295);
+  EXPECT_EQ(parse_token_answer(R"({"access_token":"x"})")->second.count(), 55);
+  EXPECT_EQ(parse_token_answer(R"({"token":"","access_token":"y"})")->first, "y");
+  EXPECT_FALSE(parse_token_answer(R"({"token":""})"));
+  EXPECT_FALSE(parse_token_answer("not json"));
+  EXPECT_EQ(parse_token_answer(R"({"token":"t","expires_in":-9223372036854775808})")->second.count(), 1);
+  EXPECT_EQ(parse_token_answer(R"({"token":"t","expires_in":9223372036854775807})")->second.count(), 24 * 3600);
+}
+
+// Content-Type first; for application/json, the document's own mediaType or its shape.
+TEST(ImageRegistryAuth, ManifestMediaType) {
+  HttpResponse r;
+  r.headers = {{"content-type", "application/vnd.oci.image.index.v1+json; charset=utf-8"}};
+  EXPECT_EQ(manifest_media_type(r, "{}"), "application/vnd.oci.image.index.v1+json");
+  r.headers = {{"content-type", "application/json"}};
+  EXPECT_EQ(manifest_media_type(r, R"({"layers":[]})"), "application/vnd.oci.image.manifest.v1+json");
+  EXPECT_EQ(manifest_media_type(r, R"({"manifests":[]})"), "application/vnd.oci.image.index.v1+json");
+  EXPECT_EQ(manifest_media_type(r, "[1"), "application/json");
+  EXPECT_EQ(retry_after_seconds(""), -1);
+  EXPECT_EQ(retry_after_seconds("12"), 12);
+  EXPECT_EQ(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), 0);
+  EXPECT_EQ(retry_after_seconds("soon"), -1);
+}
+
+TEST(ImageHttp, HeaderLinesKeepTheLastAnswers) {
+  HttpResponse r;
+  add_header_line(r, "HTTP/1.1 307 Temporary Redirect\r\n");
+  add_header_line(r, "Location: https://cdn/x\r\n");
+  add_header_line(r, "HTTP/1.1 200 OK\r\n");
+  add_header_line(r, "Content-Type:  application/json \r\n");
+  add_header_line(r, "no colon\r\n");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_EQ(r.header("location"), "");
 }
 
 class ImageRegistryCredentials : public ::testing::Test {

@@ -243,6 +243,19 @@ TEST(NetworkDnsMessage, MalformedNamesAreRejected) {
   for (int i = 0; i < 5; ++i) long_name += "\x3f" + std::string(63, 'x');
   EXPECT_FALSE(read(long_name + std::string(1, '\0')));  // over 255 bytes
   EXPECT_EQ(read(h + std::string("\x03" "a.b\x00", 5)), "a\\.b");  // a dot inside a label
+  // A pointer into the header: the header holds no name, and a reply, copying the question
+  // under a header of its own, would read another one there (found by fuzz/dns_message).
+  // Here the flags and qdcount spell "\x01a\x00": the name "a", in the query only.
+  std::string query = std::string("\x00\x00\x01" "a\x00\x01\x00\x00\x00\x00\x00\x00", 12) +
+                      std::string("\xc0\x02\x00\x01\x00\x01", 6);
+  EXPECT_FALSE(read(query));
+  EXPECT_FALSE(dns::parse_question(query));
+  // A pointer into the name's own first label, from where labels run on past the pointer,
+  // over the bytes that follow the question: a reply puts its answers there, so the name
+  // its question reads would not be the query's (found by fuzz/dns_message).
+  std::string past = query.substr(0, 12) + std::string("\x02\x03" "a\xc0\x0d\x01" "c\x00\x00\x01", 10);
+  EXPECT_FALSE(read(past));
+  EXPECT_FALSE(dns::parse_question(past));
 }
 
 TEST(NetworkDnsMessage, MutatedPacketsAreReadSafely) {
