@@ -121,8 +121,9 @@ def test_fault_walk_create(ct, tmp_path, mode):
     _walk(tmp_path, "create", mode, attempt, cleanup, lambda n: _runtime_left(ct, "%s-%d" % (ct.id, n))())
 
 
-@pytest.mark.parametrize("mode", ["fail", "kill"])
-def test_fault_walk_exec(ct, tmp_path, mode):
+def _walk_on_a_running_container(ct, tmp_path, what, mode, command):
+    """Walks COMMAND (the runtime's arguments after --root, with {cid}) against a container
+    created and started without faults."""
     ct.set_args("/bin/sleep", "300")
 
     def attempt(env, n):
@@ -132,38 +133,24 @@ def test_fault_walk_exec(ct, tmp_path, mode):
         plain = dict(os.environ)
         assert _oci(ct, plain, "create", "--bundle", ct.bundle, cid).returncode == 0
         assert _oci(ct, plain, "start", cid).returncode == 0
-        s = _exec_detached(ct, cid, env)
+        s = _Spawned([FAULT_OCI, "--root", ct.root] + [a.format(cid=cid) for a in command], env)
         return s.rc, s.err, s.pid
 
     def cleanup(n):
         _oci(ct, dict(os.environ), "delete", "--force", "%s-%d" % (ct.id, n))
 
-    _walk(tmp_path, "exec", mode, attempt, cleanup, lambda n: _runtime_left(ct, "%s-%d" % (ct.id, n))())
+    _walk(tmp_path, what, mode, attempt, cleanup, lambda n: _runtime_left(ct, "%s-%d" % (ct.id, n))())
 
 
-def _exec_detached(ct, cid, env):
+@pytest.mark.parametrize("mode", ["fail", "kill"])
+def test_fault_walk_exec(ct, tmp_path, mode):
     # --detach: the exec returns once its process runs, as an engine's exec does.
-    return _Spawned([FAULT_OCI, "--root", ct.root, "exec", "--detach", cid, "/bin/sleep", "300"], env)
+    _walk_on_a_running_container(ct, tmp_path, "exec", mode, ["exec", "--detach", "{cid}", "/bin/sleep", "300"])
 
 
 @pytest.mark.parametrize("mode", ["fail", "kill"])
 def test_fault_walk_delete(ct, tmp_path, mode):
-    ct.set_args("/bin/sleep", "300")
-
-    def attempt(env, n):
-        cid = "%s-%d" % (ct.id, n)
-        ct.ids.append(cid)
-        ct.write_config(cid)
-        plain = dict(os.environ)
-        assert _oci(ct, plain, "create", "--bundle", ct.bundle, cid).returncode == 0
-        assert _oci(ct, plain, "start", cid).returncode == 0
-        s = _Spawned([FAULT_OCI, "--root", ct.root, "delete", "--force", cid], env)
-        return s.rc, s.err, s.pid
-
-    def cleanup(n):
-        _oci(ct, dict(os.environ), "delete", "--force", "%s-%d" % (ct.id, n))
-
-    _walk(tmp_path, "delete", mode, attempt, cleanup, lambda n: _runtime_left(ct, "%s-%d" % (ct.id, n))())
+    _walk_on_a_running_container(ct, tmp_path, "delete", mode, ["delete", "--force", "{cid}"])
 
 
 class _FaultEngine(Engine):
