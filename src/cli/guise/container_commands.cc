@@ -169,7 +169,11 @@ void each(Context& ctx, const std::vector<std::string>& names, Fn fn, bool echo 
     }
     Result<void> r = fn(*cs, *id, n);
     if (!r) {
-      ctx.fail(r.error());
+      // Removed by another command while this one worked on it: whatever step failed (the
+      // runtime's state, a cgroup, the record), the container is (being) gone, in docker's words.
+      bool gone = r.error().is(sys::ErrorKind::kNotFound) ||
+                  (::access(cs->paths(*id).record().c_str(), F_OK) != 0 && errno == ENOENT);
+      ctx.fail(gone ? sys::not_found("No such container: " + n) : r.error());
       continue;
     }
     if (echo) std::printf("%s\n", n.c_str());
@@ -368,6 +372,12 @@ void register_container_commands(CLI::App& app, Context& ctx) {
       std::string to = rename_to[0] == '/' ? rename_to.substr(1) : rename_to;
       if (!engine::ContainerStore::valid_name(to))
         return ctx.fail("Invalid container name (" + to + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+      // One rename (or start, or rm) of a container at a time; the name given must still
+      // be its name once the lock is ours.
+      auto locked = cs->lock_container(*id);
+      if (!locked) return ctx.fail(locked.error());
+      if (auto again = cs->resolve(rename_from); !again || *again != *id)
+        return ctx.fail(sys::not_found("No such container: " + rename_from));
       auto rec = cs->read_record(*id);
       if (!rec) return ctx.fail(rec.error());
       if (rec->name == to) return ctx.fail("Renaming a container with the same name as its current name");

@@ -144,6 +144,7 @@ Result<void> stop_container(const engine::ContainerStore& cs, const std::string&
     sys::Fd fd(::open((cs.paths(id).dir + "/stopping").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     return Ok();
   }
+  uint64_t netns = container_netns_inode(cs, id);  // this run's: a restart meanwhile keeps its own
   auto r = signal_container(cs, id, signal, false, "stop");
   if (!r && !r.error().is(sys::ErrorKind::kNotFound) && !r.error().is(sys::ErrorKind::kWrongState)) return r;
   if (!wait_not_running(cs, id, timeout_s * 1000)) {
@@ -151,7 +152,7 @@ Result<void> stop_container(const engine::ContainerStore& cs, const std::string&
     if (!wait_not_running(cs, id, 10000)) return sys::Error{0, "container " + id + " did not stop after SIGKILL", {}, {}, sys::ErrorKind::kSystem, {}};
   }
   // Its network goes before stop returns (the monitor's exit command does the same, later).
-  return teardown_container_network(cs, id);
+  return teardown_container_network(cs, id, netns);
 }
 
 Result<void> remove_container_fully(Context& ctx, engine::ContainerStore& cs, const std::string& id, bool force,

@@ -1,6 +1,7 @@
 #include "cli/guise/container_network.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -115,6 +116,9 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
   // container being started, not a stopped one whose network it may reclaim; an `rm`
   // waits for it, or it finds the container gone.
   auto starting = GUISE_TRY(cs.lock_container(id));
+  // Started by another command while this one waited for the lock: docker's start of a
+  // running container does nothing (a second setup would undo the first's namespace).
+  if (GUISE_TRY(engine::view_container(cs, id)).running()) return Ok();
   auto rec = GUISE_TRY(cs.read_record(id));
   std::string mode = rec.host_config.value("NetworkMode", "bridge");
   std::optional<network::NetworkLayer> layer;
@@ -147,6 +151,13 @@ Result<void> teardown_container_network(const engine::ContainerStore& cs, const 
                                         uint64_t only_netns_inode) {
   auto layer = GUISE_TRY(open_network_layer(cs));
   return layer.teardown(id, only_netns_inode);
+}
+
+uint64_t container_netns_inode(const engine::ContainerStore& cs, const std::string& id) {
+  auto layer = open_network_layer(cs);
+  struct stat st {};
+  if (!layer || ::stat(layer->netns_path(id).c_str(), &st) != 0) return 0;
+  return st.st_ino;
 }
 
 Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id,

@@ -30,6 +30,10 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id,
 // again since.
 Result<void> teardown_container_network(const engine::ContainerStore& cs, const std::string& id,
                                         uint64_t only_netns_inode = 0);
+// The inode of the container's pinned network namespace now, 0 when it has none: what a
+// later teardown_container_network is limited to, so that it never undoes a start that
+// came in between.
+uint64_t container_netns_inode(const engine::ContainerStore& cs, const std::string& id);
 // The container is being removed: teardown, and its address leases go too.
 Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id,
                                        uint64_t only_netns_inode = 0);
