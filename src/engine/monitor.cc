@@ -332,14 +332,7 @@ void Monitor::event(const std::string& action, std::map<std::string, std::string
 // docker's die event (exitCode), with the cause when the state names one (exit_cause).
 void Monitor::die_event() {
   std::map<std::string, std::string> extra{{"exitCode", std::to_string(state_.exit_code)}};
-  {
-    auto j = nlohmann::json::parse(state_json(state_), nullptr, false);
-    if (j.is_object() && j.contains("exit_cause")) {
-      const auto& c = j["exit_cause"];
-      if (c.is_string() && !c.get<std::string>().empty()) extra["cause"] = c.get<std::string>();
-      else if (c.is_object() && c.contains("cause") && c["cause"].is_string()) extra["cause"] = c["cause"].get<std::string>();
-    }
-  }
+  if (!state_.exit_cause.empty()) extra["cause"] = state_.exit_cause;
   if (state_.exit_signal) extra["signal"] = std::to_string(state_.exit_signal);
   event("die", std::move(extra));
 }
