@@ -165,6 +165,17 @@ class Engine:
         return r.out.split() if r.rc == 0 else []
 
 
+def memory_controller():
+    """Whether the host has a memory cgroup controller (v1's hierarchy, or v2's list)."""
+    if os.path.isdir("/sys/fs/cgroup/memory"):
+        return True
+    try:
+        with open("/sys/fs/cgroup/cgroup.controllers") as f:
+            return "memory" in f.read().split()
+    except FileNotFoundError:
+        return False
+
+
 def cgroup_of(pid, controller):
     """The host path of PID's cgroup directory for CONTROLLER (v1 or v2)."""
     with open("/proc/%d/cgroup" % pid) as f:

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import (CGROUP_PARENT, REPO, TESTBIN, _copy_rootfs, cgroup_dirs_named, default_config, pid_alive,
                       remove_cgroup, wait_for)
+from engine_fixture import memory_controller
 
 MONITOR = os.path.join(REPO, "build", "guise-monitor")
 GUISE_OCI = os.path.join(REPO, "build", "guise-oci")
@@ -285,18 +286,8 @@ def test_health_check_status(mon):
     mon.wait_exited()
 
 
-def _memory_cgroup_usable():
-    if os.path.isdir("/sys/fs/cgroup/memory"):
-        return True
-    try:
-        with open("/sys/fs/cgroup/cgroup.controllers") as f:
-            return "memory" in f.read().split()
-    except FileNotFoundError:
-        return False
-
-
 def test_oom_kill_is_recorded(mon):
-    if not _memory_cgroup_usable():
+    if not memory_controller():
         pytest.skip("host: no memory cgroup controller to cap the container")
     limit = 32 << 20
     mon.cfg["linux"].setdefault("resources", {})["memory"] = {"limit": limit, "swap": limit}

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from engine_fixture import cgroup_of, eng, images, template_store, wait_for  # noqa: F401
+from engine_fixture import cgroup_of, eng, images, memory_controller, template_store, wait_for  # noqa: F401
 
 BUSY = ["sh", "-c", "while :; do :; done"]
 # A cgroup that never reaches its quota is never throttled: on a 2-core host busy with other
@@ -29,10 +29,6 @@ def cpu_quota_supported():
             return "cpu" in f.read().split()
     except OSError:
         return False
-
-
-def memory_controller():
-    return os.path.isdir("/sys/fs/cgroup/memory") or os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def needs_cpu_quota():

@@ -17,7 +17,7 @@ import pytest
 
 import image_builder as ib
 from conftest import wait_for
-from engine_fixture import Engine, busybox_rootfs_entries, eng, images  # noqa: F401
+from engine_fixture import Engine, busybox_rootfs_entries, eng, images, memory_controller  # noqa: F401
 
 HOST_DYNAMIC = "/usr/bin/true"
 HOST_LOADER = "/lib64/ld-linux-x86-64.so.2"
@@ -86,16 +86,6 @@ def why_text(eng, name):
 
 def wait_exited(eng, name, timeout=60):
     assert wait_for(lambda: eng.status(name) in ("exited", "created", "dead"), timeout), eng.status(name)
-
-
-def memory_controller():
-    if os.path.isdir("/sys/fs/cgroup/memory"):
-        return True
-    try:
-        with open("/sys/fs/cgroup/cgroup.controllers") as f:
-            return "memory" in f.read().split()
-    except FileNotFoundError:
-        return False
 
 
 def pids_controller():
