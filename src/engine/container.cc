@@ -181,7 +181,7 @@ Result<ContainerStateFile> read_state(const ContainerPaths& p) {
   return GUISE_TRY(parse_state(*text), "reading " + p.state());
 }
 
-Result<void> write_file_atomic(const std::string& path, const std::string& data) {
+Result<void> write_file_atomic(const std::string& path, const std::string& data, Sync sync) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   std::string tmp = dir + "/." + path.substr(slash == std::string::npos ? 0 : slash + 1) + ".tmp." +
@@ -189,12 +189,13 @@ Result<void> write_file_atomic(const std::string& path, const std::string& data)
   sys::Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) return sys::sys_error("create", tmp);
   auto written = sys::write_all(fd.get(), data, "write");
-  if (written.ok() && ::fsync(fd.get()) < 0) written = sys::sys_error("fsync", tmp);
+  if (written.ok() && sync == Sync::kDurable && ::fsync(fd.get()) < 0) written = sys::sys_error("fsync", tmp);
   if (written.ok() && ::rename(tmp.c_str(), path.c_str()) < 0) written = sys::sys_error("rename onto", path);
   if (!written.ok()) {
     ::unlink(tmp.c_str());
     return written;
   }
+  if (sync == Sync::kVolatile) return Ok();
   sys::Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!d.valid() || ::fsync(d.get()) < 0) return sys::sys_error("fsync", dir);
   return Ok();

@@ -159,8 +159,13 @@ Result<ContainerStateFile> parse_state(const std::string& json);
 // Reads STORE/containers/ID/state.json; a missing file is the state of a container
 // whose monitor has not written yet ("created").
 Result<ContainerStateFile> read_state(const ContainerPaths& p);
-// Temp file in the same directory, fsync, rename.
-Result<void> write_file_atomic(const std::string& path, const std::string& data);
+// Whether a write must survive a power cut (fsync of the file and of its directory), or
+// only be whole when read (rename alone). Volatile: a monitor's pid, and every file of a
+// --rm container, which ends with the run; a crash before its end leaves a container
+// that the store collects anyway. The fsyncs were a quarter of `run --rm` under I/O load.
+enum class Sync { kDurable, kVolatile };
+// Temp file in the same directory, (fsync,) rename (, fsync of the directory).
+Result<void> write_file_atomic(const std::string& path, const std::string& data, Sync sync = Sync::kDurable);
 
 // The attach socket's protocol (SOCK_SEQPACKET, one frame per packet): the first byte
 // says what follows. From the monitor: output on a stream, and the exit. From a client:

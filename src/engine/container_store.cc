@@ -154,9 +154,9 @@ Result<ContainerRecord> ContainerStore::read_record(const std::string& id) const
   return record_from_json(j);
 }
 
-Result<void> ContainerStore::write_record(const ContainerRecord& r) {
+Result<void> ContainerStore::write_record(const ContainerRecord& r, Sync sync) {
   GUISE_TRY(make_dir(paths(r.id).dir));
-  return write_file_atomic(paths(r.id).record(), record_to_json(r).dump(2));
+  return write_file_atomic(paths(r.id).record(), record_to_json(r).dump(2), sync);
 }
 
 Result<std::vector<std::string>> ContainerStore::list_ids() const {

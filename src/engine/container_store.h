@@ -54,7 +54,7 @@ class ContainerStore {
   Result<std::string> resolve(const std::string& text) const;
 
   Result<ContainerRecord> read_record(const std::string& id) const;
-  Result<void> write_record(const ContainerRecord& r);
+  Result<void> write_record(const ContainerRecord& r, Sync sync = Sync::kDurable);
   Result<std::vector<std::string>> list_ids() const;  // those with a record
 
   // containers/ID made and its lock held before anything else of the container exists

@@ -164,7 +164,8 @@ Result<void> Monitor::prepare() {
   runtime_ = GUISE_TRY(runtime_for(cfg_.runtime, g_));
   state_.monitor_pid = ::getpid();
   state_.started_at = state_.finished_at = "0001-01-01T00:00:00Z";
-  log_ = GUISE_TRY(LogWriter::open({cfg_.log_driver, paths_.log(), cfg_.log_max_size, cfg_.log_max_file}));
+  log_ = GUISE_TRY(
+      LogWriter::open({cfg_.log_driver, paths_.log(), cfg_.log_max_size, cfg_.log_max_file, !cfg_.auto_remove}));
   attach_ = GUISE_TRY(AttachServer::listen(paths_.attach_socket()));
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_.valid()) return sys::sys_error("epoll_create1");
@@ -308,7 +309,7 @@ Result<void> Monitor::await_first_client(int timeout_ms) {
 }
 
 void Monitor::save_state() {
-  auto r = write_file_atomic(paths_.state(), state_json(state_));
+  auto r = write_file_atomic(paths_.state(), state_json(state_), cfg_.auto_remove ? Sync::kVolatile : Sync::kDurable);
   (void)r;  // nobody to tell; the next write tries again
 }
 
@@ -743,7 +744,8 @@ int run_monitor(const MonitorArgs& args) {
                                                                       nlohmann::json::error_handler_t::replace));
     return 1;
   };
-  (void)write_file_atomic(paths.monitor_pid(), std::to_string(::getpid()) + "\n");
+  // A pid means nothing after a reboot: whole is enough.
+  (void)write_file_atomic(paths.monitor_pid(), std::to_string(::getpid()) + "\n", Sync::kVolatile);
   auto text = sys::read_file(paths.monitor_config());
   if (!text.ok()) return fail(text.error());
   auto cfg = parse_monitor_config(*text);

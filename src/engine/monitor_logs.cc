@@ -188,7 +188,7 @@ Result<void> LogWriter::flush(const struct timespec& now) {
     GUISE_TRY(append(i == 0 ? LogStream::kStdout : LogStream::kStderr, pending_[i], true, now));
     pending_[i].clear();
   }
-  if (::fsync(fd_.get()) < 0 && errno != EINVAL) return sys::sys_error("fsync log", o_.path);
+  if (o_.durable && ::fsync(fd_.get()) < 0 && errno != EINVAL) return sys::sys_error("fsync log", o_.path);
   return Ok();
 }
 

@@ -37,6 +37,7 @@ struct LogOptions {
   std::string path;                  // ctr.log; rotated ones are path.1 … path.(max_file-1)
   int64_t max_size = 0;              // 0: never rotated
   int max_file = 1;                  // 1: the file is truncated when full, as docker does
+  bool durable = true;               // fsync at the end (not for a --rm container's log)
 };
 
 class LogWriter {
@@ -44,7 +45,7 @@ class LogWriter {
   static Result<std::unique_ptr<LogWriter>> open(const LogOptions& o);
   // Output as read from the stream, at `now`; whole lines are written at once.
   Result<void> write(LogStream s, std::string_view data, const struct timespec& now);
-  // The last partial line of each stream (at exit), then fsync.
+  // The last partial line of each stream (at exit), then fsync (when durable).
   Result<void> flush(const struct timespec& now);
 
  private:

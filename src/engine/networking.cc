@@ -64,7 +64,7 @@ Result<uint16_t> port_number(const std::string& text, const std::string& what) {
 }  // namespace
 
 bool uses_network_layer(const std::string& mode) {
-  return mode != "host" && mode.rfind("container:", 0) != 0;
+  return mode != "host" && mode != "none" && mode.rfind("container:", 0) != 0;
 }
 
 network::NetworkLayerConfig network_layer_config(
@@ -116,7 +116,7 @@ Result<network::ContainerNetworkRequest> network_request(const ContainerRecord& 
   if (!ec.ipv4_address.empty()) e.ip = GUISE_TRY(network::parse_ip(ec.ipv4_address, "--ip"));
   if (!ec.ipv6_address.empty()) e.ip6 = GUISE_TRY(network::parse_ip(ec.ipv6_address, "--ip6"));
   e.mac = rec.config.value("MacAddress", "");
-  if (mode != "none") r.networks.push_back(e);  // none: a namespace of its own, loopback up
+  r.networks.push_back(e);
 
   std::set<std::string> bound;
   if (rec.host_config.contains("PortBindings") && rec.host_config["PortBindings"].is_object())

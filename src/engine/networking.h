@@ -14,8 +14,9 @@
 
 namespace guise::engine {
 
-// bridge, a user network's name, or none: a namespace the network layer makes (and, but
-// for none, wires to a network).
+// bridge or a user network's name: a namespace the network layer makes and wires to a
+// network. Not none: the runtime makes that namespace itself, loopback up, as crun does,
+// so a --network none container costs no pinned namespace and no cleanup at its exit.
 bool uses_network_layer(const std::string& network_mode);
 
 // The network layer of a store. The default store (/var/lib/guise) has bridges guise0,

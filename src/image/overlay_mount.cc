@@ -48,6 +48,7 @@ Result<void> mount_with_lowerdir_plus(const OverlayLayers& l, const std::string&
   for (const auto& lower : l.lowers) GUISE_TRY(set("lowerdir+", lower));
   GUISE_TRY(set("upperdir", l.upper));
   GUISE_TRY(set("workdir", l.work));
+  if (l.volatile_upper) (void)::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0);
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
     return fsconfig_error(fs.get(), "create", target);
   sys::Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
@@ -71,6 +72,10 @@ Result<void> mount_with_options(const OverlayLayers& l, const std::string& targe
   std::string options = "lowerdir=";
   for (size_t i = 0; i < l.lowers.size(); ++i) options += (i ? ":" : "") + escape_option(l.lowers[i]);
   options += ",upperdir=" + escape_option(l.upper) + ",workdir=" + escape_option(l.work);
+  if (l.volatile_upper && static_cast<long>(options.size()) + 9 < ::sysconf(_SC_PAGESIZE)) {
+    if (::mount("overlay", target.c_str(), "overlay", 0, (options + ",volatile").c_str()) == 0) return Ok();
+    if (errno != EINVAL) return sys::sys_error("mount overlay", target);
+  }
   long page = ::sysconf(_SC_PAGESIZE);
   if (static_cast<long>(options.size()) >= page)
     return sys::user_error("overlay on " + target + ": the options for " + std::to_string(l.lowers.size()) +

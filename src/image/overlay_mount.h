@@ -16,6 +16,12 @@ struct OverlayLayers {
   std::string base;                 // absolute: the directory the relative paths start from
   std::vector<std::string> lowers;  // top first, relative to base (or absolute)
   std::string upper, work;          // relative to base (or absolute)
+  // overlayfs's `volatile` (5.10+): no sync of the upper layer, at unmount or ever. For an
+  // upper that dies with the mount (a --rm container's): its unmount then costs no
+  // writeback, which under I/O load took longer than the whole rest of a run. Such an
+  // upper cannot be mounted again (the kernel marks its workdir), so only for those.
+  // A kernel without the option mounts without it.
+  bool volatile_upper = false;
 };
 
 enum class OverlayApi {

@@ -136,7 +136,8 @@ class Store {
   // Mounts the overlay (lowers = the image's snapshots, top first) on `target` ("" = merged).
   // Uses one `lowerdir+` per layer where the kernel has it (6.8+), else short relative
   // names from the snapshots directory so 128 layers fit one page of options.
-  Result<void> mount_rootfs(const Rootfs& rootfs, const std::string& target = {}) const;
+  // `volatile_upper`: for a rootfs removed at its first unmount (overlay_mount.h).
+  Result<void> mount_rootfs(const Rootfs& rootfs, const std::string& target = {}, bool volatile_upper = false) const;
   // Unmounts (detaching if busy) and removes rootfs/KEY whole.
   Result<void> remove_rootfs(const std::string& key);
   // Keys of the rootfs made from `id`: an image in use cannot be removed.

@@ -125,7 +125,7 @@ Result<std::vector<std::string>> Store::rootfs_users(const Digest& id) const {
   return keys;
 }
 
-Result<void> Store::mount_rootfs(const Rootfs& rootfs, const std::string& target) const {
+Result<void> Store::mount_rootfs(const Rootfs& rootfs, const std::string& target, bool volatile_upper) const {
   std::string what = "mounting rootfs " + rootfs.key;
   GUISE_TRY(store_internal::check_key("rootfs key", rootfs.key), what);
   std::string dir = rootfs_dir(root_, rootfs.key);
@@ -140,6 +140,7 @@ Result<void> Store::mount_rootfs(const Rootfs& rootfs, const std::string& target
   // Short names from the snapshots directory keep 128 layers within one page of options.
   layers.upper = "../rootfs/" + rootfs.key + "/upper";
   layers.work = "../rootfs/" + rootfs.key + "/work";
+  layers.volatile_upper = volatile_upper;
   GUISE_TRY(mount_overlay(layers, target.empty() ? dir + "/merged" : target), what);
   return Ok();
 }

@@ -253,6 +253,8 @@ Result<void> configure_system(Init& in) {
   const auto& linux = *in.spec.linux;
   // Sysctls go in before /proc/sys is made read-only, as runc orders it.
   GUISE_TRY(set_hostname(in.spec.hostname, in.spec.domainname));
+  if (const oci::Namespace* net = in.spec.find_namespace(oci::NamespaceType::kNetwork); net && net->path.empty())
+    GUISE_TRY(bring_up_loopback());
   if (!linux.sysctl.empty()) GUISE_TRY(apply_sysctl(in.procfs, linux.sysctl));
   GUISE_TRY(mask_paths(linux.masked_paths), "linux.maskedPaths");
   GUISE_TRY(make_paths_readonly(linux.readonly_paths), "linux.readonlyPaths");

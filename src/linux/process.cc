@@ -5,6 +5,9 @@
 #include <linux/magic.h>
 #include <sched.h>
 #include <linux/openat2.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -27,6 +30,22 @@ Result<void> set_hostname(const std::string& hostname, const std::string& domain
     return sys::sys_error("set hostname", hostname);
   if (!domainname.empty() && ::setdomainname(domainname.data(), domainname.size()) < 0)
     return sys::sys_error("set domainname", domainname);
+  return Ok();
+}
+
+Result<void> bring_up_loopback() {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return sys::sys_error("a socket to bring up the loopback");
+  ifreq r{};
+  std::memcpy(r.ifr_name, "lo", 3);
+  int rc = ::ioctl(s, SIOCGIFFLAGS, &r);
+  if (rc == 0 && !(r.ifr_flags & IFF_UP)) {
+    r.ifr_flags |= IFF_UP;
+    rc = ::ioctl(s, SIOCSIFFLAGS, &r);
+  }
+  int err = errno;
+  ::close(s);
+  if (rc < 0) return sys::sys_error_n(err, "bring up the loopback interface lo");
   return Ok();
 }
 

@@ -19,6 +19,10 @@ namespace guise::linux {
 Result<void> check_sysctl_namespaces(const oci::Spec& spec);
 
 Result<void> set_hostname(const std::string& hostname, const std::string& domainname);
+// In a network namespace the runtime made itself (no path given), the loopback starts
+// down; crun brings it up, and so does this: a container without a network still talks
+// to 127.0.0.1. A namespace joined by path (CNI, the engine's network layer) is left alone.
+Result<void> bring_up_loopback();
 // Writes /proc/sys/<name with dots as slashes> through the runtime's own procfs.
 Result<void> apply_sysctl(const ProcFs& proc, const std::map<std::string, std::string>& sysctl);
 Result<void> apply_rlimits(const std::vector<oci::Rlimit>& rlimits);

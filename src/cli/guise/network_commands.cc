@@ -139,7 +139,7 @@ Result<void> connect_container(Context& ctx, const std::string& net, const std::
   auto v = GUISE_TRY(engine::view_container(cs, id));
   if (!v.running()) return sys::wrong_state("container " + container + " is not running");
   std::string mode = v.record.host_config.value("NetworkMode", "bridge");
-  if (!engine::uses_network_layer(mode) || mode == "none")
+  if (!engine::uses_network_layer(mode))
     return sys::user_error("container " + container + " runs with --network " + mode + ": it cannot join another network");
   auto layer = GUISE_TRY(open_network_layer(cs));
   network::EndpointRequest r;

@@ -194,8 +194,9 @@ struct Created {
   engine::RunRequest req;
 };
 
+// `start`: run's create, whose container starts at once (a foreground one attached first).
 Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
-                       engine::ContainerStore& cs) {
+                       engine::ContainerStore& cs, bool start) {
   engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
   GUISE_TRY(check_bind_sources(req.host));
   GUISE_TRY(engine::runtime_for(req.host.runtime, runtime_globals(cs)));  // a name it cannot use: refused before anything is made
@@ -225,7 +226,8 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   image::Rootfs rootfs = GUISE_TRY(store.create_rootfs(made.id, img));
   made.rootfs_made = true;
   GUISE_FAULT_POINT("run: rootfs made");
-  GUISE_TRY(store.mount_rootfs(rootfs));
+  // A --rm container's upper layer goes with it: not worth a sync at its unmount.
+  GUISE_TRY(store.mount_rootfs(rootfs, {}, req.host.auto_remove));
   GUISE_FAULT_POINT("run: rootfs mounted");
 
   engine::ContainerPaths paths = cs.paths(made.id);
@@ -285,7 +287,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   sc.device_info = engine::host_device;
   if (engine::uses_network_layer(req.host.network_mode)) {
     auto layer = GUISE_TRY(open_network_layer(cs));
-    if (req.host.network_mode != "bridge" && req.host.network_mode != "none") {
+    if (req.host.network_mode != "bridge") {
       // docker's words, and refused before anything of the container is made.
       auto net = layer.store().find(req.host.network_mode);
       if (!net) return sys::not_found("network " + req.host.network_mode + " not found");
@@ -327,8 +329,12 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     if (merged.healthcheck->retries > 0) mc.health_retries = merged.healthcheck->retries;
   }
   mc.init = req.host.init.value_or(false);
+  // Attach before the process runs, so not a byte of its output is missed.
+  mc.wait_for_attach = start && !req.detach;
   if (engine::uses_network_layer(req.host.network_mode)) mc.exit_command = cleanup_command(root, made.id);
-  GUISE_TRY(engine::write_file_atomic(paths.monitor_config(), GUISE_TRY(engine::monitor_config_json(mc))));
+  // A --rm container's files end with its run: none of them is worth an fsync.
+  engine::Sync sync = req.host.auto_remove ? engine::Sync::kVolatile : engine::Sync::kDurable;
+  GUISE_TRY(engine::write_file_atomic(paths.monitor_config(), GUISE_TRY(engine::monitor_config_json(mc)), sync));
 
   engine::ContainerRecord rec;
   rec.id = made.id;
@@ -369,7 +375,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   rec.rootfs = rootfs.merged;
   rec.runtime = req.host.runtime.empty() ? "guise" : req.host.runtime;
   rec.endpoint = json(engine::to_json(req.endpoint));
-  GUISE_TRY(cs.write_record(rec));
+  GUISE_TRY(cs.write_record(rec, sync));
   GUISE_FAULT_POINT("run: record written");
   made.keep = true;
   engine::record_container_event(cs.root(), made.id, "create");
@@ -389,7 +395,7 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   if (!store) return ctx.fail(store.error(), kEngineError);
   auto cs = open_containers(ctx);
   if (!cs) return ctx.fail(cs.error(), kEngineError);
-  auto made = create(ctx, flags, args, *store, *cs);
+  auto made = create(ctx, flags, args, *store, *cs, start);
   if (!made) return ctx.fail(made.error(), kEngineError);
   if (!start) {
     std::printf("%s\n", made->id.c_str());
@@ -397,16 +403,6 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
   }
   const engine::RunRequest& req = made->req;
   bool foreground = !req.detach;
-  if (foreground) {
-    // Attach before the process runs, so not a byte of its output is missed.
-    auto mc_text = sys::read_file(cs->paths(made->id).monitor_config());
-    auto mc = mc_text ? engine::parse_monitor_config(*mc_text) : Result<engine::MonitorConfig>(mc_text.error());
-    if (mc) {
-      mc->wait_for_attach = true;
-      auto text = engine::monitor_config_json(*mc);
-      if (text) (void)engine::write_file_atomic(cs->paths(made->id).monitor_config(), *text);
-    }
-  }
   std::optional<engine::AttachClient> client;
   Error attach_error;
   std::string socket = cs->paths(made->id).attach_socket();
@@ -455,8 +451,9 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
     if (monitor) wait_for_exit(monitor->get(), 5000);
     for (int i = 0; i < 500 && ::access(cs->paths(id).dir.c_str(), F_OK) == 0; ++i) ::usleep(2000);
     // The container's own status stays the exit code; what failed here is told, not returned.
-    if (auto r = release_container_network(*cs, id); !r)
-      std::fprintf(stderr, "WARNING: removing the network of %s: %s\n", id.c_str(), r.error().message().c_str());
+    if (engine::uses_network_layer(req.host.network_mode))
+      if (auto r = release_container_network(*cs, id); !r)
+        std::fprintf(stderr, "WARNING: removing the network of %s: %s\n", id.c_str(), r.error().message().c_str());
   } else if (engine::uses_network_layer(req.host.network_mode)) {
     // Stopped for good unless a restart policy brings it back (the monitor then still runs).
     if (auto v = engine::view_container(*cs, id); v && !v->running())
