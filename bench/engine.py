@@ -473,8 +473,12 @@ def targets(raw, pull):
     gm = (raw["many"].get("guise") or {}).get("per_container_kb")
     cm = (raw["many"].get("podman") or {}).get("per_container_kb")
     if gm and cm:
-        out.append(("monitor: guise-monitor (+ procview) Pss per container <= 0.5x conmon's",
+        out.append(("monitor: guise-monitor + guise-procview Pss per container <= 0.5x conmon's",
                     "%.0f / %.0f kB = %.2fx" % (gm, cm, gm / cm), gm / cm <= 0.5))
+        hm = (raw["many"].get("guise --proc-view=host") or {}).get("per_container_kb")
+        if hm:
+            out.append(("the same with `--proc-view=host` (guise-monitor alone)",
+                        "%.0f / %.0f kB = %.2fx" % (hm, cm, hm / cm), hm / cm <= 0.5))
     if pull:
         out.append(("pull + unpack (gzip): fastest peer >= 2x guise (%s)" % pull["date"],
                     "%.2fx" % pull["factor"], pull["factor"] >= 2))
@@ -545,7 +549,7 @@ def write_report(raw, results, plot_err):
     L += ["Networks: guise's default is its bridge (netlink and one nftables table per store, subnet "
           "10.199.0.0/16 here); podman 4.3.1's backend on this host is **%s** (its `podman` network, "
           "cni-podman0); docker's dockerd gets a bridge of its own (`%s`, %s) and its iptables rules "
-          "(docker-proxy for published ports, ip-forward left as the host has it). %s Published ports are "
+          "(docker-proxy for published ports, ip-forward left as the host has it).%s Published ports are "
           "host ports below the ephemeral range, checked free first: %s. Whatever the engines leave in the "
           "host's network (bridges, the CNI and DOCKER chains, guise's table, CNI netns) is removed at the end: %s."
           % (raw["podman_backend"] or "?", DOCKER_BRIDGE, DOCKER_BRIDGE_ADDR,
@@ -697,7 +701,7 @@ def docker_with_bridge(raw):
     except RuntimeError as ex:
         why = [line for line in str(ex).splitlines() if "level=error" in line or "failed" in line.lower()]
         why = (why or str(ex).splitlines())[-1][:300]
-        raw["docker_bridge_note"] = "dockerd did not start with a bridge and iptables here: %s." % why
+        raw["docker_bridge_note"] = " dockerd did not start with a bridge and iptables here: %s." % why
         for c in ("run-rm-bridge", "run-rm-port"):
             raw["skipped"]["%s/docker" % c] = "n/a: dockerd with a bridge and iptables fails here: " + why
         log("docker: no bridge: %s; starting it without" % why)
@@ -867,7 +871,7 @@ def main():
         raw["net_cleaned"] = netclean.clean(net_before, links_also=[DOCKER_BRIDGE] + list(guise_net[:1]),
                                             nft_also=list(guise_net[1:]))
         if raw["net_cleaned"]:
-            log("removed from the host's network: %s" % "; ".join(raw["net_cleaned"]))
+            log("removed from the host's network: %s" % cleaned_summary(raw["net_cleaned"]))
         er.support.unmount_all_under(work)
         shutil.rmtree(work, ignore_errors=True)
     os.makedirs(args.results, exist_ok=True)
