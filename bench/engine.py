@@ -20,8 +20,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -739,12 +737,7 @@ def check(args):
         print("check: engine: skipped: %s" % str(ex).splitlines()[0][:300])
         return 0
     finally:
-        for eng in engs.values():
-            eng.cleanup()
-        er.remove_cgroups(er.CGROUP_PARENT)
-        er.reap_all()
-        er.support.unmount_all_under(work)
-        shutil.rmtree(work, ignore_errors=True)
+        er.cleanup_run(engs, work)
     res = raw["results"]["run-rm"]
     if not res["guise"]["t"] or not res["floor"]["t"]:
         print("check: engine: skipped: every run failed: %s" % (res["guise"]["first_error"] or res["floor"]["first_error"]))
@@ -770,10 +763,6 @@ def check(args):
     return 0
 
 
-def on_term(signum, frame):
-    raise KeyboardInterrupt("signal %d" % signum)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=None, help="alternated runs per case and engine (20; --quick 5)")
@@ -793,7 +782,6 @@ def main():
     ap.add_argument("--record", action="store_true", help="with --check: record the ratio as the baseline")
     ap.add_argument("--argv", default="", help=argparse.SUPPRESS)  # engine.sh's arguments, for the report
     args = ap.parse_args()
-    signal.signal(signal.SIGTERM, on_term)
     if args.check:
         sys.exit(check(args))
     q = args.quick
@@ -801,12 +789,7 @@ def main():
     args.bursts = args.bursts if args.bursts is not None else (2 if q else 5)
     args.many = args.many if args.many is not None else (20 if q else 100)
     args.only = [e for e in args.only.split(",") if e]
-    cases = [c for c in args.cases.split(",") if c]
-    for c in cases:
-        if c not in ALL:
-            sys.exit("unknown case %s (%s)" % (c, ", ".join(ALL)))
-    if "rm-f" in cases and "run-d" not in cases:
-        sys.exit("rm-f needs run-d (it removes what run-d started)")
+    cases = er.parse_cases(args.cases, ALL)
     er.become_subreaper()
 
     start = time.monotonic()
@@ -850,30 +833,13 @@ def main():
                 engs["guise"].run_extra = ("--proc-view", "host")
                 bench.many("guise", "guise --proc-view=host", args.many)
                 engs["guise"].run_extra = ()
-        raw["meta"] = {
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "minutes": (time.monotonic() - start) / 60, "nproc": os.cpu_count(),
-            "kernel": os.uname().release, "cpu": er.cpu_model(),
-            "load_before": load_before, "load_after": er.loadavg(),
-            "fs": er.must(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", work]).stdout.strip(),
-            "git": er.first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
-            "nofile_hard": er.first_line(["sh", "-c", "ulimit -Hn"]),
-            "versions": {e: engs[e].version() for e in engs},
-        }
+        raw["meta"] = er.run_meta(start, load_before, work, {e: engs[e].version() for e in engs})
     finally:
-        for e, eng in engs.items():
-            try:
-                eng.cleanup()
-            except Exception as ex:  # noqa: BLE001 -- keep cleaning the others
-                log("cleanup of %s: %s" % (e, ex))
-        er.remove_cgroups(er.CGROUP_PARENT)
-        er.reap_all()
+        er.cleanup_run(engs, work)
         raw["net_cleaned"] = netclean.clean(net_before, links_also=[DOCKER_BRIDGE] + list(guise_net[:1]),
                                             nft_also=list(guise_net[1:]))
         if raw["net_cleaned"]:
             log("removed from the host's network: %s" % cleaned_summary(raw["net_cleaned"]))
-        er.support.unmount_all_under(work)
-        shutil.rmtree(work, ignore_errors=True)
     os.makedirs(args.results, exist_ok=True)
     with open(os.path.join(args.results, "engine-raw.json"), "w") as f:
         json.dump(raw, f, indent=1)
@@ -885,8 +851,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt as e:
-        log("interrupted (%s): cleaned up" % (e or "Ctrl-C"))
-        sys.exit(130)
+    er.run_main(main)

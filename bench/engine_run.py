@@ -566,6 +566,16 @@ def on_term(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
+def run_main(main):
+    """MAIN with SIGTERM as Ctrl-C: its finally clauses clean up; exit 130."""
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        main()
+    except KeyboardInterrupt as e:
+        log("interrupted (%s): cleaned up" % (e or "Ctrl-C"))
+        sys.exit(130)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=30)
@@ -580,13 +590,7 @@ def main():
                     help="leave orphans to PID 1 (here: reaped about a second late)")
     args = ap.parse_args()
     want = [e for e in args.only.split(",") if e]
-    cases = [c for c in args.cases.split(",") if c]
-    for c in cases:
-        if c not in CASES:
-            sys.exit("unknown case %s (%s)" % (c, ", ".join(CASES)))
-    if "rm-f" in cases and "run-d" not in cases:
-        sys.exit("rm-f needs run-d (it removes what run-d started)")
-    signal.signal(signal.SIGTERM, on_term)
+    cases = parse_cases(args.cases, CASES)
     if not args.no_subreaper:
         become_subreaper()
 
@@ -647,16 +651,7 @@ def main():
                     raw["memory"][e] = monitor_memory(engs[e], timer)
                 except (RuntimeError, OSError, ValueError) as ex:
                     raw["memory"][e] = {"error": str(ex).splitlines()[0][:200]}
-        raw["meta"] = {
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "minutes": (time.monotonic() - start) / 60, "nproc": os.cpu_count(),
-            "kernel": platform.release(), "cpu": cpu_model(),
-            "load_before": load_before, "load_after": loadavg(),
-            "fs": must(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", work]).stdout.strip(),
-            "git": first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
-            "nofile_hard": first_line(["sh", "-c", "ulimit -Hn"]),
-            "versions": {e: engs[e].version() for e in names},
-        }
+        raw["meta"] = run_meta(start, load_before, work, {e: engs[e].version() for e in names})
         if "guise" in engs:
             raw["meta"]["versions"]["guise-oci"] = first_line([engs["guise"].oci, "--version"])
         os.makedirs(args.results, exist_ok=True)
@@ -665,15 +660,46 @@ def main():
         lines = write_report(raw, os.path.join(args.results, "ENGINE-RUN.md"))
         print("\n".join(lines))
     finally:
-        for e, eng in engs.items():
-            try:
-                eng.cleanup()
-            except Exception as ex:  # noqa: BLE001 -- keep cleaning the others
-                log("cleanup of %s: %s" % (e, ex))
-        remove_cgroups(CGROUP_PARENT)
-        reap_all()
-        support.unmount_all_under(work)
-        shutil.rmtree(work, ignore_errors=True)
+        cleanup_run(engs, work)
+
+
+def cleanup_run(engs, work):
+    """Remove the engines' containers, stores and daemons, the cgroups, and WORK."""
+    for e, eng in engs.items():
+        try:
+            eng.cleanup()
+        except Exception as ex:  # noqa: BLE001 -- keep cleaning the others
+            log("cleanup of %s: %s" % (e, ex))
+    remove_cgroups(CGROUP_PARENT)
+    reap_all()
+    support.unmount_all_under(work)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def parse_cases(text, known):
+    """The comma-separated cases of TEXT, each one of KNOWN; exits on a mistake."""
+    cases = [c for c in text.split(",") if c]
+    for c in cases:
+        if c not in known:
+            sys.exit("unknown case %s (%s)" % (c, ", ".join(known)))
+    if "rm-f" in cases and "run-d" not in cases:
+        sys.exit("rm-f needs run-d (it removes what run-d started)")
+    return cases
+
+
+def run_meta(start, load_before, work, versions):
+    """The machine and the run, for machine_lines(): START (time.monotonic()) and the load
+    average at the start, the filesystem of WORK, the engines' VERSIONS."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "minutes": (time.monotonic() - start) / 60, "nproc": os.cpu_count(),
+        "kernel": platform.release(), "cpu": cpu_model(),
+        "load_before": load_before, "load_after": loadavg(),
+        "fs": must(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", work]).stdout.strip(),
+        "git": first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
+        "nofile_hard": first_line(["sh", "-c", "ulimit -Hn"]),
+        "versions": versions,
+    }
 
 
 def rec(raw, case, eng, dt, rc, err):
@@ -699,8 +725,4 @@ def cpu_model():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt as e:
-        log("interrupted (%s): cleaned up" % (e or "Ctrl-C"))
-        sys.exit(130)
+    run_main(main)
