@@ -20,12 +20,7 @@ for tool in podman crun runc conmon /usr/sbin/dockerd /usr/bin/docker containerd
     die "missing $tool (Debian packages podman crun runc conmon docker.io containerd util-linux)"
 done
 [ -x /bin/busybox ] || die "missing /bin/busybox (Debian package busybox-static)"
-build=$REPO/build
-args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = --build ] && build=${args[i + 1]:-}; done
-for b in guise guise-monitor guise-init guise-oci; do
-  [ -x "$build/$b" ] || die "no $build/$b: ninja -C build guise-engine guise-monitor guise-init guise-oci"
-done
+engine_build_dir "$@" >/dev/null
 mkdir -p "$WORK"
 exec 9>"$WORK/.engine-run.lock"
 flock -n 9 || die "another bench/engine-run.sh is running"

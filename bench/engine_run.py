@@ -15,8 +15,8 @@ containerd-shim).  Everything (stores, the private dockerd and its containerd, c
 mounts) is removed on the way out, also on failure or a signal.
 
 An engine is a class with import_image(), argv(case, name) and cleanup(); a case is a name
-in CASES.  New cases (a bridge network, a published port, exec, many at once) and new
-engines add entries there.
+in CASES.  bench/engine.py drives the same classes through more cases (ALL_CASES: a bridge,
+a published port, exec) and imports this module's timer and report pieces.
 """
 
 import argparse
@@ -50,6 +50,12 @@ CASES = {
     "rm-f": "rm -f (the container run -d started)",
     "version": "CLIENT --version (startup alone)",
 }
+# Every case an engine's argv() knows (bench/engine.py uses them all).
+ALL_CASES = dict(CASES, **{
+    "run-rm-bridge": "run --rm IMAGE true, default bridge",
+    "run-rm-port": "run --rm -p HOSTPORT:80 IMAGE true",
+    "exec": "exec NAME true (into a running container)",
+})
 # The cgroup parent podman and docker put their containers under (guise uses /guise/ID and
 # removes its own); removed at the end.
 CGROUP_PARENT = "guise-bench-engine"
@@ -79,6 +85,16 @@ def first_line(argv, env=None):
         return "?"
 
 
+def net_opts(case, port):
+    """The network options of a run case: none, the engine's default bridge, or the bridge
+    with one published port (PORT on the host)."""
+    if case == "run-rm-bridge":
+        return []
+    if case == "run-rm-port":
+        return ["-p", "%d:80" % port]
+    return ["--network", "none"]
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -89,6 +105,10 @@ def loadavg():
 
 class Guise:
     name = "guise"
+    # Not 10.88.0.0/16: podman's CNI bridge may hold it (guise would step aside anyway).
+    env = dict(ENV, GUISE_BRIDGE_SUBNET="10.199.0.0/16")
+    port = None  # the host port of run-rm-port
+    run_extra = ()  # more run options (bench/engine.py: --proc-view host)
 
     def __init__(self, work, bindir):
         self.store = os.path.join(work, "guise-store")
@@ -103,12 +123,15 @@ class Guise:
         must(self.cli("import", tar, self.image), "guise import")
 
     def argv(self, case, name):
-        if case == "run-rm":
-            return self.cli("run", "--rm", "--network", "none", self.image, *IMAGE_CMD)
+        if case.startswith("run-rm"):
+            return self.cli("run", "--rm", *self.run_extra, *net_opts(case, self.port), self.image, *IMAGE_CMD)
         if case == "run-d":
-            return self.cli("run", "-d", "--name", name, "--network", "none", self.image, *LONG_CMD)
+            return self.cli("run", "-d", "--name", name, *self.run_extra, "--network", "none", self.image,
+                            *LONG_CMD)
         if case == "rm-f":
             return self.cli("rm", "-f", name)
+        if case == "exec":
+            return self.cli("exec", name, *IMAGE_CMD)
         if case == "version":
             return [self.bin, "--version"]
         raise ValueError(case)
@@ -133,6 +156,8 @@ class Podman:
     """podman with its own root, runroot and tmpdir (events file there); the runtime is
     crun (podman's default) or runc."""
 
+    port = None
+
     def __init__(self, work, runtime):
         self.runtime = runtime
         self.name = "podman" if runtime == "crun" else "podman-" + runtime
@@ -147,11 +172,11 @@ class Podman:
                 "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
                 "--runtime", shutil.which(self.runtime) or self.runtime, *args]
 
-    def run_opts(self):
+    def run_opts(self, case="run-d"):
         # podman's default ulimits (nofile and nproc 1048576 / 4194304) exceed this machine's
         # hard limits and the runtime cannot raise them (crun: "setrlimit RLIMIT_NOFILE:
         # Operation not permitted"): ask for what the host allows.
-        return ["--network", "none", "--cgroup-parent", "/" + CGROUP_PARENT,
+        return [*net_opts(case, self.port), "--cgroup-parent", "/" + CGROUP_PARENT,
                 "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
 
     def import_image(self, tar):
@@ -159,14 +184,16 @@ class Podman:
         must(self.cli("import", tar, self.image), "podman import")
 
     def argv(self, case, name):
-        if case == "run-rm":
-            return self.cli("run", "--rm", *self.run_opts(), self.image, *IMAGE_CMD)
+        if case.startswith("run-rm"):
+            return self.cli("run", "--rm", *self.run_opts(case), self.image, *IMAGE_CMD)
         if case == "run-d":
             return self.cli("run", "-d", "--name", name, *self.run_opts(), self.image, *LONG_CMD)
         if case == "rm-f":
             # -t 0: SIGKILL at once, as docker's and guise's rm -f do; podman's own default
             # first sends the stop signal and waits 10 s, which `sleep` as PID 1 ignores
             return self.cli("rm", "-f", "-t", "0", name)
+        if case == "exec":
+            return self.cli("exec", name, *IMAGE_CMD)
         if case == "version":
             return [engines.PODMAN, "--version"]
         raise ValueError(case)
@@ -189,18 +216,27 @@ class Podman:
 
 class Docker:
     """docker against a dockerd (and containerd) of our own, all state under one temp dir:
-    no bridge, no iptables, cgroupfs, runc."""
+    cgroupfs, runc; no bridge and no iptables, or with BRIDGE (an existing bridge with an
+    address, bench/engine.py's) and docker's iptables rules (removed by the caller)."""
 
     name = "docker"
+    port = None
 
-    def __init__(self):
+    def __init__(self, bridge=None):
         self.dir = tempfile.mkdtemp(prefix="gbd-", dir="/tmp")  # unix socket paths stay short
         self.image = "bench-busybox:latest"
         runc = types.SimpleNamespace(path=shutil.which("runc") or "/usr/sbin/runc")
         runtimes = {"guise": runc, "runc": runc}  # only runc, under both names engines.py declares
+        # ip-forward off: the host's sysctl and FORWARD policy stay as they are.
+        extra = {"bridge": bridge, "iptables": True, "ip-masq": True, "ip-forward": False} if bridge else None
         self.containerd = self.dockerd = None
-        self.containerd = engines.Containerd(os.path.join(self.dir, "containerd"), runtimes)
-        self.dockerd = engines.Dockerd(os.path.join(self.dir, "docker"), runtimes, self.containerd, CGROUP_PARENT)
+        try:
+            self.containerd = engines.Containerd(os.path.join(self.dir, "containerd"), runtimes)
+            self.dockerd = engines.Dockerd(os.path.join(self.dir, "docker"), runtimes, self.containerd,
+                                           CGROUP_PARENT, extra)
+        except BaseException:
+            self.cleanup()
+            raise
         self.env = engines.base_env({"DOCKER_CONFIG": self.dockerd.cli_config})
 
     def cli(self, *args):
@@ -210,12 +246,14 @@ class Docker:
         must(self.cli("import", tar, self.image), "docker import", env=self.env)
 
     def argv(self, case, name):
-        if case == "run-rm":
-            return self.cli("run", "--rm", "--network", "none", self.image, *IMAGE_CMD)
+        if case.startswith("run-rm"):
+            return self.cli("run", "--rm", *net_opts(case, self.port), self.image, *IMAGE_CMD)
         if case == "run-d":
             return self.cli("run", "-d", "--name", name, "--network", "none", self.image, *LONG_CMD)
         if case == "rm-f":
             return self.cli("rm", "-f", name)
+        if case == "exec":
+            return self.cli("exec", name, *IMAGE_CMD)
         if case == "version":
             return [engines.DOCKER, "--version"]
         raise ValueError(case)
@@ -229,10 +267,10 @@ class Docker:
 
     def cleanup(self):
         if self.dockerd:
-            r = sh(self.cli("ps", "-aq"), env=self.env)
+            r = sh(self.cli("ps", "-aq"), env=self.dockerd.env())
             ids = r.stdout.split() if r.returncode == 0 else []
             if ids:
-                sh(self.cli("rm", "-f", *ids), env=self.env, timeout=120)
+                sh(self.cli("rm", "-f", *ids), env=self.dockerd.env(), timeout=120)
         for daemon in (self.dockerd, self.containerd):
             if daemon:
                 daemon.stop()
@@ -251,6 +289,33 @@ def remove_cgroups(parent):
                 os.rmdir(d)
             except OSError:
                 pass
+
+
+def start_engines(want, work, bindir, tar, skip, docker=None):
+    """{name: engine} of the engines named in WANT, TAR imported into each; SKIP(name, why)
+    for each that cannot start (its leftovers removed).  DOCKER makes the docker engine."""
+    engs = {}
+    for e in want:
+        eng = None
+        try:
+            if e == "guise":
+                eng = Guise(work, bindir)
+            elif e in ("podman", "podman-runc"):
+                eng = Podman(work, "crun" if e == "podman" else "runc")
+            elif e == "docker":
+                log("starting a private dockerd")
+                eng = (docker or Docker)()
+            else:
+                sys.exit("unknown engine %s" % e)
+            eng.import_image(tar)
+            engs[e] = eng
+        except RuntimeError as ex:
+            why = str(ex).splitlines()[0][:300]
+            log("%s: %s" % (e, why))
+            skip(e, why)
+            if eng:
+                eng.cleanup()
+    return engs
 
 
 # --------------------------------------------------------------- timing
@@ -314,10 +379,11 @@ def reap_all():
 
 def private_binaries(build, work):
     """A private copy of guise's binaries in WORK/bin: build/ may be rebuilt while we
-    measure.  guise finds guise-monitor and guise-init beside itself."""
+    measure.  guise finds guise-monitor, guise-init and guise-procview beside itself (without
+    guise-procview beside guise-oci a container runs without its /proc view, with a warning)."""
     bindir = os.path.join(work, "bin")
     os.makedirs(bindir)
-    for b in ("guise", "guise-monitor", "guise-init", "guise-oci"):
+    for b in ("guise", "guise-monitor", "guise-init", "guise-oci", "guise-procview"):
         shutil.copy2(os.path.join(build, b), os.path.join(bindir, b))
     return bindir
 
@@ -403,49 +469,61 @@ def table(raw, case):
     return L
 
 
+def machine_lines(raw):
+    """The machine section and the setup every engine shares (ENGINE-RUN.md, ENGINE.md)."""
+    m = raw["meta"]
+    return ["## Machine", "",
+            "- `nproc` = %s, kernel %s, %s" % (m["nproc"], m["kernel"], m["cpu"]),
+            "- load average (1, 5, 15 min) before the run: %s, after: %s (a shared VM: other people's builds "
+            "and tests ran on the same cores meanwhile; the alternation spreads that over the engines)"
+            % (m["load_before"], m["load_after"]),
+            "- filesystem of the stores: %s" % m["fs"],
+            "- guise: %s (git %s)" % (m["versions"].get("guise", "-"), m["git"])] + [
+            "- %s: %s" % (e, v) for e, v in m["versions"].items() if e != "guise"] + [
+            "", "All engines run in one private mount namespace without the cgroup2 mount at "
+            "/sys/fs/cgroup/unified (crun refuses this hybrid v1 host otherwise: \"cgroups in hybrid mode not "
+            "supported\"), cgroupfs, and overlay storage. The image: examples/make-image.sh's busybox-static "
+            "rootfs tar, imported into each engine.", ""]
+
+
+def method_lines(raw):
+    """What each engine's command line is and why (ENGINE-RUN.md, ENGINE.md)."""
+    m = raw["meta"]
+    return ["What each engine runs (timed: the whole client command, posix_spawn .. waitpid, output to "
+            "/dev/null):", "",
+            "- guise: `guise --root STORE run --rm --network none bench-busybox true` (the CLI returns after the "
+            "monitor has removed the container); `run -d --name N ... sleep 3600`, `rm -f N`.",
+            "- podman: `podman --root R --runroot RR --tmpdir T --storage-driver overlay --cgroup-manager cgroupfs "
+            "--events-backend file --runtime RUNTIME run --rm --network none --cgroup-parent /%s --ulimit "
+            "nofile=1024:1024 --ulimit nproc=4096:4096 localhost/bench-busybox true`. The ulimits are needed: "
+            "podman's defaults (nofile 1048576, nproc 4194304) exceed this machine's hard limits (nofile "
+            "%s) and crun fails with \"setrlimit RLIMIT_NOFILE: Operation not permitted\". `podman` is crun "
+            "(podman's default), `podman-runc` the same with runc." % (CGROUP_PARENT, m["nofile_hard"]),
+            "- docker: `docker run --rm --network none bench-busybox:latest true` against a dockerd started for "
+            "this run (tests/engines/engines.py: its own data root, exec root, socket and containerd; "
+            "cgroupfs, runc). The client waits for the daemon's removal of the container.",
+            "- podman's `rm -f` is `rm -f -t 0` (SIGKILL at once, as docker's and guise's `rm -f` do); "
+            "without `-t 0` podman sends the stop signal first and waits its 10 s stop timeout, which "
+            "`sleep` as PID 1 ignores (about 10.5 s here).",
+            "- The driver is a child subreaper and reaps every orphan (a detached container's monitor, "
+            "conmon, the containerd shims) the moment it dies, as a host's init does; %s" % (
+                "this run: on." if raw.get("subreaper") else
+                "this run: OFF (--no-subreaper): orphans wait for this VM's PID 1, which reaps late."),
+            "- `--version`: the client binary's start-up alone (guise links libcurl and libarchive "
+            "dynamically); guise-oci is the static runtime binary, for comparison.", ""]
+
+
 def write_report(raw, path):
     m = raw["meta"]
     L = ["# Engine run latency: guise against podman and docker", "",
          "Produced by `sudo bash bench/engine-run.sh` on %s in %.1f minutes. N = %d alternated runs of "
          "each (case, engine) pair. Lower is better. The ratio is the engine's median over guise's."
-         % (m["date"], m["minutes"], raw["n"]), "",
-         "## Machine", "",
-         "- `nproc` = %s, kernel %s, %s" % (m["nproc"], m["kernel"], m["cpu"]),
-         "- load average (1, 5, 15 min) before the run: %s, after: %s (a shared VM: other people's builds "
-         "and tests ran on the same cores meanwhile; the alternation spreads that over the engines)"
-         % (m["load_before"], m["load_after"]),
-         "- filesystem of the stores: %s" % m["fs"],
-         "- guise: %s (git %s)" % (m["versions"].get("guise", "-"), m["git"])] + [
-         "- %s: %s" % (e, v) for e, v in m["versions"].items() if e != "guise"] + [
-         "", "All engines run in one private mount namespace without the cgroup2 mount at "
-         "/sys/fs/cgroup/unified (crun refuses this hybrid v1 host otherwise: \"cgroups in hybrid mode not "
-         "supported\"), with `--network none` (guise's default network is, for now, the same loopback-only "
-         "namespace), cgroupfs, and overlay storage. The image: examples/make-image.sh's busybox-static "
-         "rootfs tar, imported into each engine.", ""]
+         % (m["date"], m["minutes"], raw["n"]), ""] + machine_lines(raw)
+    L[-2] += (" Every case runs with `--network none` (guise's default network is a bridge now; "
+              "bench/engine.sh times the bridge too); docker's daemon has no bridge and no iptables.")
     for case in raw["cases"]:
         L += ["## %s" % CASES[case], ""] + table(raw, case) + [""]
-    L += ["What each engine runs (timed: the whole client command, posix_spawn .. waitpid, output to "
-          "/dev/null):", "",
-          "- guise: `guise --root STORE run --rm --network none bench-busybox true` (the CLI returns after the "
-          "monitor has removed the container); `run -d --name N ... sleep 3600`, `rm -f N`.",
-          "- podman: `podman --root R --runroot RR --tmpdir T --storage-driver overlay --cgroup-manager cgroupfs "
-          "--events-backend file --runtime RUNTIME run --rm --network none --cgroup-parent /%s --ulimit "
-          "nofile=1024:1024 --ulimit nproc=4096:4096 localhost/bench-busybox true`. The ulimits are needed: "
-          "podman's defaults (nofile 1048576, nproc 4194304) exceed this machine's hard limits (nofile "
-          "%s) and crun fails with \"setrlimit RLIMIT_NOFILE: Operation not permitted\". `podman` is crun "
-          "(podman's default), `podman-runc` the same with runc." % (CGROUP_PARENT, m["nofile_hard"]),
-          "- docker: `docker run --rm --network none bench-busybox:latest true` against a dockerd started for "
-          "this run (tests/engines/engines.py: its own data root, exec root, socket and containerd; no bridge, "
-          "no iptables, cgroupfs, runc). The client waits for the daemon's removal of the container.",
-          "- podman's `rm -f` is `rm -f -t 0` (SIGKILL at once, as docker's and guise's `rm -f` do); "
-          "without `-t 0` podman sends the stop signal first and waits its 10 s stop timeout, which "
-          "`sleep` as PID 1 ignores (about 10.5 s here).",
-          "- The driver is a child subreaper and reaps every orphan (a detached container's monitor, "
-          "conmon, the containerd shims) the moment it dies, as a host's init does; %s" % (
-              "this run: on." if raw.get("subreaper") else
-              "this run: OFF (--no-subreaper): orphans wait for this VM's PID 1, which reaps late."),
-          "- `--version`: the client binary's start-up alone (guise links libcurl and libarchive "
-          "dynamically); guise-oci is the static runtime binary, for comparison.", ""]
+    L += method_lines(raw)
     mem = raw.get("memory") or {}
     if mem:
         L += ["## Idle monitor memory", "",
@@ -488,6 +566,16 @@ def on_term(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
+def run_main(main):
+    """MAIN with SIGTERM as Ctrl-C: its finally clauses clean up; exit 130."""
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        main()
+    except KeyboardInterrupt as e:
+        log("interrupted (%s): cleaned up" % (e or "Ctrl-C"))
+        sys.exit(130)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=30)
@@ -502,13 +590,7 @@ def main():
                     help="leave orphans to PID 1 (here: reaped about a second late)")
     args = ap.parse_args()
     want = [e for e in args.only.split(",") if e]
-    cases = [c for c in args.cases.split(",") if c]
-    for c in cases:
-        if c not in CASES:
-            sys.exit("unknown case %s (%s)" % (c, ", ".join(CASES)))
-    if "rm-f" in cases and "run-d" not in cases:
-        sys.exit("rm-f needs run-d (it removes what run-d started)")
-    signal.signal(signal.SIGTERM, on_term)
+    cases = parse_cases(args.cases, CASES)
     if not args.no_subreaper:
         become_subreaper()
 
@@ -523,26 +605,11 @@ def main():
     try:
         tar = os.path.join(work, "busybox.tar")
         must(["sh", os.path.join(REPO, "examples", "make-image.sh"), tar], "examples/make-image.sh")
-        for e in want:
-            try:
-                if e == "guise":
-                    eng = Guise(work, bindir)
-                elif e in ("podman", "podman-runc"):
-                    eng = Podman(work, "crun" if e == "podman" else "runc")
-                elif e == "docker":
-                    log("starting a private dockerd")
-                    eng = Docker()
-                else:
-                    sys.exit("unknown engine %s" % e)
-                engs[e] = eng
-                eng.import_image(tar)
-            except RuntimeError as ex:
-                why = str(ex).splitlines()[0][:300]
-                raw["notes"].append("%s: not measured: %s" % (e, why))
-                for c in cases:
-                    raw["results"][c][e] = {"skipped": "not measured: " + why.replace("|", "/")}
-                log("%s: %s" % (e, why))
-                engs.pop(e, None)
+        def skip(e, why):
+            raw["notes"].append("%s: not measured: %s" % (e, why))
+            for c in cases:
+                raw["results"][c][e] = {"skipped": "not measured: " + why.replace("|", "/")}
+        engs = start_engines(want, work, bindir, tar, skip)
         raw["engines"] = want
         timer = Timer(work)
         names = list(engs)
@@ -584,16 +651,7 @@ def main():
                     raw["memory"][e] = monitor_memory(engs[e], timer)
                 except (RuntimeError, OSError, ValueError) as ex:
                     raw["memory"][e] = {"error": str(ex).splitlines()[0][:200]}
-        raw["meta"] = {
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "minutes": (time.monotonic() - start) / 60, "nproc": os.cpu_count(),
-            "kernel": platform.release(), "cpu": cpu_model(),
-            "load_before": load_before, "load_after": loadavg(),
-            "fs": must(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", work]).stdout.strip(),
-            "git": first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
-            "nofile_hard": first_line(["sh", "-c", "ulimit -Hn"]),
-            "versions": {e: engs[e].version() for e in names},
-        }
+        raw["meta"] = run_meta(start, load_before, work, {e: engs[e].version() for e in names})
         if "guise" in engs:
             raw["meta"]["versions"]["guise-oci"] = first_line([engs["guise"].oci, "--version"])
         os.makedirs(args.results, exist_ok=True)
@@ -602,15 +660,46 @@ def main():
         lines = write_report(raw, os.path.join(args.results, "ENGINE-RUN.md"))
         print("\n".join(lines))
     finally:
-        for e, eng in engs.items():
-            try:
-                eng.cleanup()
-            except Exception as ex:  # noqa: BLE001 -- keep cleaning the others
-                log("cleanup of %s: %s" % (e, ex))
-        remove_cgroups(CGROUP_PARENT)
-        reap_all()
-        support.unmount_all_under(work)
-        shutil.rmtree(work, ignore_errors=True)
+        cleanup_run(engs, work)
+
+
+def cleanup_run(engs, work):
+    """Remove the engines' containers, stores and daemons, the cgroups, and WORK."""
+    for e, eng in engs.items():
+        try:
+            eng.cleanup()
+        except Exception as ex:  # noqa: BLE001 -- keep cleaning the others
+            log("cleanup of %s: %s" % (e, ex))
+    remove_cgroups(CGROUP_PARENT)
+    reap_all()
+    support.unmount_all_under(work)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def parse_cases(text, known):
+    """The comma-separated cases of TEXT, each one of KNOWN; exits on a mistake."""
+    cases = [c for c in text.split(",") if c]
+    for c in cases:
+        if c not in known:
+            sys.exit("unknown case %s (%s)" % (c, ", ".join(known)))
+    if "rm-f" in cases and "run-d" not in cases:
+        sys.exit("rm-f needs run-d (it removes what run-d started)")
+    return cases
+
+
+def run_meta(start, load_before, work, versions):
+    """The machine and the run, for machine_lines(): START (time.monotonic()) and the load
+    average at the start, the filesystem of WORK, the engines' VERSIONS."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "minutes": (time.monotonic() - start) / 60, "nproc": os.cpu_count(),
+        "kernel": platform.release(), "cpu": cpu_model(),
+        "load_before": load_before, "load_after": loadavg(),
+        "fs": must(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", work]).stdout.strip(),
+        "git": first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
+        "nofile_hard": first_line(["sh", "-c", "ulimit -Hn"]),
+        "versions": versions,
+    }
 
 
 def rec(raw, case, eng, dt, rc, err):
@@ -636,8 +725,4 @@ def cpu_model():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt as e:
-        log("interrupted (%s): cleaned up" % (e or "Ctrl-C"))
-        sys.exit(130)
+    run_main(main)

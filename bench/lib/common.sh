@@ -1,4 +1,4 @@
-# Sourced by bench/run.sh and bench/check.sh.  Expects $BENCH (the bench/ directory).
+# Sourced by the bench/*.sh entry points.  Expects $BENCH (the bench/ directory).
 # shellcheck shell=bash
 
 REPO=$(cd "$BENCH/.." && pwd)
@@ -37,6 +37,21 @@ ensure_packages() { # [extra packages...]
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${want[@]}" >>"$WORK/apt.log" 2>&1 ||
       die "apt-get install ${want[*]} failed; see $WORK/apt.log"
   fi
+}
+
+# The engine harnesses (engine-run.sh, engine.sh) take guise's binaries from one build
+# directory: --build DIR among their arguments, else build/.  Prints the directory.
+engine_build_dir() { # args...
+  local build=$REPO/build b
+  while [ $# -gt 0 ]; do
+    [ "$1" = --build ] && build=${2:-}
+    shift
+  done
+  for b in guise guise-monitor guise-init guise-oci guise-procview; do
+    [ -x "$build/$b" ] ||
+      die "no $build/$b: ninja -C build guise-engine guise-monitor guise-init guise-oci guise-procview"
+  done
+  printf '%s\n' "$build"
 }
 
 # A private copy of guise-oci: other people rebuild build/ while we measure.  If the build is

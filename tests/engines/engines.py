@@ -328,9 +328,10 @@ class EventStream:
 class Dockerd:
     """A dockerd with --data-root, --exec-root, its socket and pidfile under DIR,
     no bridge and no iptables, cgroupfs, the given containerd, and both
-    runtimes declared in daemon.json."""
+    runtimes declared in daemon.json.  EXTRA overrides daemon.json keys (the engine
+    benchmark gives it a bridge of its own and iptables)."""
 
-    def __init__(self, d, runtimes, containerd, cgroup_parent):
+    def __init__(self, d, runtimes, containerd, cgroup_parent, extra=None):
         self.dir = d
         os.makedirs(d, exist_ok=True)
         self.sock = os.path.join(d, "docker.sock")
@@ -351,6 +352,7 @@ class Dockerd:
                 "runc-logged": {"path": runtimes["runc"].path},
             },
         }
+        self.config.update(extra or {})
         self.config_path = os.path.join(d, "daemon.json")
         with open(self.config_path, "w") as f:
             json.dump(self.config, f, indent=2)
