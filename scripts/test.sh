@@ -3,6 +3,7 @@
 # that start real containers on this kernel (the attack suite and a fault-injection walk among
 # them); containerd, docker and podman driving guise-oci; the cgroup checks in a cgroup-v2 VM (the runtime's and the engine's), and
 # checkpoint/restore there.
+# An ASan+UBSan build runs the unit tests and a slice of the integration tests.
 # Builds first, installing packages as needed. Extra arguments go to the integration pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,9 @@ echo "== fault-injection build (build-fault: each step of create, exec, delete a
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B build-fault -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGUISE_FAULT_INJECTION=ON >/dev/null
 ninja -C build-fault -j"${JOBS:-2}" --quiet guise-engine guise-oci guise-monitor guise-init guise-procview
+
+echo "== sanitizers: build-asan (ASan with leaks, UBSan): the unit tests and an integration slice (README \"Sanitizers\")"
+bash scripts/sanitize.sh
 
 echo "== integration tests (runtime: build/guise-oci)"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider "$@"
