@@ -21,6 +21,7 @@ struct Globals {
 struct Context {
   Globals globals;
   int exit_code = 0;
+  char** argv = nullptr;  // as main got it: what guise passes on to guise-full (transfer.h)
 
   Result<image::Store> open_store() const;
   // Prints "Error: MESSAGE" on stderr and sets the exit code (1, as docker's client).

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   CLI::App app{"guise runs containers from images, with docker's commands, and no daemon.", "guise"};
   app.require_subcommand(1);
   cli::Context ctx;
+  ctx.argv = argv;
   app.add_option("--root", ctx.globals.root,
                  "storage root (default /var/lib/guise; $XDG_DATA_HOME/guise when not root)");
   app.set_version_flag("--version,-v", std::string("guise version ") + GUISE_VERSION);
