@@ -37,6 +37,11 @@ struct RegistryFlags {
   Result<image::RegistryOptions> options() const;
 };
 
+// docker's repeatable flags take one value each time (-e A -e B), never the words after
+// them: `commit -c 'ENV X=1' c1 img` must leave c1 and img to the positionals. Applied
+// to `app`, its subcommands and theirs, as they are when called.
+void one_value_each(CLI::App& app);
+
 void register_image_commands(CLI::App& app, Context& ctx);
 void register_archive_commands(CLI::App& app, Context& ctx);
 void register_login_commands(CLI::App& app, Context& ctx);

@@ -477,7 +477,12 @@ void register_run_commands(CLI::App& app, Context& ctx) {
     bool start = std::string_view(verb) == "run";
     auto* c = parent->add_subcommand(verb, start ? "Create and run a new container from an image"
                                                  : "Create a new container");
-    add_run_flags(*c, rf);
+    // Its eighty flags, on four commands, were half of what building the command line cost
+    // every guise process: they are added only to the command being parsed, just before.
+    c->preparse_callback([c](std::size_t) {
+      add_run_flags(*c, rf);
+      one_value_each(*c);
+    });
     c->callback([&ctx, c, start] {
       std::vector<std::string> args = c->remaining();
       run(ctx, rf, args, start);
