@@ -23,7 +23,7 @@ done
 build=$REPO/build
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = --build ] && build=${args[i + 1]:-}; done
-for b in guise guise-monitor guise-init guise-oci; do
+for b in guise guise-full guise-monitor guise-init guise-oci; do
   [ -x "$build/$b" ] || die "no $build/$b: ninja -C build guise-engine guise-monitor guise-init guise-oci"
 done
 mkdir -p "$WORK"

@@ -314,10 +314,10 @@ def reap_all():
 
 def private_binaries(build, work):
     """A private copy of guise's binaries in WORK/bin: build/ may be rebuilt while we
-    measure.  guise finds guise-monitor and guise-init beside itself."""
+    measure.  guise finds guise-monitor, guise-init and guise-full (its import) beside itself."""
     bindir = os.path.join(work, "bin")
     os.makedirs(bindir)
-    for b in ("guise", "guise-monitor", "guise-init", "guise-oci"):
+    for b in ("guise", "guise-full", "guise-monitor", "guise-init", "guise-oci"):
         shutil.copy2(os.path.join(build, b), os.path.join(bindir, b))
     return bindir
 
