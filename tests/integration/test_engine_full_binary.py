@@ -51,6 +51,9 @@ def test_without_guise_full_the_transfer_commands_say_so(guise, tmp_path):
         assert r.rc != 0, r
         assert r.err_lines == ["Error: this command runs in guise-full, installed beside guise: exec %s: "
                                "No such file or directory" % env["GUISE_FULL"]], r
+    r = guise("pull", "busybox", env={"GUISE_FULL": GUISE})
+    assert r.rc != 0 and r.err_lines == ["Error: %s is this guise, not guise-full: this command needs guise-full "
+                                         "beside guise" % GUISE], r
     r = guise("run", "--rm", "--network", "none", "no-such-image", "true", env=env)
     assert r.rc == 125 and "runs in guise-full" in r.err and "Unable to find" not in r.err, r
     # The rest never needs it.

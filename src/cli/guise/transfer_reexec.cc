@@ -10,6 +10,7 @@
 // need_transfer_code (or have_transfer_code) first, then add the function here.
 #include "cli/guise/transfer.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -46,6 +47,11 @@ namespace guise::cli {
 Result<void> need_transfer_code(const Context& ctx) {
   if (ctx.argv == nullptr) return sys::user_error("this command needs guise-full, and guise kept no command line to run it with");
   std::string full = engine::full_binary();
+  // A guise installed as guise-full (or named by GUISE_FULL) would exec itself for ever.
+  struct stat self {}, other {};
+  if (::stat("/proc/self/exe", &self) == 0 && ::stat(full.c_str(), &other) == 0 && self.st_dev == other.st_dev &&
+      self.st_ino == other.st_ino)
+    return sys::user_error(full + " is this guise, not guise-full: this command needs guise-full beside guise");
   // Nothing should be waiting in a buffer yet; if it is, it is said once, here.
   std::fflush(nullptr);
   ::execv(full.c_str(), ctx.argv);
