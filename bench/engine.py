@@ -393,7 +393,7 @@ def docker_with_bridge(raw):
 def check(args):
     """bench/check.sh's engine part: ~N alternated `guise run --rm --network none` and floor
     runs; exit 1 only past 2x the recorded ratio, 0 (with the reason) when it cannot measure."""
-    for b in ("guise", "guise-monitor", "guise-init", "guise-oci", "guise-procview"):
+    for b in ("guise", "guise-full", "guise-monitor", "guise-init", "guise-oci", "guise-procview"):
         if not os.access(os.path.join(args.build, b), os.X_OK):
             print("check: engine: skipped: no %s/%s" % (args.build, b))
             return 0

@@ -379,11 +379,12 @@ def reap_all():
 
 def private_binaries(build, work):
     """A private copy of guise's binaries in WORK/bin: build/ may be rebuilt while we
-    measure.  guise finds guise-monitor, guise-init and guise-procview beside itself (without
-    guise-procview beside guise-oci a container runs without its /proc view, with a warning)."""
+    measure.  guise finds guise-monitor, guise-init, guise-procview and guise-full (its import)
+    beside itself (without guise-procview beside guise-oci a container runs without its /proc
+    view, with a warning)."""
     bindir = os.path.join(work, "bin")
     os.makedirs(bindir)
-    for b in ("guise", "guise-monitor", "guise-init", "guise-oci", "guise-procview"):
+    for b in ("guise", "guise-full", "guise-monitor", "guise-init", "guise-oci", "guise-procview"):
         shutil.copy2(os.path.join(build, b), os.path.join(bindir, b))
     return bindir
 

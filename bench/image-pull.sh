@@ -18,7 +18,9 @@ require_root
 for tool in podman skopeo umoci ctr containerd zstd /usr/bin/docker-registry; do
   command -v "$tool" >/dev/null || die "missing $tool (Debian packages podman skopeo umoci containerd zstd docker-registry)"
 done
-[ -x "$REPO/build/guise" ] || die "no $REPO/build/guise: ninja -C build guise"
+for b in guise guise-full; do
+  [ -x "$REPO/build/$b" ] || die "no $REPO/build/$b: ninja -C build guise-engine"
+done
 mkdir -p "$WORK"
 exec 9>"$WORK/.images.lock"
 flock -n 9 || die "another bench/image-pull.sh is running"

@@ -492,17 +492,29 @@ def main():
         label, _, path = spec.partition("=")
         if not label or not os.access(path, os.X_OK) or label in TOOLS:
             sys.exit("--extra-guise LABEL=BINARY: bad %r" % spec)
-        extra[label] = os.path.join(args.work, label.replace("/", "_") + ".bin")
+        # In a directory of its own, with the guise-full beside it (the one its pulls exec).
+        d = os.path.join(args.work, "extra-" + label.replace("/", "_"))
+        os.makedirs(d, exist_ok=True)
+        extra[label] = os.path.join(d, "guise")
         shutil.copy2(path, extra[label])
+        full = os.path.join(os.path.dirname(path), "guise-full")
+        if os.access(full, os.X_OK):
+            shutil.copy2(full, os.path.join(d, "guise-full"))
     tools += list(extra)
 
     start = time.monotonic()
     load_before = loadavg()
     os.makedirs(args.work, exist_ok=True)
-    # A private copy of guise: build/ may be rebuilt while we measure.
+    # A private copy of guise, and of the guise-full beside it that its pulls exec: build/
+    # may be rebuilt while we measure.
     guise = os.path.join(args.work, "guise")
-    shutil.copy2(args.guise, guise + ".tmp")
-    os.rename(guise + ".tmp", guise)
+    copies = [(args.guise, guise)]
+    full = os.path.join(os.path.dirname(args.guise), "guise-full")
+    if os.access(full, os.X_OK):
+        copies.append((full, os.path.join(args.work, "guise-full")))
+    for src, dst in copies:
+        shutil.copy2(src, dst + ".tmp")
+        os.rename(dst + ".tmp", dst)
     imgs = build_images(os.path.join(args.work, "cache"), args.mb)
     scratch = tempfile.mkdtemp(prefix="run-", dir=args.work)
     reg = None

@@ -15,7 +15,7 @@ require_root
 for tool in podman crun iperf3 nsenter; do
   command -v "$tool" >/dev/null || die "missing $tool (Debian packages podman crun iperf3 util-linux)"
 done
-for b in guise guise-monitor guise-init guise-oci; do
+for b in guise guise-full guise-monitor guise-init guise-oci; do
   [ -x "$REPO/build/$b" ] || die "no build/$b: ninja -C build guise-engine guise-monitor guise-init guise-oci"
 done
 mkdir -p "$WORK"

@@ -11,8 +11,8 @@ export BENCH
 
 case ${1:-} in -h|--help) sed -n '2,6p' "$0"; exit 0 ;; esac
 require_root
-for b in guise guise-monitor guise-init guise-oci guise-testbin; do
-  [ -x "$REPO/build/$b" ] || die "no $REPO/build/$b: ninja -C build guise guise-monitor guise-init guise-oci guise-testbin"
+for b in guise guise-full guise-monitor guise-init guise-oci guise-testbin; do
+  [ -x "$REPO/build/$b" ] || die "no $REPO/build/$b: ninja -C build guise-engine guise-monitor guise-init guise-oci guise-testbin"
 done
 mkdir -p "$WORK"
 exec 9>"$WORK/.why.lock"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The engine's cgroup checks on cgroup v2: boots the VM of ../shared/vmtest with `guise`, its
-# monitor and init, and a busybox rootfs tarball, and runs tests/cgroups-vm/engine-tests.sh
+# The engine's cgroup checks on cgroup v2: boots the VM of ../shared/vmtest with `guise`,
+# guise-full (which runs its `import`), its monitor and init, and a busybox rootfs tarball, and runs tests/cgroups-vm/engine-tests.sh
 # there (which sources tests/cgroups-vm/engine/*.sh). The host's cgroups are v1/hybrid: this
 # is where the engine's v2 behaviour (stats, why, the /proc view) is proven.
 #
@@ -36,8 +36,8 @@ echo "== engine checks on cgroup $VM_CGROUP in a VM (kernel from $VMTEST)"
 rc=0
 VM_MODULES=${VM_MODULES:-"overlay loop fuse"} VM_TIMEOUT=${VM_TIMEOUT:-300} VM_MEM=${VM_MEM:-1024} \
   "$VMTEST/run-in-vm.sh" 'sh ./engine-tests.sh' \
-  tests/cgroups-vm/engine-tests.sh tests/cgroups-vm/engine "$BUILD/guise" "$BUILD/guise-monitor" \
-  "$BUILD/guise-init" "$BUILD/guise-procview" "$BUILD/guise-testbin" "$work/bb.tar" \
+  tests/cgroups-vm/engine-tests.sh tests/cgroups-vm/engine "$BUILD/guise" "$BUILD/guise-full" \
+  "$BUILD/guise-monitor" "$BUILD/guise-init" "$BUILD/guise-procview" "$BUILD/guise-testbin" "$work/bb.tar" \
   2>&1 | tee "$log" || rc=$?
 summary=$(grep -E "^engine-[a-z0-9]+: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1 || true)
 if [[ -z "$summary" ]]; then

@@ -47,7 +47,7 @@ engine_build_dir() { # args...
     [ "$1" = --build ] && build=${2:-}
     shift
   done
-  for b in guise guise-monitor guise-init guise-oci guise-procview; do
+  for b in guise guise-full guise-monitor guise-init guise-oci guise-procview; do
     [ -x "$build/$b" ] ||
       die "no $build/$b: ninja -C build guise-engine guise-monitor guise-init guise-oci guise-procview"
   done

@@ -38,6 +38,7 @@ std::string self_binary() {
 
 std::string monitor_binary() { return beside_self("guise-monitor", "GUISE_MONITOR"); }
 std::string init_binary() { return beside_self("guise-init", "GUISE_INIT"); }
+std::string full_binary() { return beside_self("guise-full", "GUISE_FULL"); }
 
 Result<pid_t> start_monitor(const std::string& store_root, const std::string& id,
                             const std::function<void()>& on_listening) {

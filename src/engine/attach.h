@@ -19,6 +19,8 @@ namespace guise::engine {
 std::string monitor_binary();
 // Same rule for guise-init (GUISE_INIT).
 std::string init_binary();
+// Same rule for guise-full (GUISE_FULL), the CLI with the transfer code (cli/guise/transfer.h).
+std::string full_binary();
 // This process's own executable (/proc/self/exe), "" when it cannot be read.
 std::string self_binary();
 

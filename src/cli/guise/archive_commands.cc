@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/guise/commands_common.h"
+#include "cli/guise/transfer.h"
 #include "image/archive_load.h"
 #include "image/archive_save.h"
 #include "image/import.h"
@@ -85,14 +86,18 @@ void register_archive_commands(CLI::App& app, Context& ctx) {
                   image->add_subcommand("save", "Write images to a tar archive (docker-archive)")}) {
     c->add_option("IMAGE", sf.names)->required();
     c->add_option("-o,--output", sf.output, "write to this file, not standard output");
-    c->callback([&ctx] { save(ctx, sf); });
+    c->callback([&ctx] {
+      if (have_transfer_code(ctx)) save(ctx, sf);
+    });
   }
   static LoadFlags lf;
   for (auto* c : {app.add_subcommand("load", "Read images from a docker-archive or oci-archive"),
                   image->add_subcommand("load", "Read images from a docker-archive or oci-archive")}) {
     c->add_option("-i,--input", lf.input, "read from this file, not standard input");
     c->add_flag("-q,--quiet", lf.quiet, "less output");
-    c->callback([&ctx] { load(ctx, lf); });
+    c->callback([&ctx] {
+      if (have_transfer_code(ctx)) load(ctx, lf);
+    });
   }
   static ImportFlags imf;
   for (auto* c : {app.add_subcommand("import", "Make an image from a root filesystem tarball"),
@@ -100,7 +105,9 @@ void register_archive_commands(CLI::App& app, Context& ctx) {
     c->add_option("FILE", imf.file, "tarball, or - for standard input")->required();
     c->add_option("REPOSITORY[:TAG]", imf.name, "name of the new image");
     c->add_option("-m,--message", imf.message, "commit message for the image's history");
-    c->callback([&ctx] { import(ctx, imf); });
+    c->callback([&ctx] {
+      if (have_transfer_code(ctx)) import(ctx, imf);
+    });
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "cli/guise/container_common.h"
+#include "cli/guise/transfer.h"
 #include "cli/guise/tree_tar.h"
 #include "image/image_commit.h"
 #include "image/layer_stream.h"
@@ -237,6 +238,7 @@ void register_commit_command(CLI::App& app, Context& ctx) {
     c->add_option("CONTAINER", f.container)->required();
     c->add_option("REPOSITORY", f.reference, "REPOSITORY[:TAG]");
     c->callback([&ctx] {
+      if (!have_transfer_code(ctx)) return;
       auto id = commit(ctx, f);
       if (!id) return ctx.fail(id.error());
       std::printf("%s\n", id->str().c_str());

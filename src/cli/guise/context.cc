@@ -25,6 +25,12 @@ void RegistryFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--creds", creds, "USERNAME[:PASSWORD] for the registry");
 }
 
+void one_value_each(CLI::App& app) {
+  for (CLI::Option* o : app.get_options())
+    if (o->get_positional() == false && o->get_items_expected_max() > 1) o->allow_extra_args(false);
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) one_value_each(*sub);
+}
+
 Result<image::RegistryOptions> RegistryFlags::options() const {
   image::RegistryOptions o;
   o.tls_verify = tls_verify != "false";

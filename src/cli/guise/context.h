@@ -21,6 +21,7 @@ struct Globals {
 struct Context {
   Globals globals;
   int exit_code = 0;
+  char** argv = nullptr;  // as main got it: what guise passes on to guise-full (transfer.h)
 
   Result<image::Store> open_store() const;
   // Prints "Error: MESSAGE" on stderr and sets the exit code (1, as docker's client).
@@ -35,6 +36,11 @@ struct RegistryFlags {
   void add_to(CLI::App& cmd);
   Result<image::RegistryOptions> options() const;
 };
+
+// docker's repeatable flags take one value each time (-e A -e B), never the words after
+// them: `commit -c 'ENV X=1' c1 img` must leave c1 and img to the positionals. Applied
+// to `app`, its subcommands and theirs, as they are when called.
+void one_value_each(CLI::App& app);
 
 void register_image_commands(CLI::App& app, Context& ctx);
 void register_archive_commands(CLI::App& app, Context& ctx);

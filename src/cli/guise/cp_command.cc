@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/guise/container_common.h"
+#include "cli/guise/transfer.h"
 #include "cli/guise/tree_tar.h"
 #include "image/unpack.h"
 
@@ -179,7 +180,9 @@ void register_cp_command(CLI::App& app, Context& ctx) {
     c->add_flag("-L,--follow-link", f.follow, "always follow a symlink in SRC_PATH");
     c->add_option("SRC", f.src)->required();
     c->add_option("DST", f.dst)->required();
-    c->callback([&ctx] { cp(ctx, f); });
+    c->callback([&ctx] {
+      if (have_transfer_code(ctx)) cp(ctx, f);
+    });
   }
 }
 

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/guise/container_common.h"
+#include "cli/guise/transfer.h"
 #include "cli/guise/tree_tar.h"
 
 namespace guise::cli {
@@ -42,6 +43,7 @@ void register_export_command(CLI::App& app, Context& ctx) {
     c->add_option("-o,--output", output, "write to a file, instead of STDOUT");
     c->add_option("CONTAINER", name)->required();
     c->callback([&ctx] {
+      if (!have_transfer_code(ctx)) return;
       auto r = export_container(ctx, name, output);
       if (!r) ctx.fail(r.error());
     });

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/guise/context.h"
+#include "cli/guise/transfer.h"
 
 namespace guise::cli {
 
@@ -95,7 +96,9 @@ void register_login_commands(CLI::App& app, Context& ctx) {
   c->add_option("-p,--password", lf.password, "password (prefer --password-stdin)");
   c->add_flag("--password-stdin", lf.password_stdin, "read the password from standard input");
   lf.registry.add_to(*c);
-  c->callback([&ctx] { login(ctx, lf); });
+  c->callback([&ctx] {
+    if (have_transfer_code(ctx)) login(ctx, lf);
+  });
   auto* o = app.add_subcommand("logout", "Log out from a registry");
   o->add_option("SERVER", lf.server, "registry (default docker.io)");
   o->add_option("--authfile", lf.registry.authfile, "credentials file (docker's config.json format)");

@@ -1,7 +1,6 @@
 // guise: a daemonless engine with docker's commands, flags and output. Parsing and
 // printing only; images are src/image's work.
 #include <csignal>
-#include <functional>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{"guise runs containers from images, with docker's commands, and no daemon.", "guise"};
   app.require_subcommand(1);
   cli::Context ctx;
+  ctx.argv = argv;
   app.add_option("--root", ctx.globals.root,
                  "storage root (default /var/lib/guise; $XDG_DATA_HOME/guise when not root)");
   app.set_version_flag("--version,-v", std::string("guise version ") + GUISE_VERSION);
@@ -41,14 +41,7 @@ int main(int argc, char** argv) {
   cli::register_network_commands(app, ctx);
   cli::register_stats_command(app, ctx);
   cli::register_events_command(app, ctx);
-  // docker's repeatable flags take one value each time (-e A -e B), never the words after
-  // them: `commit -c 'ENV X=1' c1 img` must leave c1 and img to the positionals.
-  std::function<void(CLI::App*)> one_value_each = [&](CLI::App* a) {
-    for (CLI::Option* o : a->get_options())
-      if (o->get_positional() == false && o->get_items_expected_max() > 1) o->allow_extra_args(false);
-    for (CLI::App* sub : a->get_subcommands([](CLI::App*) { return true; })) one_value_each(sub);
-  };
-  one_value_each(&app);
+  cli::one_value_each(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -5,6 +5,7 @@
 #include "cli/guise/commands_common.h"
 #include "cli/guise/context.h"
 #include "cli/guise/progress_display.h"
+#include "cli/guise/transfer.h"
 #include "image/pull.h"
 #include "image/push.h"
 
@@ -109,7 +110,9 @@ void register_pull_push(CLI::App& app, CLI::App& image, Context& ctx) {
     c->add_flag("-q,--quiet", pf.quiet, "print only the image's name");
     c->add_flag("-a,--all-tags", [](int64_t) {}, "not supported")->group("");
     pf.registry.add_to(*c);
-    c->callback([&ctx] { pull(ctx, pf); });
+    c->callback([&ctx] {
+      if (have_transfer_code(ctx)) pull(ctx, pf);
+    });
   }
   static PushFlags sf;
   for (CLI::App* parent : {&app, &image}) {
@@ -117,7 +120,9 @@ void register_pull_push(CLI::App& app, CLI::App& image, Context& ctx) {
     c->add_option("NAME", sf.name, "NAME[:TAG]")->required();
     c->add_flag("-q,--quiet", sf.quiet, "print only the name");
     sf.registry.add_to(*c);
-    c->callback([&ctx] { push(ctx, sf); });
+    c->callback([&ctx] {
+      if (have_transfer_code(ctx)) push(ctx, sf);
+    });
   }
 }
 

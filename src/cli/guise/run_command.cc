@@ -26,6 +26,7 @@
 #include "engine/networking.h"
 #include "cli/guise/progress_display.h"
 #include "cli/guise/run_flags.h"
+#include "cli/guise/transfer.h"
 #include "engine/attach.h"
 #include "engine/host_devices.h"
 #include "engine/spec_builder.h"
@@ -67,6 +68,7 @@ Result<image::ImageRecord> find_or_pull(Context& ctx, image::Store& store, const
     if (rec) GUISE_TRY(check_platform(*rec, name, req.platform));
     if (rec || req.pull == "never" || !rec.error().is(sys::ErrorKind::kNotFound)) return rec;
   }
+  GUISE_TRY(need_transfer_code(ctx));  // guise execs guise-full here: it has made nothing yet
   auto ref = GUISE_TRY(image::parse_reference(name));
   if (req.pull != "always") std::fprintf(stderr, "Unable to find image '%s' locally\n", ref.familiar().c_str());
   image::PullOptions opts;
@@ -80,7 +82,6 @@ Result<image::ImageRecord> find_or_pull(Context& ctx, image::Store& store, const
   }
   std::fprintf(stderr, "Digest: %s\nStatus: Downloaded newer image for %s\n", pulled->repo_digest.str().c_str(),
                ref.familiar().c_str());
-  (void)ctx;
   return pulled->image;
 }
 
@@ -473,7 +474,12 @@ void register_run_commands(CLI::App& app, Context& ctx) {
     bool start = std::string_view(verb) == "run";
     auto* c = parent->add_subcommand(verb, start ? "Create and run a new container from an image"
                                                  : "Create a new container");
-    add_run_flags(*c, rf);
+    // Its eighty flags, on four commands, were half of what building the command line cost
+    // every guise process: they are added only to the command being parsed, just before.
+    c->preparse_callback([c](std::size_t) {
+      add_run_flags(*c, rf);
+      one_value_each(*c);
+    });
     c->callback([&ctx, c, start] {
       std::vector<std::string> args = c->remaining();
       run(ctx, rf, args, start);
