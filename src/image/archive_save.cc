@@ -198,6 +198,12 @@ struct PendingFile {
 };
 
 Result<void> save_to_path(Store& store, const std::vector<SaveImage>& images, const std::string& path) {
+  // A device or a pipe (-o /dev/null, /dev/stdout, a FIFO) is written to, never replaced.
+  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    sys::Fd out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!out.valid()) return sys::sys_error("open", path);
+    return save(store, images, out.get());
+  }
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? path : path.substr(slash + 1);

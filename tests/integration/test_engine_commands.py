@@ -221,6 +221,22 @@ def test_export(g):
         assert t.getmember("evil").issym() and t.getmember("evil").linkname == "/etc/passwd"
 
 
+def test_export_to_a_fifo_leaves_it_a_fifo(g):
+    """As save: -o naming a pipe or a device writes to it, never renames a file over it."""
+    import stat
+    import threading
+    g("create", "--name", "c1", "bb:1", "true")
+    out = os.path.join(g.tmp, "pipe")
+    os.mkfifo(out)
+    got = []
+    t = threading.Thread(target=lambda: got.append(open(out, "rb").read()), daemon=True)
+    t.start()
+    g("export", "-o", out, "c1")
+    t.join(10)
+    assert stat.S_ISFIFO(os.lstat(out).st_mode)
+    assert got and got[0][257:262] == b"ustar"
+
+
 def test_attach_exit_code(g):
     g("run", "-d", "--name", "c1", "bb:1", "sh", "-c", "sleep 1; echo hi; exit 3")
     p = g("attach", "c1", check=False)

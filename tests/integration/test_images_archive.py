@@ -42,6 +42,33 @@ def test_save_writes_a_docker_archive(guise, pulled, tmp_path):
             assert cfg["rootfs"]["diff_ids"] == img.diff_ids
 
 
+def drained_fifo(path):
+    """A FIFO at PATH and a thread reading it whole: (thread, chunks)."""
+    import threading
+    os.mkfifo(path)
+    chunks = []
+
+    def read():
+        with open(path, "rb") as f:
+            chunks.append(f.read())
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    return t, chunks
+
+
+def test_save_to_a_fifo_writes_it_and_leaves_it_a_fifo(guise, pulled, tmp_path):
+    """-o names something that is not a regular file (/dev/null, /dev/stdout, a FIFO): it is
+    written to, not replaced by a file renamed over it."""
+    import stat
+    out = str(tmp_path / "pipe")
+    t, chunks = drained_fifo(out)
+    guise.ok("save", "-o", out, pulled[0][1])
+    t.join(10)
+    assert stat.S_ISFIFO(os.lstat(out).st_mode)
+    assert len(chunks) == 1 and chunks[0][257:262] == b"ustar"  # a tar came through the pipe
+    assert not [n for n in os.listdir(str(tmp_path)) if n.startswith(".")]  # no temp file left
+
+
 def test_save_then_podman_load(guise, podman, pulled, tmp_path):
     out = str(tmp_path / "both.tar")
     guise.ok("save", "-o", out, pulled[0][1], pulled[1][1])

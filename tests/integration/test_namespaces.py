@@ -149,6 +149,17 @@ def _run_in_private_namespace(ct, extra=()):
     return ns
 
 
+@runc_xfail("runc leaves a new network namespace's loopback down (crun brings it up)")
+def test_new_network_namespace_has_its_loopback_up(ct):
+    """As crun: in a network namespace the runtime makes itself (no path), lo is up, so a
+    container without any network (guise run --network none) still reaches 127.0.0.1."""
+    ct.set_namespaces(BASE)
+    ct.probe_args("cat", "/sys/class/net/lo/flags")
+    r = ct.run()
+    assert r.rc == 0, r
+    assert int(r.out.strip(), 16) & 0x1, "lo is down: flags %s" % r.out.strip()  # IFF_UP
+
+
 def test_no_mount_namespace_runs_in_the_runtimes(ct):
     # runc runs it: the container shares the runtime's mount namespace, chrooted into
     # its rootfs, with the mounts of its config (its /proc shows its own namespaces).

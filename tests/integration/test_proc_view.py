@@ -17,8 +17,13 @@ import pytest
 from conftest import REPO, pid_alive, wait_for
 from engine_fixture import eng, images, template_store  # noqa: F401  (fixtures)
 
-PROCVIEW = os.path.join(REPO, "build", "guise-procview")
-GUISE_OCI = os.path.join(REPO, "build", "guise-oci")
+from engine_fixture import GUISE  # noqa: E402
+from conftest import RUNTIME  # noqa: E402
+
+# The view the engine under test starts is the one beside it (build-asan's under
+# scripts/sanitize.sh); guise-oci's, beside the runtime under test.
+PROCVIEW = os.path.join(os.path.dirname(os.path.abspath(GUISE)), "guise-procview")
+GUISE_OCI = RUNTIME if os.path.basename(RUNTIME) == "guise-oci" else os.path.join(REPO, "build", "guise-oci")
 MIB = 1024 * 1024
 
 

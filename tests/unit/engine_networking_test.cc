@@ -80,8 +80,13 @@ TEST(EngineNetworking, TheRequestOfARecord) {
   EXPECT_EQ(r->ports[2].container_port, 9000);
   EXPECT_EQ(r->ports[2].host_port_first, 0);  // the kernel picks
 
-  rec.host_config = {{"NetworkMode", "none"}};
-  EXPECT_TRUE(network_request(rec)->networks.empty());
+  // none, host and another container's: no namespace of the network layer (the runtime
+  // makes none's itself, loopback up), so no setup at start and no cleanup at exit.
+  EXPECT_FALSE(uses_network_layer("none"));
+  EXPECT_FALSE(uses_network_layer("host"));
+  EXPECT_FALSE(uses_network_layer("container:web"));
+  EXPECT_TRUE(uses_network_layer("bridge"));
+  EXPECT_TRUE(uses_network_layer("mynet"));
   rec.host_config = {{"NetworkMode", "bridge"}, {"PortBindings", {{"80/sctp", {{{"HostPort", "1"}}}}}}};
   auto sctp = network_request(rec);
   ASSERT_FALSE(sctp.ok());

@@ -1,6 +1,7 @@
 // docker export: the container's filesystem (the overlay's merged dir) as a tar, read
 // through fds opened inside it, so no symlink in it is followed.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,12 @@ Result<void> export_container(Context& ctx, const std::string& name, const std::
   if (output.empty() || output == "-") {
     if (::isatty(1)) return sys::user_error("cowardly refusing to save to a terminal. Use the -o flag or redirect");
     return write_tree_tar(1, root.get(), ".", "", {});
+  }
+  // A device or a pipe (-o /dev/null, /dev/stdout, a FIFO) is written to, never replaced.
+  if (struct stat st {}; ::stat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    sys::Fd out(::open(output.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!out.valid()) return sys::sys_error("open", output);
+    return write_tree_tar(out.get(), root.get(), ".", "", {});
   }
   // Written beside the target and renamed, so a failed export leaves no half file.
   std::string tmp = output + ".guise-export-tmp";
