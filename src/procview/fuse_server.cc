@@ -81,7 +81,7 @@ void FuseServer::inval(uint64_t nodeid) {
 }
 
 Result<bool> FuseServer::serve_one() {
-  ssize_t n = ::read(dev_.get(), buf_.data(), buf_.size());
+  ssize_t n = ::read(dev_.get(), buf_.get(), kBufferSize);
   if (n < 0) {
     if (errno == EINTR || errno == EAGAIN || errno == ENOENT) return true;
     if (errno == ENODEV) return false;
@@ -89,8 +89,8 @@ Result<bool> FuseServer::serve_one() {
   }
   if (static_cast<size_t>(n) < sizeof(fuse_in_header)) return sys::user_error("/dev/fuse: short request");
   fuse_in_header h;
-  std::memcpy(&h, buf_.data(), sizeof h);
-  GUISE_TRY(dispatch(h.opcode, h.unique, h.nodeid, buf_.data() + sizeof h, static_cast<size_t>(n) - sizeof h));
+  std::memcpy(&h, buf_.get(), sizeof h);
+  GUISE_TRY(dispatch(h.opcode, h.unique, h.nodeid, buf_.get() + sizeof h, static_cast<size_t>(n) - sizeof h));
   return true;
 }
 

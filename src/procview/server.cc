@@ -1,5 +1,6 @@
 #include "procview/server.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/timerfd.h>
@@ -149,6 +150,7 @@ struct sysinfo view_sysinfo(const View& v) {
 void run_server(Source src, sys::Fd fuse, sys::Fd watcher) {
   ::signal(SIGPIPE, SIG_IGN);
   Server s(std::move(src), std::move(fuse), std::move(watcher));
+  ::malloc_trim(0);  // what the set-up freed, given back: this process stays as long as the container
   s.run();
 }
 

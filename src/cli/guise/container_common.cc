@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -128,12 +129,16 @@ bool wait_for_exit(int pidfd, int timeout_ms) {
 
 bool wait_not_running(const engine::ContainerStore& cs, const std::string& id, int timeout_ms) {
   auto start = std::chrono::steady_clock::now();
+  // Looked at after 1, 2, 4, 8 ms, then every 20: a killed container is down and recorded
+  // by its monitor within a few ms, and a fixed 20 ms step made that most of an `rm -f`.
+  int step_ms = 1;
   for (;;) {
     auto v = engine::view_container(cs, id);
     if (!v || !v->running() || !v->monitor_alive) return true;
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     if (timeout_ms >= 0 && waited.count() >= timeout_ms) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
+    step_ms = std::min(step_ms * 2, 20);
   }
 }
 
