@@ -1,7 +1,6 @@
 #include "engine/monitor.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -32,6 +31,7 @@
 #include "engine/monitor_exit_facts.h"
 #include "engine/start_failure.h"
 #include "oci/parse.h"
+#include "sys/idle_memory.h"
 #include "engine/oci_runtime.h"
 #include "runtime/runtime.h"
 #include "sys/clock.h"
@@ -97,6 +97,9 @@ class Monitor {
 
   Result<void> prepare();
   Result<void> start_run();
+  // After a start: keeps of the container's spec only what its removal needs. The seccomp
+  // rules (docker's profile: some 350 syscall names) were most of a monitor's heap.
+  void keep_only_what_removal_needs();
   // `run` in the foreground: the first attach client, before the process starts.
   Result<void> await_first_client(int timeout_ms);
   int loop();
@@ -307,6 +310,13 @@ Result<void> Monitor::await_first_client(int timeout_ms) {
   if (c < 0) return sys::sys_error("accept an attach client");
   watch(Source::kClient, c);
   return Ok();
+}
+
+void Monitor::keep_only_what_removal_needs() {
+  if (!run_ || !run_->created.spec || !run_->created.spec->linux || !run_->created.spec->linux->seccomp) return;
+  auto slim = std::make_shared<oci::Spec>(*run_->created.spec);
+  slim->linux->seccomp.reset();
+  run_->created.spec = std::move(slim);
 }
 
 void Monitor::save_state() {
@@ -774,10 +784,11 @@ int run_monitor(const MonitorArgs& args) {
     return fail(plain);
   }
   tell_cli(a.sync_fd, "{\"pid\":" + std::to_string(m.pid()) + "}");
-  // The start's parsing (the spec, the config, the runtime's work) left freed heap behind,
-  // dirty and resident for as long as the container runs: given back to the kernel, it is
-  // a third of what a monitor keeps (bench/results/ENGINE.md, 100 containers).
-  ::malloc_trim(0);
+  // The start's parsing (the spec, the config, the runtime's work) left freed heap and a
+  // deep stack behind, dirty for as long as the container runs: given back, they were
+  // half of what a monitor kept (bench/results/ENGINE.md, 100 containers).
+  m.keep_only_what_removal_needs();
+  sys::give_back_idle_memory();
   return m.loop();
 }
 

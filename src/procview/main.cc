@@ -7,7 +7,6 @@
 // It leaves its first process at once (the runtime reaps it), so the watcher and the
 // server belong to no one's wait loop.
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 #include "procview/trees.h"
 #include "procview/watcher.h"
 #include "procview/wire.h"
+#include "sys/idle_memory.h"
 
 using namespace guise;
 using namespace guise::procview;
@@ -154,6 +154,6 @@ int main() {
   }
   ctl.reset();
   w.init = static_cast<pid_t>(std::atoi(pid->text.c_str() + 4));
-  ::malloc_trim(0);  // what the set-up freed, given back: this process stays as long as the container
+  sys::give_back_idle_memory();  // what the set-up needed alone: this process stays as long as the container
   run_watcher(std::move(w));
 }

@@ -1,6 +1,5 @@
 #include "procview/server.h"
 
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/timerfd.h>
@@ -14,6 +13,7 @@
 #include "procview/render.h"
 #include "procview/sysinfo_agent.h"
 #include "procview/wire.h"
+#include "sys/idle_memory.h"
 #include "sys/syscalls.h"
 
 namespace guise::procview {
@@ -150,7 +150,7 @@ struct sysinfo view_sysinfo(const View& v) {
 void run_server(Source src, sys::Fd fuse, sys::Fd watcher) {
   ::signal(SIGPIPE, SIG_IGN);
   Server s(std::move(src), std::move(fuse), std::move(watcher));
-  ::malloc_trim(0);  // what the set-up freed, given back: this process stays as long as the container
+  sys::give_back_idle_memory();  // what the set-up needed alone: this process stays as long as the container
   s.run();
 }
 
