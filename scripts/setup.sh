@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ ccache pkg-config libseccomp-dev nlohmann-json3-dev libcli11-dev
           libgtest-dev libarchive-dev libzstd-dev libcurl4-openssl-dev busybox-static python3-pytest jq procps iproute2 uidmap criu
           docker-registry skopeo umoci zstd openssl apache2-utils libmnl-dev libnftnl-dev nftables iperf3
-          clang libclang-rt-dev)
+          clang libclang-rt-dev python3-grpcio python3-grpc-tools python3-protobuf passt slirp4netns fuse-overlayfs)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -33,6 +33,8 @@ std::string_view BlobResume::take(std::string_view chunk) {
 int64_t content_range_start(std::string_view cr) {
   if (!cr.starts_with("bytes ")) return -1;
   cr.remove_prefix(6);
+  // from_chars takes a leading '-', which no byte position has.
+  if (cr.empty() || cr.front() < '0' || cr.front() > '9') return -1;
   int64_t start = -1;
   auto [end, ec] = std::from_chars(cr.data(), cr.data() + cr.size(), start);
   if (ec != std::errc() || end == cr.data() + cr.size() || *end != '-') return -1;

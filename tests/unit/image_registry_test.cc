@@ -278,6 +278,8 @@ TEST(ImageRegistryResume, A200ToARangeStartsOver) {
   EXPECT_EQ(r.delivered(), 8);
   EXPECT_EQ(content_range_start("bytes 100-199/200"), 100);
   EXPECT_EQ(content_range_start("bytes */200"), -1);
+  EXPECT_EQ(content_range_start("bytes -1048576-2097151/4"), -1);
+  EXPECT_EQ(content_range_start("bytes +5-9/10"), -1);
 }
 
 TEST(ImageRegistryUrls, LocationsResolve) {
