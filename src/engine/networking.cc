@@ -1,5 +1,7 @@
 #include "engine/networking.h"
 
+#include "engine/user_mode_network.h"
+
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 
 #include "engine/container.h"
 #include "engine/run_request.h"
+#include "engine/user_mode_network.h"
 #include "network/dns.h"
 #include "sys/file_lock.h"
 #include "sys/sha256.h"
@@ -64,8 +67,10 @@ Result<uint16_t> port_number(const std::string& text, const std::string& what) {
 }  // namespace
 
 bool uses_network_layer(const std::string& mode) {
-  return mode != "host" && mode != "none" && mode.rfind("container:", 0) != 0;
+  return mode != "host" && mode != "none" && !is_user_mode_network(mode) && mode.rfind("container:", 0) != 0;
 }
+
+bool has_network_to_undo(const std::string& mode) { return uses_network_layer(mode) || is_user_mode_network(mode); }
 
 network::NetworkLayerConfig network_layer_config(
     const ContainerStore& cs,

@@ -17,7 +17,10 @@ namespace guise::engine {
 // bridge or a user network's name: a namespace the network layer makes and wires to a
 // network. Not none: the runtime makes that namespace itself, loopback up, as crun does,
 // so a --network none container costs no pinned namespace and no cleanup at its exit.
+// Nor pasta or slirp4netns (user_mode_network.h).
 bool uses_network_layer(const std::string& network_mode);
+// Either that or a user-mode network: something to undo when the container stops.
+bool has_network_to_undo(const std::string& network_mode);
 
 // The network layer of a store. The default store (/var/lib/guise) has bridges guise0,
 // guise1, ... and table inet guise; any other store names both after a hash of its path

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "image/store_files.h"
+#include "linux/idmap.h"
 #include "image/store_internal.h"
 
 namespace guise::image {
@@ -53,7 +54,9 @@ int64_t sweep_tmp(const std::string& root) {
 }  // namespace store_internal
 
 std::string Store::default_root() {
-  if (::geteuid() == 0) return "/var/lib/guise";
+  // Root of a user namespace (a rootless guise's, after it joined its namespaces) is the
+  // user still: its store is in its home.
+  if (::geteuid() == 0 && !linux::in_user_namespace()) return "/var/lib/guise";
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg == '/') return std::string(xdg) + "/guise";
   const char* home = std::getenv("HOME");
   return std::string(home && *home ? home : "/") + "/.local/share/guise";

@@ -92,7 +92,7 @@ enum class LockKind { kLayer, kImage, kName, kRootfs, kGc };
 
 class Store {
  public:
-  static std::string default_root();  // /var/lib/guise for uid 0, else $XDG_DATA_HOME/guise
+  static std::string default_root();  // /var/lib/guise for the host's root, else $XDG_DATA_HOME/guise
   // Makes the layout; removes tmp/ entries and leases left by dead processes.
   static Result<Store> open(const std::string& root);
 

@@ -21,12 +21,6 @@ std::string format(const std::vector<oci::IdMapping>& maps) {
   return out;
 }
 
-bool in_user_namespace() {
-  auto map = sys::read_file("/proc/self/uid_map");
-  // The initial namespace maps all of 0..2^32-2 onto itself.
-  return map.ok() && map.value().find("4294967295") == std::string::npos;
-}
-
 bool own_id_only(const std::vector<oci::IdMapping>& maps, uint32_t own) {
   return maps.size() == 1 && maps[0].host_id == own && maps[0].size == 1;
 }
@@ -53,6 +47,12 @@ Result<void> run_map_helper(const char* helper, pid_t pid, const std::vector<oci
 }
 
 }  // namespace
+
+bool in_user_namespace() {
+  auto map = sys::read_file("/proc/self/uid_map");
+  // The initial namespace maps all of 0..2^32-2 onto itself.
+  return map.ok() && map.value().find("4294967295") == std::string::npos;
+}
 
 Result<void> write_id_mappings(pid_t pid, const std::vector<oci::IdMapping>& uids,
                                const std::vector<oci::IdMapping>& gids, const std::string& field_prefix) {

@@ -14,6 +14,10 @@
 
 namespace guise::linux {
 
+// Whether this process is in a user namespace other than the initial one (root there is
+// not the host's root: a rootless engine's processes, a container's).
+bool in_user_namespace();
+
 // Writes the maps of process `pid`'s user namespace. Privileged (root in the initial
 // user namespace): written directly, and setgroups stays allowed, which
 // additionalGids needs. Otherwise directly where each map is the caller's own id

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <linux/openat2.h>
 #include <net/if.h>
+#include <cstdlib>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/personality.h>
@@ -125,6 +126,10 @@ Result<void> apply_rlimits(const std::vector<oci::Rlimit>& rlimits) {
 }
 
 Result<void> apply_oom_score_adj(const ProcFs& proc, int adj) {
+  // Already so (the usual 0): nothing to write. A process made undumpable in a user
+  // namespace (an exec of a rootless engine) may read the file but not open it to write.
+  auto now = sys::read_file("/proc/self/oom_score_adj");
+  if (now && std::atoi(now->c_str()) == adj) return Ok();
   return proc.write(proc.self() + "/oom_score_adj", std::to_string(adj));
 }
 

@@ -5,10 +5,12 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "linux/idmap.h"
 #include "sys/syscalls.h"
 
 namespace guise::network {
@@ -52,6 +54,21 @@ Result<void> create_pinned_netns(const std::string& path) {
   int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0600);
   if (fd < 0) return sys::sys_error("creating", path);
   ::close(fd);
+  if (linux::in_user_namespace()) {
+    // Root of a user namespace (a rootless engine) may leave the host's network namespace
+    // but not come back to it: a child process makes the namespace and pins it instead.
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::unshare(CLONE_NEWNET) < 0) ::_exit(1);
+      ::_exit(::mount("/proc/self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) < 0 ? 2 : 0);
+    }
+    int status = 0;
+    if (pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
+    ::unlink(path.c_str());
+    if (pid < 0) return sys::sys_error("fork");
+    return sys::user_error(std::string(WEXITSTATUS(status) == 1 ? "unshare(CLONE_NEWNET)" : "bind mount the network namespace on " + path) +
+                           " failed in a child process");
+  }
   sys::Fd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!home.valid()) {
     ::unlink(path.c_str());

@@ -4,15 +4,13 @@
 #include <cstdlib>
 
 #include "runtime/runtime.h"
-#include "sys/syscalls.h"
+#include "linux/idmap.h"
 
 namespace guise::runtime {
 
 bool unprivileged() {
-  if (::geteuid() != 0) return true;
-  auto map = sys::read_file("/proc/self/uid_map");
-  // The initial user namespace maps all of 0..2^32-2 onto itself; root elsewhere is not root.
-  return map.ok() && map.value().find("4294967295") == std::string::npos;
+  // Root elsewhere than the initial user namespace is not the host's root.
+  return ::geteuid() != 0 || linux::in_user_namespace();
 }
 
 std::string default_state_root() {

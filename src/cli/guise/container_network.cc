@@ -11,6 +11,7 @@
 #include "engine/attach.h"
 #include "engine/container.h"
 #include "engine/networking.h"
+#include "engine/user_mode_network.h"
 #include "sys/fault.h"
 #include "sys/child_process.h"
 #include "sys/file_lock.h"
@@ -122,6 +123,11 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
   auto rec = GUISE_TRY(cs.read_record(id));
   std::string mode = rec.host_config.value("NetworkMode", "bridge");
   std::optional<network::NetworkLayer> layer;
+  bool user_mode = engine::is_user_mode_network(mode);
+  if (user_mode) {
+    auto request = GUISE_TRY(engine::network_request(rec));
+    GUISE_TRY(engine::start_user_mode_network(mode, cs.root(), id, request.ports));
+  }
   if (engine::uses_network_layer(mode)) {
     layer.emplace(GUISE_TRY(open_network_layer(cs)));
     auto request = GUISE_TRY(engine::network_request(rec));
@@ -142,6 +148,7 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
   }();
   if (!started) {
     if (layer) (void)layer->teardown(id);
+    if (user_mode) (void)engine::stop_user_mode_network(cs.root(), id);
     return std::move(started.error());
   }
   return Ok();
@@ -149,6 +156,7 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
 
 Result<void> teardown_container_network(const engine::ContainerStore& cs, const std::string& id,
                                         uint64_t only_netns_inode) {
+  GUISE_TRY(engine::stop_user_mode_network(cs.root(), id));
   auto layer = GUISE_TRY(open_network_layer(cs));
   return layer.teardown(id, only_netns_inode);
 }
@@ -162,6 +170,7 @@ uint64_t container_netns_inode(const engine::ContainerStore& cs, const std::stri
 
 Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id,
                                        uint64_t only_netns_inode) {
+  GUISE_TRY(engine::stop_user_mode_network(cs.root(), id));
   auto layer = GUISE_TRY(open_network_layer(cs));
   return layer.release(id, only_netns_inode);
 }

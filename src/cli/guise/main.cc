@@ -8,12 +8,56 @@
 #include "cli/guise/container_common.h"
 #include "cli/guise/container_network.h"
 #include "cli/guise/context.h"
+#include "engine/rootless_session.h"
 
 using namespace guise;
+
+namespace {
+
+// The command and its first word ("system migrate" → {"system", "migrate"}), past the
+// global options, read before CLI11 parses: entering the rootless namespaces must come
+// before any command touches the store, and not for the few that must not enter them.
+std::pair<std::string, std::string> command_words(int argc, char** argv) {
+  std::vector<std::string> words;
+  for (int i = 1; i < argc && words.size() < 2; ++i) {
+    std::string a = argv[i];
+    if (a == "--root") ++i;
+    else if (a.starts_with("-")) continue;
+    else words.push_back(a);
+  }
+  words.resize(2);
+  return {words[0], words[1]};
+}
+
+bool asks_for_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--help" || a == "-h" || a == "--version" || a == "-v") return true;
+    if (a == "--") break;
+  }
+  return false;
+}
+
+// An unprivileged user's guise joins its user and mount namespaces first (see
+// rootless_session.h). `doctor` and `system migrate` stay outside (one checks what
+// entering needs, the other ends what holds them); `info` goes on when entering fails,
+// to say why. false: it failed, and said so.
+bool enter_rootless_namespaces_for(int argc, char** argv) {
+  if (!engine::needs_rootless_namespaces() || asks_for_help(argc, argv)) return true;
+  auto [command, sub] = command_words(argc, argv);
+  if (command.empty() || command == "doctor" || (command == "system" && sub == "migrate")) return true;
+  auto entered = engine::enter_rootless_namespaces();
+  if (entered || command == "info") return true;
+  std::fprintf(stderr, "Error: %s\n", entered.error().message().c_str());
+  return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // A registry closing its end must be an error of the call, not the end of the process.
   std::signal(SIGPIPE, SIG_IGN);
+  if (!enter_rootless_namespaces_for(argc, argv)) return 125;
   CLI::App app{"guise runs containers from images, with docker's commands, and no daemon.", "guise"};
   app.require_subcommand(1);
   cli::Context ctx;

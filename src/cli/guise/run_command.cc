@@ -22,6 +22,8 @@
 #include "default_seccomp.h"
 #include "cli/guise/container_common.h"
 #include "cli/guise/container_network.h"
+#include "engine/rootless_cgroup.h"
+#include "engine/user_mode_network.h"
 #include "engine/events.h"
 #include "engine/networking.h"
 #include "cli/guise/progress_display.h"
@@ -32,6 +34,7 @@
 #include "engine/spec_builder.h"
 #include "image/pull.h"
 #include "linux/capabilities.h"
+#include "linux/idmap.h"
 #include "oci/parse.h"
 #include "oci/write.h"
 #include "sys/fault.h"
@@ -195,10 +198,40 @@ struct Created {
   engine::RunRequest req;
 };
 
+// Rootless, docker's default network (a bridge, which needs root) becomes a user-mode one:
+// pasta or slirp4netns, whichever is installed. Either must be able to run here, or the
+// container is refused before anything of it is made.
+Result<void> choose_network(engine::HostConfig& h) {
+  std::string& mode = h.network_mode;
+  bool rootless = linux::in_user_namespace();
+  if (rootless && mode == "bridge") {
+    mode = engine::default_user_mode_network();
+    if (mode.empty())
+      return sys::user_error("--network: a rootless container's network needs pasta or slirp4netns (as root: "
+                             "apt-get install passt); or use --network none or host");
+  }
+  bool others = mode == "host" || mode == "none" || mode == "bridge" || mode.starts_with("container:");
+  if (rootless && !others && !engine::is_user_mode_network(mode))
+    return sys::user_error("--network " + mode + ": user-defined networks need root; rootless, use pasta, "
+                           "slirp4netns, host or none");
+  if (engine::is_user_mode_network(mode)) {
+    if (std::string problem = engine::user_mode_network_problem(mode); !problem.empty())
+      return sys::user_error("--network " + mode + ": " + problem + "; or use --network none");
+    for (const auto& [port, bindings] : h.port_bindings)
+      for (const auto& b : bindings)
+        if (b.host_port.empty() || b.host_port == "0")
+          return sys::user_error("-p " + port + ": --network " + mode +
+                                 " publishes a port only on a host port given: -p HOSTPORT:" + port);
+    if (h.publish_all_ports) return sys::user_error("-P: --network " + mode + " publishes only ports given with -p");
+  }
+  return Ok();
+}
+
 // `start`: run's create, whose container starts at once (a foreground one attached first).
 Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
                        engine::ContainerStore& cs, bool start) {
   engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+  GUISE_TRY(choose_network(req.host));
   GUISE_TRY(check_bind_sources(req.host));
   GUISE_TRY(engine::runtime_for(req.host.runtime, runtime_globals(cs)));  // a name it cannot use: refused before anything is made
   image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
@@ -271,6 +304,13 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   sc.host_capabilities = bounding_capabilities();
   if (req.host.privileged) sc.host_devices = engine::host_devices("/dev");
   sc.cgroup_parent = "guise";
+  // Rootless: container cgroups only in a subtree delegated to the user, else none.
+  bool rootless = linux::in_user_namespace();
+  engine::CgroupDelegation delegation;
+  if (rootless) {
+    delegation = engine::find_cgroup_delegation();
+    if (!delegation.base.empty()) sc.cgroup_parent = delegation.base + "/guise";
+  }
   sc.cgroup_v2 = cgroup_v2_host();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -286,6 +326,8 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     return "/proc/" + std::to_string(v.state.pid) + "/ns/" + ns;
   };
   sc.device_info = engine::host_device;
+  if (engine::is_user_mode_network(req.host.network_mode))
+    sc.network_ns_path = engine::user_mode_netns_path(cs.root(), made.id);
   if (engine::uses_network_layer(req.host.network_mode)) {
     auto layer = GUISE_TRY(open_network_layer(cs));
     if (req.host.network_mode != "bridge") {
@@ -300,6 +342,17 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   sc.default_seccomp = GUISE_TRY(engine::parse_seccomp_profile(kDefaultSeccompProfile, "docker's default seccomp profile",
                                                                {}));
   oci::Spec spec = GUISE_TRY(engine::build_spec(req, image_config, sc));
+  if (rootless && delegation.base.empty() && spec.linux) {
+    // podman's way: the container runs, without the limits, and the user is told why.
+    auto asked = spec.linux->resources ? engine::requested_limits(*spec.linux->resources) : std::vector<std::string>{};
+    if (!asked.empty()) {
+      std::string kinds;
+      for (const auto& k : asked) kinds += (kinds.empty() ? "" : ", ") + k;
+      std::fprintf(stderr, "WARNING: rootless: the container runs without its %s limits: they need %s\n",
+                   kinds.c_str(), delegation.missing.c_str());
+    }
+    spec.linux->resources.reset();
+  }
   GUISE_TRY(sys::write_file(paths.bundle() + "/config.json", oci::spec_json(spec), O_CREAT | O_TRUNC, 0600));
   GUISE_FAULT_POINT("run: spec written");
 
@@ -332,7 +385,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   mc.init = req.host.init.value_or(false);
   // Attach before the process runs, so not a byte of its output is missed.
   mc.wait_for_attach = start && !req.detach;
-  if (engine::uses_network_layer(req.host.network_mode)) mc.exit_command = cleanup_command(root, made.id);
+  if (engine::has_network_to_undo(req.host.network_mode)) mc.exit_command = cleanup_command(root, made.id);
   // A --rm container's files end with its run: none of them is worth an fsync.
   engine::Sync sync = req.host.auto_remove ? engine::Sync::kVolatile : engine::Sync::kDurable;
   GUISE_TRY(engine::write_file_atomic(paths.monitor_config(), GUISE_TRY(engine::monitor_config_json(mc)), sync));
@@ -452,10 +505,10 @@ void run(Context& ctx, const RunFlags& flags, const std::vector<std::string>& ar
     if (monitor) wait_for_exit(monitor->get(), 5000);
     for (int i = 0; i < 500 && ::access(cs->paths(id).dir.c_str(), F_OK) == 0; ++i) ::usleep(2000);
     // The container's own status stays the exit code; what failed here is told, not returned.
-    if (engine::uses_network_layer(req.host.network_mode))
+    if (engine::has_network_to_undo(req.host.network_mode))
       if (auto r = release_container_network(*cs, id); !r)
         std::fprintf(stderr, "WARNING: removing the network of %s: %s\n", id.c_str(), r.error().message().c_str());
-  } else if (engine::uses_network_layer(req.host.network_mode)) {
+  } else if (engine::has_network_to_undo(req.host.network_mode)) {
     // Stopped for good unless a restart policy brings it back (the monitor then still runs).
     if (auto v = engine::view_container(*cs, id); v && !v->running())
       if (auto r = teardown_container_network(*cs, id); !r)

@@ -24,7 +24,8 @@ bool is_mac(const std::string& m) {
 }
 
 bool user_network(const std::string& mode) {
-  return mode != "bridge" && mode != "host" && mode != "none" && mode.rfind("container:", 0) != 0;
+  return mode != "bridge" && mode != "host" && mode != "none" && mode != "pasta" && mode != "slirp4netns" &&
+         mode.rfind("container:", 0) != 0;
 }
 
 }  // namespace

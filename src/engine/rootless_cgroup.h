@@ -1,0 +1,28 @@
+// Where a rootless engine may put its containers' cgroups: a cgroup v2 subtree delegated
+// to the user (one it owns, with controllers enabled for its children), found from the
+// engine's own cgroup upwards. Without one a rootless container runs without limits,
+// and the engine says what is missing and how to get it, as podman does.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "oci/spec.h"
+
+namespace guise::engine {
+
+struct CgroupDelegation {
+  std::string base;                  // "/user.slice/.../app.slice": below the cgroup2 mount; "" when none
+  std::vector<std::string> controllers;  // those enabled for base's children
+  std::string missing;               // when none: what is missing, and the command that gives it
+};
+
+// Looks at /sys/fs/cgroup and /proc/self/cgroup as the calling user (the root of a
+// rootless user namespace counts as the user it maps).
+CgroupDelegation find_cgroup_delegation();
+
+// The kinds of limit a spec's resources ask for ("memory", "cpu", "pids", ...), in a
+// stable order; empty when it asks for none.
+std::vector<std::string> requested_limits(const oci::Resources& r);
+
+}  // namespace guise::engine
