@@ -262,9 +262,12 @@ def test_cri_pod_lifecycle(pods):
     # a little work first, so that the cpu counters have something to count
     cid = pods.container(pod_id, config, "main",
                          ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; "
-                                      "exec sleep 3600"], resources=limits)
+                                      "exec sleep 3600"], resources=limits, start=False)
     st = c.status(cid).status
-    assert st.state == pb.CONTAINER_RUNNING, st
+    assert st.state == pb.CONTAINER_CREATED, st
+    c.start(cid)
+    st = c.status(cid).status
+    assert st.state == pb.CONTAINER_RUNNING and st.started_at > 0, st
     pid = info(c, cid)["pid"]
     assert support.pid_alive(pid)
     assert not support.misplaced_cgroups(pid, env.cgroup_parent), support.own_cgroups(pid)
