@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Engines, end to end: containerd (through ctr), docker and podman run containers with
-# build/guise-oci, and with runc as the reference, through the same flows (tests/engines).
+# Engines, end to end: containerd (through ctr, and through its CRI plugin as kubelet drives it),
+# docker and podman run containers with build/guise-oci, and with runc as the reference, through
+# the same flows (tests/engines).
 # Installs the engines from Debian if they are missing; builds guise-oci if it is not built.
 # Each daemon runs with all its state in a temporary directory, removed at the end.
 # Usage: sudo bash scripts/engine-test.sh [pytest args]   (about 2-3 minutes)
@@ -8,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -x build/guise-oci ]] || bash scripts/setup.sh --build-only
 
-packages=(containerd podman conmon docker.io runc busybox-static python3-pytest)
+packages=(containerd podman conmon docker.io runc busybox-static python3-pytest
+          python3-grpcio python3-grpc-tools python3-protobuf)   # the CRI tests' client
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

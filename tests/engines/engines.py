@@ -12,6 +12,7 @@ import re
 import subprocess
 import time
 
+import image
 import support
 from support import run, run_pty, wait_for
 
@@ -80,9 +81,24 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 [plugins."io.containerd.internal.v1.opt"]
   path = "{d}/opt"
 
+# The CRI plugin (tests/engines/test_cri.py): the pause image is one made here
+# and imported, never pulled; the pods' network namespaces are mounted under
+# the state dir, not /run/netns; the network is the test CNI plugin's below.
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{pause}"
+  netns_mounts_under_state_dir = true
+  enable_selinux = false
+  # the sandbox's oom_score_adj is -998; no lower than containerd's own here, as
+  # a test host (a container itself) may lack CAP_SYS_RESOURCE to lower it
+  restrict_oom_score_adj = true
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "{d}/cni/bin"
+  conf_dir = "{d}/cni/net.d"
+
 # The CRI plugin's runtimes, as Kubernetes reaches them (RuntimeClass handler
 # "guise").  Declaring any runtime replaces the built-in list, so runc is
-# declared again beside it.
+# declared again beside it.  systemd_cgroup stays off: the pods' cgroups are
+# cgroupfs paths below the test's own cgroup.
 [plugins."io.containerd.grpc.v1.cri".containerd]
   default_runtime_name = "runc"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
@@ -98,6 +114,45 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 """
 
 
+# A CNI plugin for the CRI plugin's pods, so that no host network is touched:
+# "loopback" brings the pod's lo up; the network's own type gives the pod an
+# eth0 that is a bridge with no ports and a fixed address, inside the pod's
+# network namespace and gone with it.  (containerd 1.6 needs an eth0 with an
+# address in the result, or RunPodSandbox fails.)
+CNI_PLUGIN = r"""#!/bin/sh
+conf=$(cat)
+ver=$(printf '%s' "$conf" | sed -n 's/.*"cniVersion" *: *"\([^"]*\)".*/\1/p')
+case $CNI_COMMAND in
+  VERSION) echo '{"cniVersion":"0.4.0","supportedVersions":["0.3.0","0.3.1","0.4.0"]}'; exit 0 ;;
+  ADD) ;;
+  *) exit 0 ;;   # DEL, CHECK: the devices live and die with the namespace
+esac
+if [ "$(basename "$0")" = loopback ]; then
+  nsenter --net="$CNI_NETNS" ip link set lo up || exit 1
+  printf '{"cniVersion":"%s","interfaces":[{"name":"lo","sandbox":"%s"}],"ips":[{"version":"4","interface":0,"address":"127.0.0.1/8"}],"dns":{}}' "$ver" "$CNI_NETNS"
+else
+  nsenter --net="$CNI_NETNS" sh -c "ip link add $CNI_IFNAME type bridge && ip addr add 10.88.0.2/24 dev $CNI_IFNAME && ip link set $CNI_IFNAME up" >&2 || exit 1
+  printf '{"cniVersion":"%s","interfaces":[{"name":"%s","sandbox":"%s"}],"ips":[{"version":"4","interface":0,"address":"10.88.0.2/24"}],"dns":{}}' "$ver" "$CNI_IFNAME" "$CNI_NETNS"
+fi
+"""
+
+CNI_CONF = '{"cniVersion": "0.4.0", "name": "guise-test", "type": "guise-test-net"}\n'
+
+
+def write_cni(d):
+    """The test CNI plugin (as "loopback" and "guise-test-net") and its network
+    config, in D/cni/bin and D/cni/net.d."""
+    for sub in ("bin", "net.d"):
+        os.makedirs(os.path.join(d, "cni", sub), exist_ok=True)
+    for name in ("loopback", "guise-test-net"):
+        path = os.path.join(d, "cni", "bin", name)
+        with open(path, "w") as f:
+            f.write(CNI_PLUGIN)
+        os.chmod(path, 0o755)
+    with open(os.path.join(d, "cni", "net.d", "10-guise-test.conf"), "w") as f:
+        f.write(CNI_CONF)
+
+
 class Containerd:
     """A containerd whose root, state, sockets and opt dir are all under DIR."""
 
@@ -107,9 +162,11 @@ class Containerd:
         self.sock = os.path.join(d, "containerd.sock")
         self.config = os.path.join(d, "config.toml")
         self.guise_binary = runtimes["guise"].path
+        write_cni(d)
         with open(self.config, "w") as f:
             f.write(CONTAINERD_CONFIG.format(d=d, runc=runtimes["runc"].path,
-                                             guise=runtimes["guise"].path))
+                                             guise=runtimes["guise"].path,
+                                             pause=image.PAUSE_REF))
         self.daemon = support.Daemon(
             "containerd", [CONTAINERD, "--config", self.config], base_env(),
             os.path.join(d, "containerd.log"),

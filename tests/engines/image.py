@@ -21,6 +21,12 @@ IMAGE_NAME = "guise-test/busybox"
 IMAGE_TAG = "latest"
 IMAGE_REF = "docker.io/%s:%s" % (IMAGE_NAME, IMAGE_TAG)
 
+# The same layer as a pod's sandbox ("pause") image for containerd's CRI plugin:
+# pid 1 of the pod waits, and leaves at once on SIGTERM as the real pause does.
+PAUSE_NAME = "guise-test/pause"
+PAUSE_REF = "docker.io/%s:%s" % (PAUSE_NAME, IMAGE_TAG)
+PAUSE_CMD = ["sh", "-c", "trap 'exit 0' TERM INT; sleep 2147483647 & wait"]
+
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
 GROUP = b"root:x:0:\ntty:x:5:\nnogroup:x:65534:\n"
 
@@ -66,8 +72,9 @@ def _digest(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def build_archive(path, busybox="/bin/busybox"):
+def build_archive(path, busybox="/bin/busybox", name=IMAGE_NAME, tag=IMAGE_TAG, cmd=("sh",)):
     """Writes the image archive to PATH; returns the image's reference."""
+    ref = "docker.io/%s:%s" % (name, tag)
     layer = rootfs_tar_bytes(busybox)
     layer_digest = _digest(layer)
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(MTIME))
@@ -77,7 +84,7 @@ def build_archive(path, busybox="/bin/busybox"):
         "created": created,
         "config": {
             "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-            "Cmd": ["sh"],
+            "Cmd": list(cmd),
             "WorkingDir": "/",
         },
         "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
@@ -100,8 +107,8 @@ def build_archive(path, busybox="/bin/busybox"):
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "digest": manifest_digest, "size": len(manifest),
             "platform": {"architecture": "amd64", "os": "linux"},
-            "annotations": {"io.containerd.image.name": IMAGE_REF,
-                            "org.opencontainers.image.ref.name": IMAGE_TAG},
+            "annotations": {"io.containerd.image.name": ref,
+                            "org.opencontainers.image.ref.name": tag},
         }],
     }, sort_keys=True).encode()
 
@@ -110,7 +117,7 @@ def build_archive(path, busybox="/bin/busybox"):
 
     docker_manifest = json.dumps([{
         "Config": blob(config_digest),
-        "RepoTags": ["%s:%s" % (IMAGE_NAME, IMAGE_TAG)],
+        "RepoTags": ["%s:%s" % (name, tag)],
         "Layers": [blob(layer_digest)],
     }]).encode()
 
@@ -126,4 +133,4 @@ def build_archive(path, busybox="/bin/busybox"):
                            (blob(layer_digest), layer)):
             tar.addfile(_info(name, size=len(data)), io.BytesIO(data))
     os.replace(tmp, path)
-    return IMAGE_REF
+    return ref

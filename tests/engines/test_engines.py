@@ -382,8 +382,8 @@ def test_rejected_config(ctx, direct_errors):
 @pytest.mark.skipif("ctr" not in ENGINES, reason="containerd not selected (GUISE_ENGINES)")
 def test_containerd_cri_runtime_config(containerd):
     """The CRI plugin loads the runtime entry a Kubernetes RuntimeClass names
-    (handler "guise"), as README's config.toml gives it.  (No kubelet or
-    crictl here: the CRI calls themselves are not made.)"""
+    (handler "guise"), as README's config.toml gives it.  (The CRI calls
+    themselves, as kubelet makes them, are test_cri.py's.)"""
     assert containerd.plugin_status("cri") == "ok", containerd.daemon.tail()
     r = engines.run([engines.CONTAINERD, "--config", containerd.config, "config", "dump"])
     assert r.rc == 0, r
