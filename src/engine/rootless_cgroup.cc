@@ -34,8 +34,8 @@ CgroupDelegation find_cgroup_delegation() {
   CgroupDelegation d;
   struct statfs fs {};
   if (::statfs(kMount, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
-    d.missing = "cgroup v2 (this host mounts cgroup v1 controllers at /sys/fs/cgroup; boot it with "
-                "systemd.unified_cgroup_hierarchy=1 on the kernel command line)";
+    d.missing = "cgroup v2 (this host mounts cgroup v1 controllers at /sys/fs/cgroup)";
+    d.fix = "boot with systemd.unified_cgroup_hierarchy=1 on the kernel command line";
     return d;
   }
   auto self = sys::read_file("/proc/self/cgroup");
@@ -49,11 +49,11 @@ CgroupDelegation find_cgroup_delegation() {
     d.controllers = words(*enabled);
     return d;
   }
-  d.missing = "a cgroup v2 subtree delegated to uid " + std::to_string(::getuid()) + " (the cgroup " +
-              (own.empty() ? std::string("?") : own) +
-              " and those above it are not the user's; with systemd: `loginctl enable-linger USER` and run from "
-              "`systemd-run --user --scope`, or as root: mkdir /sys/fs/cgroup/USER, chown -R USER it, "
-              "echo '+memory +pids +cpu' > its cgroup.subtree_control, and start from a cgroup below it)";
+  d.missing = "a cgroup v2 subtree delegated to the user (" + (own.empty() ? std::string("its cgroup") : own) +
+              " and those above it are not the user's)";
+  d.fix = "with systemd, start guise under `systemd-run --user --scope -p Delegate=yes`; without, as root: "
+          "mkdir /sys/fs/cgroup/U && chown -R U /sys/fs/cgroup/U && echo '+memory +pids +cpu' > "
+          "/sys/fs/cgroup/U/cgroup.subtree_control, and start guise from a cgroup below it";
   return d;
 }
 

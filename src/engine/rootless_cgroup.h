@@ -14,7 +14,8 @@ namespace guise::engine {
 struct CgroupDelegation {
   std::string base;                  // "/user.slice/.../app.slice": below the cgroup2 mount; "" when none
   std::vector<std::string> controllers;  // those enabled for base's children
-  std::string missing;               // when none: what is missing, and the command that gives it
+  std::string missing;               // when none: what is missing
+  std::string fix;                   // and how to get it
 };
 
 // Looks at /sys/fs/cgroup and /proc/self/cgroup as the calling user (the root of a

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "linux/idmap.h"
+#include "sys/child_process.h"
 #include "sys/fd.h"
 
 namespace guise::image {
@@ -48,6 +52,8 @@ Result<void> mount_with_lowerdir_plus(const OverlayLayers& l, const std::string&
   for (const auto& lower : l.lowers) GUISE_TRY(set("lowerdir+", lower));
   GUISE_TRY(set("upperdir", l.upper));
   GUISE_TRY(set("workdir", l.work));
+  if (linux::in_user_namespace() && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0)
+    return fsconfig_error(fs.get(), "userxattr", "");
   if (l.volatile_upper) (void)::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0);
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
     return fsconfig_error(fs.get(), "create", target);
@@ -72,6 +78,9 @@ Result<void> mount_with_options(const OverlayLayers& l, const std::string& targe
   std::string options = "lowerdir=";
   for (size_t i = 0; i < l.lowers.size(); ++i) options += (i ? ":" : "") + escape_option(l.lowers[i]);
   options += ",upperdir=" + escape_option(l.upper) + ",workdir=" + escape_option(l.work);
+  // A rootless engine's overlay (root of a user namespace): whiteouts and opaque
+  // directories are marked with user.* xattrs, the only ones it may set.
+  if (linux::in_user_namespace()) options += ",userxattr";
   if (l.volatile_upper && static_cast<long>(options.size()) + 9 < ::sysconf(_SC_PAGESIZE)) {
     if (::mount("overlay", target.c_str(), "overlay", 0, (options + ",volatile").c_str()) == 0) return Ok();
     if (errno != EINVAL) return sys::sys_error("mount overlay", target);
@@ -83,6 +92,43 @@ Result<void> mount_with_options(const OverlayLayers& l, const std::string& targe
   if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) < 0)
     return sys::sys_error("mount overlay", target);
   return Ok();
+}
+
+// Rootless on a kernel whose overlayfs refuses a user namespace (before 5.11), or when
+// GUISE_OVERLAY=fuse-overlayfs asks for it: the same layers through fuse-overlayfs, which
+// reads the same whiteouts and user.overlay.opaque. It stays in the background serving
+// the mount, and ends when the mount is unmounted.
+Result<void> mount_with_fuse_overlayfs(const OverlayLayers& l, const std::string& target) {
+  auto absolute = [&](const std::string& p) { return p.starts_with("/") ? p : l.base + "/" + p; };
+  std::string options = "lowerdir=";
+  for (size_t i = 0; i < l.lowers.size(); ++i) options += (i ? ":" : "") + escape_option(absolute(l.lowers[i]));
+  options += ",upperdir=" + escape_option(absolute(l.upper)) + ",workdir=" + escape_option(absolute(l.work));
+  // Its words (a warning on every mount, or why it failed) go to a file, not the user.
+  sys::Fd said(::memfd_create("fuse-overlayfs", MFD_CLOEXEC));
+  sys::SpawnOptions o;
+  o.search_path = true;
+  o.stdout_fd = o.stderr_fd = said.get();
+  auto child = GUISE_TRY(sys::spawn("fuse-overlayfs", {"fuse-overlayfs", "-o", options, target}, o),
+                         "mount fuse-overlayfs on " + target);
+  int status = GUISE_TRY(child.wait(), "mount fuse-overlayfs on " + target);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
+  std::string words;
+  char buf[512];
+  ssize_t n = ::pread(said.get(), buf, sizeof buf - 1, 0);
+  if (n > 0) words.assign(buf, static_cast<size_t>(n));
+  while (!words.empty() && words.back() == '\n') words.pop_back();
+  if (size_t nl = words.rfind('\n'); nl != std::string::npos) words.erase(0, nl + 1);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return sys::user_error("overlay on " + target + ": this kernel's overlayfs refuses a user namespace and "
+                           "fuse-overlayfs is not installed (as root: apt-get install fuse-overlayfs)");
+  return sys::user_error("overlay on " + target + ": fuse-overlayfs failed (exit " +
+                         std::to_string(sys::exit_code(status)) + (words.empty() ? "" : ": " + words) +
+                         "); /dev/fuse must be usable by the user");
+}
+
+bool fuse_overlayfs_asked() {
+  const char* v = std::getenv("GUISE_OVERLAY");
+  return v && std::string_view(v) == "fuse-overlayfs";
 }
 
 bool lowerdir_plus_disabled_by_env() {
@@ -122,7 +168,14 @@ Result<void> mount_overlay(const OverlayLayers& layers, const std::string& targe
       result = sys::sys_error("chdir", layers.base);
       return;
     }
+    bool rootless = linux::in_user_namespace();
+    if (rootless && fuse_overlayfs_asked()) {
+      result = mount_with_fuse_overlayfs(layers, where);
+      return;
+    }
     result = plus ? mount_with_lowerdir_plus(layers, where) : mount_with_options(layers, where);
+    if (!result && rootless && (result.error().errnum == EPERM || result.error().errnum == EINVAL))
+      result = mount_with_fuse_overlayfs(layers, where);
   });
   worker.join();
   return result;

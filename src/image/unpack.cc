@@ -15,12 +15,24 @@
 #include <vector>
 
 #include "image/unpack_paths.h"
+#include "linux/idmap.h"
 #include "sys/sha256.h"
 #include "sys/syscalls.h"
 
 namespace guise::image {
 
 namespace {
+
+// EINVAL: the owner has no id in this user namespace. For a rootless user, its ranges in
+// /etc/subuid and /etc/subgid are too small for this image.
+Error chown_error(uid_t uid, gid_t gid) {
+  if (errno != EINVAL || !linux::in_user_namespace()) return sys::sys_error("chown");
+  return sys::user_error("owner " + std::to_string(uid) + ":" + std::to_string(gid) +
+                         " is beyond the ids this user maps (0 is the user itself, 1 and up its ranges in "
+                         "/etc/subuid and /etc/subgid); a larger range takes it, as root: usermod "
+                         "--add-subuids 100000-231071 --add-subgids 100000-231071 USER");
+}
+
 
 namespace paths = unpack_paths;
 using Components = std::span<const std::string>;
@@ -177,7 +189,7 @@ Result<void> Unpacker::xattrs(archive_entry* e, int fd, int dir, const std::stri
 
 Result<void> Unpacker::directory(int fd, const std::string& key, archive_entry* e) {
   auto [uid, gid] = GUISE_TRY(owner(e));
-  if (root_ && ::fchown(fd, uid, gid) < 0) return sys::sys_error("chown");
+  if (root_ && ::fchown(fd, uid, gid) < 0) return chown_error(uid, gid);
   GUISE_TRY(xattrs(e, fd, -1, {}));
   DirMeta& m = dirs_[key];
   m.entry = archive_entry_pathname(e);
@@ -214,7 +226,7 @@ Result<void> Unpacker::file(int dir, const std::string& name, archive_entry* e) 
   if (::ftruncate(fd.get(), size) < 0) return sys::sys_error("truncate");
   stats.bytes += static_cast<uint64_t>(size);
   // chown clears setuid, setgid and file capabilities: the mode and xattrs follow it.
-  if (root_ && ::fchown(fd.get(), uid, gid) < 0) return sys::sys_error("chown");
+  if (root_ && ::fchown(fd.get(), uid, gid) < 0) return chown_error(uid, gid);
   if (::fchmod(fd.get(), archive_entry_mode(e) & 07777) < 0) return sys::sys_error("chmod");
   GUISE_TRY(xattrs(e, fd.get(), -1, {}));
   timespec ts[2];
@@ -243,7 +255,7 @@ Result<void> Unpacker::node(int dir, const std::string& name, archive_entry* e, 
     if (errno == EPERM && type != S_IFIFO) return skip(stats.skipped_devices);  // no CAP_MKNOD here
     return sys::sys_error("mknod");
   }
-  if (root_ && ::fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return sys::sys_error("chown");
+  if (root_ && ::fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return chown_error(uid, gid);
   // Just made by mknodat with O_EXCL semantics: not a symlink, following changes nothing.
   if (::fchmodat(dir, name.c_str(), archive_entry_mode(e) & 07777, 0) < 0) return sys::sys_error("chmod");
   GUISE_TRY(xattrs(e, -1, dir, name));
@@ -259,7 +271,7 @@ Result<void> Unpacker::symlink(int dir, const std::string& name, archive_entry* 
   auto [uid, gid] = GUISE_TRY(owner(e));
   GUISE_TRY(paths::make_room(dir, name, false));
   if (::symlinkat(target, dir, name.c_str()) < 0) return sys::sys_error("symlink");
-  if (root_ && ::fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return sys::sys_error("chown");
+  if (root_ && ::fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return chown_error(uid, gid);
   GUISE_TRY(xattrs(e, -1, dir, name));
   timespec ts[2];
   entry_times(e, ts);

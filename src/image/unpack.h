@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <string>
 
+#include "linux/idmap.h"
 #include "sys/result.h"
 
 namespace guise::image {
@@ -36,7 +37,8 @@ struct UnpackOptions {
   uint64_t max_entries = 1'000'000;
   uint64_t max_bytes = uint64_t{64} << 30;  // the regular files' sizes, summed
   // What marks an opaque directory: "user.overlay.opaque" for overlay's userxattr mounts.
-  std::string opaque_xattr = "trusted.overlay.opaque";
+  // In a user namespace (rootless), trusted.* cannot be set: overlay reads user.* there.
+  std::string opaque_xattr = linux::in_user_namespace() ? "user.overlay.opaque" : "trusted.overlay.opaque";
 };
 
 struct UnpackStats {

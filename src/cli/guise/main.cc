@@ -39,15 +39,16 @@ bool asks_for_help(int argc, char** argv) {
 }
 
 // An unprivileged user's guise joins its user and mount namespaces first (see
-// rootless_session.h). `doctor` and `system migrate` stay outside (one checks what
-// entering needs, the other ends what holds them); `info` goes on when entering fails,
-// to say why. false: it failed, and said so.
+// rootless_session.h). `doctor`, `info` and `system migrate` stay outside: the first two
+// check what entering needs, as the user (inside, the user is root), and read the store
+// as its owner; the last ends what holds the namespaces. false: it failed, and said so.
 bool enter_rootless_namespaces_for(int argc, char** argv) {
   if (!engine::needs_rootless_namespaces() || asks_for_help(argc, argv)) return true;
   auto [command, sub] = command_words(argc, argv);
-  if (command.empty() || command == "doctor" || (command == "system" && sub == "migrate")) return true;
+  if (command.empty() || command == "doctor" || command == "info" || (command == "system" && sub == "migrate"))
+    return true;
   auto entered = engine::enter_rootless_namespaces();
-  if (entered || command == "info") return true;
+  if (entered) return true;
   std::fprintf(stderr, "Error: %s\n", entered.error().message().c_str());
   return false;
 }

@@ -348,8 +348,8 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
     if (!asked.empty()) {
       std::string kinds;
       for (const auto& k : asked) kinds += (kinds.empty() ? "" : ", ") + k;
-      std::fprintf(stderr, "WARNING: rootless: the container runs without its %s limits: they need %s\n",
-                   kinds.c_str(), delegation.missing.c_str());
+      std::fprintf(stderr, "WARNING: rootless: the container runs without its %s limits: they need %s; %s\n",
+                   kinds.c_str(), delegation.missing.c_str(), delegation.fix.c_str());
     }
     spec.linux->resources.reset();
   }

@@ -11,6 +11,8 @@
 #include "cli/guise/context.h"
 #include "cli/guise/human.h"
 #include "cli/guise/template.h"
+#include "engine/rootless_checks.h"
+#include "engine/rootless_session.h"
 
 namespace guise::cli {
 
@@ -69,6 +71,7 @@ void info(Context& ctx, const InfoFlags& f) {
     else ++stopped;
   }
   auto images = store->list_images();
+  bool rootless = ::geteuid() != 0;
   utsname u{};
   ::uname(&u);
   struct statfs fs {};
@@ -81,7 +84,8 @@ void info(Context& ctx, const InfoFlags& f) {
                       {"OperatingSystem", "Linux"}, {"OSType", "linux"}, {"Architecture", u.machine},
                       {"NCPU", static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))},
                       {"MemTotal", static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE)},
-                      {"ServerVersion", GUISE_VERSION}, {"DefaultRuntime", "guise"}, {"Name", u.nodename}};
+                      {"ServerVersion", GUISE_VERSION}, {"DefaultRuntime", "guise"}, {"Name", u.nodename},
+                      {"Rootless", rootless}};
   if (!f.format.empty()) {
     auto out = f.format == "json" ? Result<std::string>(j.dump() + "\n") : format_rows(f.format, "", {j}, {});
     if (!out) return ctx.fail(out.error());
@@ -95,6 +99,33 @@ void info(Context& ctx, const InfoFlags& f) {
               running + paused + stopped, running, paused, stopped, j["Images"].get<int>(), GUISE_VERSION,
               v2 ? "2" : "1", u.release, u.machine, j["NCPU"].get<int>(),
               human_size(j["MemTotal"].get<int64_t>()).c_str(), u.nodename, store->root().c_str());
+  if (rootless) std::printf("Rootless: true\n%s", engine::format_rootless_checks(engine::rootless_checks()).c_str());
+}
+
+// podman's `system migrate` for what it means here: the user's guise-pause ends, once no
+// container of the user runs (their mounts live in its namespace).
+void migrate(Context& ctx) {
+  if (!engine::needs_rootless_namespaces()) return ctx.fail("system migrate: only a rootless user's guise has a pause process");
+  auto cs = open_containers(ctx);
+  if (cs) {
+    auto ids = cs->list_ids();
+    for (const auto& id : ids ? *ids : std::vector<std::string>{})
+      if (auto v = engine::view_container(*cs, id); v && v->running())
+        return ctx.fail("system migrate: container " + v->record.name + " is running; stop it first");
+  }
+  auto dir = engine::rootless_run_dir();
+  if (!dir) return ctx.fail(dir.error());
+  auto stopped = engine::stop_pause_process(*dir);
+  if (!stopped) return ctx.fail(stopped.error());
+}
+
+// Everything rootless guise needs, checked for the calling user, each missing one with
+// its fix; exit 1 when something required is missing.
+void doctor(Context& ctx) {
+  auto checks = engine::rootless_checks();
+  std::printf("Rootless checks for uid %u:\n%s", ::getuid(), engine::format_rootless_checks(checks).c_str());
+  for (const auto& c : checks)
+    if (c.required && !c.ok) ctx.exit_code = 1;
 }
 
 }  // namespace
@@ -126,6 +157,12 @@ void register_system_commands(CLI::App& app, Context& ctx) {
   });
   auto* system = app.add_subcommand("system", "Manage guise");
   system->require_subcommand(1);
+  system->add_subcommand("migrate", "End the rootless pause process (no container may run)")->callback([&ctx] {
+    migrate(ctx);
+  });
+  app.add_subcommand("doctor", "Check what rootless guise needs, and say how to fix what is missing")->callback([&ctx] {
+    doctor(ctx);
+  });
   static DfFlags f;
   auto* c = system->add_subcommand("df", "Show disk usage");
   c->add_option("--format", f.format, "json, table, or a Go template");
