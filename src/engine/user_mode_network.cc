@@ -98,7 +98,17 @@ Result<void> slirp_api(const std::string& socket_path, const std::string& reques
 Result<void> start_slirp(const std::string& netns, const std::string& pid_file,
                          const std::vector<network::PortRequest>& ports) {
   std::string program = find_program("slirp4netns");
-  std::string api = pid_file.substr(0, pid_file.size() - 4) + ".sock";
+  // The API socket's path, as slirp4netns binds it (relative to the directory it starts
+  // in) and as this process reaches it (through an fd of that directory): a full path
+  // under a home can pass the 108 bytes a socket's name may have.
+  std::string dir = pid_file.substr(0, pid_file.rfind('/'));
+  std::string api_name = pid_file.substr(dir.size() + 1, pid_file.size() - dir.size() - 5) + ".sock";
+  sys::Fd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid()) return sys::sys_error("open", dir);
+  std::string api = "/proc/self/fd/" + std::to_string(dir_fd.get()) + "/" + api_name;
+  std::string errors_path = pid_file + ".err";
+  sys::Fd err(::open(errors_path.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600));
+  if (!err.valid()) return sys::sys_error("open", errors_path);
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) < 0) return sys::sys_error("pipe");
   sys::Fd ready_r(ready[0]), ready_w(ready[1]);
@@ -106,22 +116,28 @@ Result<void> start_slirp(const std::string& netns, const std::string& pid_file,
   if (pid < 0) return sys::sys_error("fork slirp4netns");
   if (pid == 0) {
     ::setsid();
+    if (::fchdir(dir_fd.get()) < 0) ::_exit(127);
     int null = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(err.get(), 2);  // until it is ready; it says little after
     int w = ::dup(ready_w.get());  // without O_CLOEXEC: slirp4netns writes to it
     std::string ready_fd = "--ready-fd=" + std::to_string(w);
     ::execl(program.c_str(), program.c_str(), "--configure", "--mtu=65520", "--disable-host-loopback",
-            "--netns-type=path", ready_fd.c_str(), ("--api-socket=" + api).c_str(), netns.c_str(), "tap0",
+            "--netns-type=path", ready_fd.c_str(), ("--api-socket=" + api_name).c_str(), netns.c_str(), "tap0",
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ready_w.reset();
   char c = 0;
   ssize_t n = ::read(ready_r.get(), &c, 1);
+  auto said = sys::read_file(errors_path);
+  ::unlink(errors_path.c_str());
   if (n != 1 || c != '1') {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    return sys::user_error("slirp4netns ended before it configured the network namespace");
+    return sys::user_error("slirp4netns ended before it configured the network namespace: " +
+                           last_line(said ? *said : ""));
   }
   GUISE_TRY(sys::write_file(pid_file, std::to_string(pid) + "\n", O_CREAT | O_TRUNC, 0600));
   for (const auto& p : ports) {

@@ -13,6 +13,7 @@
 #include "cli/guise/template.h"
 #include "engine/rootless_checks.h"
 #include "engine/rootless_session.h"
+#include "linux/idmap.h"
 
 namespace guise::cli {
 
@@ -122,6 +123,9 @@ void migrate(Context& ctx) {
 // Everything rootless guise needs, checked for the calling user, each missing one with
 // its fix; exit 1 when something required is missing.
 void doctor(Context& ctx) {
+  if (::geteuid() == 0 && !linux::in_user_namespace())
+    std::printf("guise runs as root here and needs none of what follows; the checks are those of uid 0 "
+                "as a rootless user (run `guise doctor` as the user who will run guise).\n");
   auto checks = engine::rootless_checks();
   std::printf("Rootless checks for uid %u:\n%s", ::getuid(), engine::format_rootless_checks(checks).c_str());
   for (const auto& c : checks)
