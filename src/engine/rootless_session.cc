@@ -1,6 +1,7 @@
 #include "engine/rootless_session.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -90,9 +91,10 @@ Result<pid_t> start_pause() {
   auto uids = read_subids("/etc/subuid", uid), gids = read_subids("/etc/subgid", uid);
   if (uids.empty() || gids.empty()) {
     std::string file = uids.empty() ? "/etc/subuid" : "/etc/subgid";
-    return sys::user_error("rootless: " + file + " gives uid " + std::to_string(uid) +
-                           " no subordinate ids; as root: usermod --add-subuids 100000-165535 "
-                           "--add-subgids 100000-165535 $(id -un " + std::to_string(uid) + ")");
+    const passwd* pw = ::getpwuid(uid);
+    std::string name = pw ? pw->pw_name : std::to_string(uid);
+    return sys::user_error("rootless: " + file + " has no range for user " + name + " (uid " + std::to_string(uid) +
+                           "); as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " + name);
   }
   int down[2], up[2];
   if (::pipe2(down, O_CLOEXEC) < 0 || ::pipe2(up, O_CLOEXEC) < 0) return sys::sys_error("pipe");
