@@ -38,6 +38,13 @@ for b in guise guise-full guise-monitor guise-init guise-procview guise-testbin;
   strip --strip-debug -o "$work/bin/$b" "$BUILD/$b"
 done
 
+# Rootless checks (engine/rootless.sh) run the user's guise through setpriv, with the setuid
+# newuidmap/newgidmap; staged at their own paths (their setuid bit kept) when the host has them.
+rootless_helpers=()
+for h in /usr/bin/newuidmap /usr/bin/newgidmap /usr/bin/setpriv; do
+  [[ -x $h ]] && rootless_helpers+=("$h:$h")
+done
+
 log=$work/log
 echo "== engine checks on cgroup $VM_CGROUP in a VM (kernel from $VMTEST)"
 rc=0
@@ -45,6 +52,7 @@ VM_MODULES=${VM_MODULES:-"overlay loop fuse"} VM_TIMEOUT=${VM_TIMEOUT:-300} VM_M
   "$VMTEST/run-in-vm.sh" 'sh ./engine-tests.sh' \
   tests/cgroups-vm/engine-tests.sh tests/cgroups-vm/engine "$work/bin/guise" "$work/bin/guise-full" \
   "$work/bin/guise-monitor" "$work/bin/guise-init" "$work/bin/guise-procview" "$work/bin/guise-testbin" "$work/bb.tar" \
+  "${rootless_helpers[@]}" \
   2>&1 | tee "$log" || rc=$?
 summary=$(grep -E "^engine-[a-z0-9]+: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1 || true)
 if [[ -z "$summary" ]]; then

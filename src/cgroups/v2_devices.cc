@@ -11,6 +11,7 @@
 
 #include "cgroups/devices.h"
 #include "cgroups/v2.h"
+#include "linux/idmap.h"
 #include "sys/fd.h"
 
 namespace guise::cgroups::v2 {
@@ -124,7 +125,12 @@ Result<void> apply_devices(int cgroup_fd, const std::string& dir, const oci::Res
   DeviceSet set = GUISE_TRY(emulate_device_rules(r.devices), kField);
   auto insns = GUISE_TRY(device_filter_program(set), kField);
   if (cgroup_fd < 0) return sys::sys_error_n(EBADF, std::string(kField) + ": no open directory fd for", dir);
-  std::vector<uint32_t> before = GUISE_TRY(attached_ids(cgroup_fd, dir), kField);
+  auto queried = attached_ids(cgroup_fd, dir);
+  // Root of a user namespace (rootless, in a delegated cgroup) may not use BPF on cgroups;
+  // it needs no device filter either: it cannot mknod, and the device nodes bound into its
+  // containers keep the host's permissions against the user (runc skips it alike).
+  if (!queried && queried.error().errnum == EPERM && linux::in_user_namespace()) return Ok();
+  std::vector<uint32_t> before = GUISE_TRY(std::move(queried), kField);
   sys::Fd prog = GUISE_TRY(load_program(insns), kField);
   GUISE_TRY(attach(cgroup_fd, prog.get(), dir), kField);
   for (uint32_t id : before) {
