@@ -437,3 +437,29 @@ def test_migrate_ends_the_pause_process(user):
     assert "bb" in user.ok("images").stdout
     user.ok("run", "--rm", "--network", "none", "bb", "true")
     assert user.pause_pid() not in (0, pid)
+
+
+def test_the_containers_root_cannot_touch_what_the_user_cannot(user):
+    """An attack: root in a rootless container, given the host's root-owned files by a bind
+    mount, tries to read a 0600 secret, write into a root-owned directory, and chown its
+    way in. Each fails: its root is the user."""
+    d = tempfile.mkdtemp(prefix="guise-rootless-attack-", dir="/tmp")
+    try:
+        os.chmod(d, 0o755)
+        secret = os.path.join(d, "secret")
+        with open(secret, "w") as f:
+            f.write("host root only\n")
+        os.chmod(secret, 0o600)
+        r = user("run", "--rm", "--network", "none", "-v", d + ":/host", "bb", "sh", "-c",
+                 "cat /host/secret; echo cat=$?; touch /host/new; echo touch=$?; "
+                 "chown 0:0 /host/secret; echo chown=$?; chmod 666 /host/secret; echo chmod=$?")
+        assert r.returncode == 0, r.stderr
+        for step in ("cat", "touch", "chown", "chmod"):
+            assert re.search(r"^%s=[1-9]" % step, r.stdout, re.M), r.stdout
+        assert "host root only" not in r.stdout
+        # The host after: the secret as it was, nothing new in the directory.
+        st = os.stat(secret)
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600)
+        assert os.listdir(d) == ["secret"]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

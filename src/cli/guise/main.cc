@@ -29,11 +29,14 @@ std::pair<std::string, std::string> command_words(int argc, char** argv) {
   return {words[0], words[1]};
 }
 
+// `guise --help` or `guise --version`: flags before the command only, since after it `-h`
+// and `-v` are run's --hostname and --volume, and a container's own arguments follow.
 bool asks_for_help(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h" || a == "--version" || a == "-v") return true;
-    if (a == "--") break;
+    if (a == "--root") ++i;
+    else if (!a.starts_with("-")) break;
   }
   return false;
 }
