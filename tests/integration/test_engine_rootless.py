@@ -32,6 +32,7 @@ import hostprobe as host
 import image_builder as ib
 from engine_fixture import GUISE, busybox_rootfs_entries
 from hostprobe import need
+from registry_fixture import registry, seed, skopeo_inspect  # noqa: F401
 
 CMD_TIMEOUT = 60
 BINARIES = ("guise", "guise-full", "guise-monitor", "guise-init", "guise-procview")
@@ -52,6 +53,12 @@ def _ranges_end():
     return (end + 65535) // 65536 * 65536
 
 
+def _drop_ranges(name):
+    for path in ("/etc/subuid", "/etc/subgid"):
+        if os.path.exists(path):
+            subprocess.run(["sed", "-i", "/^%s:/d" % name, path], check=True)
+
+
 class User:
     """A throwaway user, its home (its store and run dir below it) and guise bound to it."""
 
@@ -64,7 +71,7 @@ class User:
         pw = pwd.getpwnam(self.name)
         self.uid, self.gid = pw.pw_uid, pw.pw_gid
         # useradd may have given ranges of its own: the test's replace them.
-        subprocess.run(["sed", "-i", "/^%s:/d" % self.name, "/etc/subuid", "/etc/subgid"], check=True)
+        _drop_ranges(self.name)
         self.sub_start, self.sub_count = _ranges_end(), count
         last = self.sub_start + count - 1
         subprocess.run(["usermod", "--add-subuids", "%d-%d" % (self.sub_start, last),
@@ -148,7 +155,7 @@ class User:
                 pass
         wait(lambda: not self.processes(), 5)
         subprocess.run(["userdel", self.name], capture_output=True)
-        subprocess.run(["sed", "-i", "/^%s:/d" % self.name, "/etc/subuid", "/etc/subgid"])
+        _drop_ranges(self.name)
         shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -376,7 +383,7 @@ def test_doctor_says_when_the_user_has_no_range(files):
     need(host.unprivileged_userns())
     u = User(65536)
     try:
-        subprocess.run(["sed", "-i", "/^%s:/d" % u.name, "/etc/subuid", "/etc/subgid"], check=True)
+        _drop_ranges(u.name)
         r = u("doctor")
         assert r.returncode == 1
         assert "MISSING  subordinate uids" in r.stdout
@@ -463,3 +470,16 @@ def test_the_containers_root_cannot_touch_what_the_user_cannot(user):
         assert os.listdir(d) == ["secret"]
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_pull_and_push_through_a_registry_on_loopback(user, registry, tmp_path):
+    """guise-full (pull, push) runs in the user's namespaces too; the registry is the host's."""
+    ref = seed(registry, ib.multi_layer(str(tmp_path / "multi"), 3), "rl/multi:latest")
+    user.ok("pull", "-q", ref)
+    r = user.ok("run", "--rm", "--network", "none", ref, "cat", "/data/top")
+    assert r.stdout == "from layer 2\n"
+    pushed = registry.host + "/rl/pushed:1"
+    user.ok("tag", ref, pushed)
+    user.ok("push", "-q", pushed)
+    assert skopeo_inspect(registry, pushed).returncode == 0
+    user.ok("rmi", ref, pushed)
