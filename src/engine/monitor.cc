@@ -249,7 +249,10 @@ Result<void> Monitor::start_run() {
   }
   if (!cfg_.exit_command.empty() && netns_inode_ == 0) {
     struct stat st {};
-    if (::stat((cfg_.store_root + "/netns/" + cfg_.id).c_str(), &st) == 0) netns_inode_ = st.st_ino;
+    if (::stat((cfg_.store_root + "/netns/" + cfg_.id).c_str(), &st) == 0 ||
+        // pasta's or slirp4netns's pin (user_mode_netns_path, in a library the monitor does not link)
+        ::stat((cfg_.store_root + "/user-netns/" + cfg_.id).c_str(), &st) == 0)
+      netns_inode_ = st.st_ino;
   }
   run_->deaths_before = state_.init_deaths.size();
   run_->kmsg = KernelLog::open();

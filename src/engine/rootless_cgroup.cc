@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "sys/syscalls.h"
@@ -57,17 +58,38 @@ CgroupDelegation find_cgroup_delegation() {
   return d;
 }
 
-std::vector<std::string> requested_limits(const oci::Resources& r) {
-  std::vector<std::string> out;
-  if (r.memory) out.push_back("memory");
-  if (r.cpu) out.push_back("cpu");
-  if (r.pids_limit) out.push_back("pids");
-  if (r.block_io) out.push_back("blkio");
-  if (!r.hugepage_limits.empty()) out.push_back("hugetlb");
-  if (r.network) out.push_back("network");
-  if (!r.rdma.empty()) out.push_back("rdma");
-  if (!r.unified.empty()) out.push_back("unified");
-  return out;
+std::vector<std::string> drop_undelegated_limits(oci::Resources& r, const CgroupDelegation& d) {
+  auto enabled = [&](const char* controller) {
+    return !d.base.empty() && std::find(d.controllers.begin(), d.controllers.end(), controller) != d.controllers.end();
+  };
+  std::vector<std::string> dropped;
+  auto drop = [&](bool asked, const char* kind, const char* controller, auto&& clear) {
+    if (asked && !enabled(controller)) {
+      clear();
+      dropped.push_back(kind);
+    }
+  };
+  drop(r.memory.has_value(), "memory", "memory", [&] { r.memory.reset(); });
+  drop(r.cpu.has_value(), "cpu", "cpu", [&] { r.cpu.reset(); });
+  drop(r.pids_limit.has_value(), "pids", "pids", [&] { r.pids_limit.reset(); });
+  drop(r.block_io.has_value(), "blkio", "io", [&] { r.block_io.reset(); });
+  drop(!r.hugepage_limits.empty(), "hugetlb", "hugetlb", [&] { r.hugepage_limits.clear(); });
+  drop(!r.rdma.empty(), "rdma", "rdma", [&] { r.rdma.clear(); });
+  drop(r.network.has_value(), "network", "net_cls (cgroup v1 only)", [&] { r.network.reset(); });
+  drop(!r.unified.empty() && d.base.empty(), "unified", "", [&] { r.unified.clear(); });
+  return dropped;
+}
+
+std::string undelegated_limits_warning(const std::vector<std::string>& kinds, const CgroupDelegation& d) {
+  std::string list;
+  for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
+  std::string text = "rootless: the container runs without its " + list + " limits: ";
+  if (d.base.empty()) return text + "they need " + d.missing + "; " + d.fix;
+  std::string enabled;
+  for (const auto& c : d.controllers) enabled += (enabled.empty() ? "" : " ") + c;
+  return text + "the cgroup " + d.base + " delegated to the user enables only " + enabled +
+         " for its children; as root: echo '+memory +pids +cpu +io' > /sys/fs/cgroup" + d.base +
+         "/cgroup.subtree_control";
 }
 
 }  // namespace guise::engine

@@ -22,8 +22,12 @@ struct CgroupDelegation {
 // rootless user namespace counts as the user it maps).
 CgroupDelegation find_cgroup_delegation();
 
-// The kinds of limit a spec's resources ask for ("memory", "cpu", "pids", ...), in a
-// stable order; empty when it asks for none.
-std::vector<std::string> requested_limits(const oci::Resources& r);
+// Takes out of `r` the limits `d` cannot apply (all of them without a delegation; those
+// whose controller it does not enable otherwise) and returns their kinds: the container
+// runs without them, as podman's does, and the caller says so.
+std::vector<std::string> drop_undelegated_limits(oci::Resources& r, const CgroupDelegation& d);
+
+// The warning for what drop_undelegated_limits took: what is missing and how to get it.
+std::string undelegated_limits_warning(const std::vector<std::string>& kinds, const CgroupDelegation& d);
 
 }  // namespace guise::engine

@@ -1,6 +1,7 @@
 #include "engine/rootless_session.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -141,9 +142,19 @@ Result<pid_t> start_pause() {
 bool needs_rootless_namespaces() { return ::geteuid() != 0; }
 
 Result<std::string> rootless_run_dir() {
+  // One place per user whatever the session: a cron job without XDG_RUNTIME_DIR must find
+  // the pause process a desktop session started (else it would start a second namespace,
+  // where the first one's containers are not mounted). logind's /run/user/UID first.
+  std::string uid = std::to_string(::getuid());
+  std::string logind = "/run/user/" + uid;
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  std::string dir = xdg && *xdg == '/' && ::access(xdg, W_OK) == 0 ? std::string(xdg) + "/guise"
-                                                                   : "/tmp/guise-" + std::to_string(::getuid());
+  struct stat home {};
+  std::string base;
+  if (::stat(logind.c_str(), &home) == 0 && home.st_uid == ::getuid() && ::access(logind.c_str(), W_OK) == 0)
+    base = logind;
+  else if (xdg && *xdg == '/' && ::access(xdg, W_OK) == 0)
+    base = xdg;
+  std::string dir = base.empty() ? "/tmp/guise-" + uid : base + "/guise";
   if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return sys::sys_error("mkdir", dir);
   struct stat st {};
   if (::lstat(dir.c_str(), &st) < 0) return sys::sys_error("stat", dir);
@@ -173,16 +184,36 @@ Result<void> enter_rootless_namespaces() {
   pid_t pid = running_pause_pid(dir);
   if (pid == 0) {
     pid = GUISE_TRY(start_pause());
-    GUISE_TRY(write_file_atomic(pid_file(dir), std::to_string(pid) + "\n", Sync::kVolatile));
+    auto written = write_file_atomic(pid_file(dir), std::to_string(pid) + "\n", Sync::kVolatile);
+    if (!written) {
+      ::kill(pid, SIGKILL);  // no later command could find it
+      return written.error();
+    }
   }
-  return join(pid);
+  GUISE_TRY(join(pid));
+  linux::mark_rootless_session();
+  return Ok();
 }
 
 Result<bool> stop_pause_process(const std::string& run_dir) {
+  // Under the lock a command holds while it starts or joins guise-pause: none starts a new
+  // one whose pid file this would then remove.
+  auto lock = GUISE_TRY(sys::FileLock::acquire(run_dir + "/pause.lock"));
   pid_t pid = running_pause_pid(run_dir);
-  if (pid == 0) return false;
-  if (::kill(pid, SIGTERM) < 0 && errno != ESRCH) return sys::sys_error("kill guise-pause");
-  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(10000);
+  if (pid == 0) {
+    ::unlink(pid_file(run_dir).c_str());  // stale, if any
+    return false;
+  }
+  // Signalled through a pidfd opened and then checked again: never another process that
+  // was given the pid meanwhile. Waited for through it too (a zombie counts as gone).
+  auto pidfd = GUISE_TRY(sys::pidfd_open(pid), "guise-pause");
+  if (running_pause_pid(run_dir) != pid) return false;
+  for (int sig : {SIGTERM, SIGKILL}) {
+    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) < 0 && errno != ESRCH)
+      return sys::sys_error("signal guise-pause");
+    pollfd w{pidfd.get(), POLLIN, 0};
+    if (::poll(&w, 1, 2000) > 0) break;
+  }
   ::unlink(pid_file(run_dir).c_str());
   return true;
 }

@@ -6,7 +6,8 @@
 // One long-lived process, "guise-pause", holds both namespaces (it only waits for SIGTERM),
 // so that every later command, each container's monitor, `exec` and `cp` join the same
 // ones and see the same mounts; podman keeps a pause process for the same reason. Its pid
-// is in RUN_DIR/pause.pid, RUN_DIR being $XDG_RUNTIME_DIR/guise or /tmp/guise-UID.
+// is in RUN_DIR/pause.pid, RUN_DIR being /run/user/UID/guise, $XDG_RUNTIME_DIR/guise or
+// /tmp/guise-UID, the first the user has.
 // `guise system migrate` ends it once no container runs.
 #pragma once
 

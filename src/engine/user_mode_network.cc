@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 
 #include "network/netns.h"
 #include "sys/child_process.h"
@@ -30,6 +33,8 @@ std::string find_program(const std::string& name) {
   }
   return "";
 }
+
+constexpr const char* kPastaDns = "169.254.1.1";  // podman's choice too
 
 std::string dir_of(const std::string& store_root) { return store_root + "/user-netns"; }
 std::string pid_path(const std::string& store_root, const std::string& id) {
@@ -55,6 +60,23 @@ std::string last_line(const std::string& text) {
   return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
+// The helper of a pid file: pasta wrote it, slirp4netns was forked with it. Checked by
+// name through a pidfd opened first (a pid reused meanwhile is never signalled), and
+// gone before this returns: a start right after must find its ports free.
+void end_helper(pid_t pid) {
+  if (pid <= 0) return;
+  auto pidfd = sys::pidfd_open(pid);
+  if (!pidfd) return;
+  auto comm = sys::read_file("/proc/" + std::to_string(pid) + "/comm");
+  if (!comm || !(comm->starts_with("pasta") || comm->starts_with("passt") || comm->starts_with("slirp4netns")))
+    return;
+  for (int sig : {SIGTERM, SIGKILL}) {
+    if (::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) < 0) return;
+    pollfd w{pidfd->get(), POLLIN, 0};
+    if (::poll(&w, 1, 2000) > 0) return;
+  }
+}
+
 Result<void> start_pasta(const std::string& netns, const std::string& pid_file,
                          const std::vector<network::PortRequest>& ports) {
   std::vector<std::string> argv = pasta_command(netns, ports);
@@ -65,6 +87,7 @@ Result<void> start_pasta(const std::string& netns, const std::string& pid_file,
   sys::SpawnOptions o;
   o.stderr_fd = err.get();
   o.stdout_fd = err.get();
+  o.only_stdio = true;
   sys::ChildProcess child = GUISE_TRY(sys::spawn(argv[0], argv, o), "starting pasta");
   // pasta forks into the background once the namespace is configured and its ports bound.
   int status = GUISE_TRY(child.wait(), "starting pasta");
@@ -74,6 +97,8 @@ Result<void> start_pasta(const std::string& netns, const std::string& pid_file,
   return sys::user_error("pasta failed (exit " + std::to_string(sys::exit_code(status)) +
                          "): " + last_line(said ? *said : ""));
 }
+
+Result<void> forward_slirp_ports(const std::string& api, const std::vector<network::PortRequest>& ports);
 
 // slirp4netns stays in the foreground: started in a session of its own, it says "1" on
 // its ready pipe once the namespace is configured; ports are added through its API socket.
@@ -121,6 +146,9 @@ Result<void> start_slirp(const std::string& netns, const std::string& pid_file,
     ::dup2(null, 0);
     ::dup2(null, 1);
     ::dup2(err.get(), 2);  // until it is ready; it says little after
+    // Nothing else of this process's goes with it (a caller's pipe held open by a daemon
+    // keeps the caller waiting): every fd above 2 closes at exec but the ready pipe.
+    ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     int w = ::dup(ready_w.get());  // without O_CLOEXEC: slirp4netns writes to it
     std::string ready_fd = "--ready-fd=" + std::to_string(w);
     ::execl(program.c_str(), program.c_str(), "--configure", "--mtu=65520", "--disable-host-loopback",
@@ -139,7 +167,20 @@ Result<void> start_slirp(const std::string& netns, const std::string& pid_file,
     return sys::user_error("slirp4netns ended before it configured the network namespace: " +
                            last_line(said ? *said : ""));
   }
-  GUISE_TRY(sys::write_file(pid_file, std::to_string(pid) + "\n", O_CREAT | O_TRUNC, 0600));
+  auto forwarded = [&]() -> Result<void> {
+    GUISE_TRY(sys::write_file(pid_file, std::to_string(pid) + "\n", O_CREAT | O_TRUNC, 0600));
+    return forward_slirp_ports(api, ports);
+  }();
+  if (!forwarded) {
+    // Its ports bound so far go with it.
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return forwarded.error();
+  }
+  return Ok();
+}
+
+Result<void> forward_slirp_ports(const std::string& api, const std::vector<network::PortRequest>& ports) {
   for (const auto& p : ports) {
     uint16_t last = p.host_port_last ? p.host_port_last : p.host_port_first;
     for (uint32_t port = p.host_port_first; port <= last; ++port) {
@@ -178,6 +219,25 @@ std::string user_mode_network_problem(const std::string& mode) {
   return "";
 }
 
+std::string user_mode_resolv_conf(const std::string& mode, const std::string& host) {
+  std::istringstream in(host);
+  std::string out;
+  bool reachable = false, replaced = false;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string key, addr;
+    words >> key >> addr;
+    if (key == "nameserver" && (addr.starts_with("127.") || addr == "::1")) {
+      replaced = true;
+      continue;
+    }
+    if (key == "nameserver") reachable = true;
+    out += line + "\n";
+  }
+  if (reachable || !replaced) return host;
+  return "nameserver " + std::string(mode == "pasta" ? kPastaDns : "10.0.2.3") + "\n" + out;
+}
+
 std::string user_mode_netns_path(const std::string& store_root, const std::string& id) {
   return dir_of(store_root) + "/" + id;
 }
@@ -191,7 +251,7 @@ std::vector<std::string> pasta_command(const std::string& netns_path, const std:
   // Nothing forwarded but what was published, either way (pasta's default forwards every
   // port the namespace listens on to the host's loopback).
   return {find_program("pasta"), "--config-net", "--quiet", "--netns", netns_path, "-t", tcp.empty() ? "none" : tcp,
-          "-u", udp.empty() ? "none" : udp, "-T", "none", "-U", "none"};
+          "-u", udp.empty() ? "none" : udp, "-T", "none", "-U", "none", "--dns-forward", kPastaDns};
 }
 
 Result<void> start_user_mode_network(const std::string& mode, const std::string& store_root, const std::string& id,
@@ -214,28 +274,15 @@ Result<void> start_user_mode_network(const std::string& mode, const std::string&
   return Ok();
 }
 
-Result<void> stop_user_mode_network(const std::string& store_root, const std::string& id) {
-  std::string netns = user_mode_netns_path(store_root, id);
+Result<void> stop_user_mode_network(const std::string& store_root, const std::string& id, uint64_t only_netns_inode) {
+  std::string netns = user_mode_netns_path(store_root, id), pids = pid_path(store_root, id);
   struct stat st {};
-  if (::stat(netns.c_str(), &st) < 0 && ::stat(pid_path(store_root, id).c_str(), &st) < 0) return Ok();
+  if (::stat(netns.c_str(), &st) < 0 && ::stat(pids.c_str(), &st) < 0) return Ok();
   auto lock = GUISE_TRY(sys::FileLock::acquire(dir_of(store_root) + ".lock"));
-  if (auto pid = sys::read_file(pid_path(store_root, id)); pid) {
-    // The helper's pid, as it wrote it (pasta) or as it was forked (slirp4netns); it is
-    // the user's own process, and the check on its name keeps a reused pid safe.
-    pid_t p = static_cast<pid_t>(std::atoi(pid->c_str()));
-    auto comm = p > 0 ? sys::read_file("/proc/" + std::to_string(p) + "/comm") : Result<std::string>(std::string());
-    if (comm && (comm->starts_with("pasta") || comm->starts_with("passt") || comm->starts_with("slirp4netns"))) {
-      // Gone before this returns: a start right after must find its ports free.
-      auto pidfd = sys::pidfd_open(p);
-      ::kill(p, SIGTERM);
-      if (pidfd) {
-        pollfd w{pidfd->get(), POLLIN, 0};
-        if (::poll(&w, 1, 2000) == 0) ::kill(p, SIGKILL);
-      }
-    }
-    ::unlink(pid_path(store_root, id).c_str());
-    ::unlink((pid_path(store_root, id).substr(0, pid_path(store_root, id).size() - 4) + ".sock").c_str());
-  }
+  if (only_netns_inode != 0 && (::stat(netns.c_str(), &st) < 0 || st.st_ino != only_netns_inode)) return Ok();
+  if (auto pid = sys::read_file(pids); pid) end_helper(static_cast<pid_t>(std::atoi(pid->c_str())));
+  ::unlink(pids.c_str());
+  ::unlink((pids.substr(0, pids.size() - 4) + ".sock").c_str());
   return network::remove_pinned_netns(netns);
 }
 

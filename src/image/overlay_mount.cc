@@ -107,6 +107,7 @@ Result<void> mount_with_fuse_overlayfs(const OverlayLayers& l, const std::string
   sys::Fd said(::memfd_create("fuse-overlayfs", MFD_CLOEXEC));
   sys::SpawnOptions o;
   o.search_path = true;
+  o.only_stdio = true;
   o.stdout_fd = o.stderr_fd = said.get();
   auto child = GUISE_TRY(sys::spawn("fuse-overlayfs", {"fuse-overlayfs", "-o", options, target}, o),
                          "mount fuse-overlayfs on " + target);
@@ -137,6 +138,11 @@ bool lowerdir_plus_disabled_by_env() {
 }
 
 }  // namespace
+
+const std::string& default_opaque_xattr() {
+  static const std::string name = linux::in_user_namespace() ? "user.overlay.opaque" : "trusted.overlay.opaque";
+  return name;
+}
 
 bool kernel_has_lowerdir_plus() {
   static std::once_flag once;

@@ -54,9 +54,8 @@ int64_t sweep_tmp(const std::string& root) {
 }  // namespace store_internal
 
 std::string Store::default_root() {
-  // Root of a user namespace (a rootless guise's, after it joined its namespaces) is the
-  // user still: its store is in its home.
-  if (::geteuid() == 0 && !linux::in_user_namespace()) return "/var/lib/guise";
+  // A rootless guise's root (in its namespaces) is the user still: its store is in its home.
+  if (::geteuid() == 0 && !linux::in_rootless_session()) return "/var/lib/guise";
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg == '/') return std::string(xdg) + "/guise";
   const char* home = std::getenv("HOME");
   return std::string(home && *home ? home : "/") + "/.local/share/guise";

@@ -26,7 +26,7 @@
 #include <cstdint>
 #include <string>
 
-#include "linux/idmap.h"
+#include "image/overlay_mount.h"
 #include "sys/result.h"
 
 namespace guise::image {
@@ -38,7 +38,7 @@ struct UnpackOptions {
   uint64_t max_bytes = uint64_t{64} << 30;  // the regular files' sizes, summed
   // What marks an opaque directory: "user.overlay.opaque" for overlay's userxattr mounts.
   // In a user namespace (rootless), trusted.* cannot be set: overlay reads user.* there.
-  std::string opaque_xattr = linux::in_user_namespace() ? "user.overlay.opaque" : "trusted.overlay.opaque";
+  std::string opaque_xattr = default_opaque_xattr();
 };
 
 struct UnpackStats {

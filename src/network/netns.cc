@@ -66,8 +66,10 @@ Result<void> create_pinned_netns(const std::string& path) {
     if (pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok();
     ::unlink(path.c_str());
     if (pid < 0) return sys::sys_error("fork");
-    return sys::user_error(std::string(WEXITSTATUS(status) == 1 ? "unshare(CLONE_NEWNET)" : "bind mount the network namespace on " + path) +
-                           " failed in a child process");
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return sys::user_error(code == 1   ? "unshare(CLONE_NEWNET) failed in a child process"
+                           : code == 2 ? "bind mount of a new network namespace on " + path + " failed in a child process"
+                                       : "the child process making a network namespace for " + path + " was killed");
   }
   sys::Fd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!home.valid()) {

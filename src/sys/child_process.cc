@@ -1,7 +1,9 @@
 #include "sys/child_process.h"
 
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +70,7 @@ Result<ChildProcess> spawn(const std::string& path, const std::vector<std::strin
     if (o.stdout_fd >= 0) ::dup2(o.stdout_fd, 1);
     if (o.stderr_fd >= 0) ::dup2(o.stderr_fd, 2);
     ::signal(SIGPIPE, SIG_DFL);
+    if (o.only_stdio) ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (o.search_path && !o.env)
       ::execvp(path.c_str(), argv.data());
     else if (o.env)

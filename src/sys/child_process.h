@@ -64,6 +64,9 @@ struct SpawnOptions {
   int stderr_fd = -1;  // -1: inherited
   const std::vector<std::string>* env = nullptr;  // nullptr: inherited
   bool search_path = false;                       // execvp's PATH search for argv[0]
+  // Every fd above 2 closed at exec, CLOEXEC or not: for a daemon that outlives the call
+  // (pasta, fuse-overlayfs), which must not hold a caller's pipe open.
+  bool only_stdio = false;
 };
 
 // fork + exec of argv, as a ChildProcess. An exec that fails makes the child exit 127.

@@ -156,21 +156,22 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
 
 Result<void> teardown_container_network(const engine::ContainerStore& cs, const std::string& id,
                                         uint64_t only_netns_inode) {
-  GUISE_TRY(engine::stop_user_mode_network(cs.root(), id));
+  GUISE_TRY(engine::stop_user_mode_network(cs.root(), id, only_netns_inode));
   auto layer = GUISE_TRY(open_network_layer(cs));
   return layer.teardown(id, only_netns_inode);
 }
 
 uint64_t container_netns_inode(const engine::ContainerStore& cs, const std::string& id) {
-  auto layer = open_network_layer(cs);
   struct stat st {};
+  if (::stat(engine::user_mode_netns_path(cs.root(), id).c_str(), &st) == 0) return st.st_ino;
+  auto layer = open_network_layer(cs);
   if (!layer || ::stat(layer->netns_path(id).c_str(), &st) != 0) return 0;
   return st.st_ino;
 }
 
 Result<void> release_container_network(const engine::ContainerStore& cs, const std::string& id,
                                        uint64_t only_netns_inode) {
-  GUISE_TRY(engine::stop_user_mode_network(cs.root(), id));
+  GUISE_TRY(engine::stop_user_mode_network(cs.root(), id, only_netns_inode));
   auto layer = GUISE_TRY(open_network_layer(cs));
   return layer.release(id, only_netns_inode);
 }

@@ -42,13 +42,16 @@ bool asks_for_help(int argc, char** argv) {
 }
 
 // An unprivileged user's guise joins its user and mount namespaces first (see
-// rootless_session.h). `doctor`, `info` and `system migrate` stay outside: the first two
+// rootless_session.h). `doctor`, `info` and `system migrate` stay outside (and the few
+// that need no store, below): the first two
 // check what entering needs, as the user (inside, the user is root), and read the store
 // as its owner; the last ends what holds the namespaces. false: it failed, and said so.
 bool enter_rootless_namespaces_for(int argc, char** argv) {
   if (!engine::needs_rootless_namespaces() || asks_for_help(argc, argv)) return true;
   auto [command, sub] = command_words(argc, argv);
-  if (command.empty() || command == "doctor" || command == "info" || (command == "system" && sub == "migrate"))
+  // version, login and logout touch no store: they work without any subordinate range.
+  if (command.empty() || command == "doctor" || command == "info" || command == "version" || command == "login" ||
+      command == "logout" || (command == "system" && sub == "migrate"))
     return true;
   auto entered = engine::enter_rootless_namespaces();
   if (entered) return true;

@@ -203,7 +203,7 @@ struct Created {
 // container is refused before anything of it is made.
 Result<void> choose_network(engine::HostConfig& h) {
   std::string& mode = h.network_mode;
-  bool rootless = linux::in_user_namespace();
+  bool rootless = linux::in_rootless_session();
   if (rootless && mode == "bridge") {
     mode = engine::default_user_mode_network();
     if (mode.empty())
@@ -278,8 +278,11 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   GUISE_TRY(sys::write_file(paths.dir + "/hosts", engine::hosts_text(hostname, {}, req.host.extra_hosts),
                             O_CREAT | O_TRUNC, 0644));
   auto resolv = sys::read_file("/etc/resolv.conf");
+  std::string host_resolv = resolv ? *resolv : std::string();
+  if (engine::is_user_mode_network(req.host.network_mode))
+    host_resolv = engine::user_mode_resolv_conf(req.host.network_mode, host_resolv);
   GUISE_TRY(sys::write_file(paths.dir + "/resolv.conf",
-                            engine::resolv_conf_text(resolv ? *resolv : std::string(), {}, req.host.dns,
+                            engine::resolv_conf_text(host_resolv, {}, req.host.dns,
                                                      req.host.dns_search, req.host.dns_options),
                             O_CREAT | O_TRUNC, 0644));
 
@@ -305,7 +308,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   if (req.host.privileged) sc.host_devices = engine::host_devices("/dev");
   sc.cgroup_parent = "guise";
   // Rootless: container cgroups only in a subtree delegated to the user, else none.
-  bool rootless = linux::in_user_namespace();
+  bool rootless = linux::in_rootless_session();
   engine::CgroupDelegation delegation;
   if (rootless) {
     delegation = engine::find_cgroup_delegation();
@@ -342,16 +345,13 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   sc.default_seccomp = GUISE_TRY(engine::parse_seccomp_profile(kDefaultSeccompProfile, "docker's default seccomp profile",
                                                                {}));
   oci::Spec spec = GUISE_TRY(engine::build_spec(req, image_config, sc));
-  if (rootless && delegation.base.empty() && spec.linux) {
-    // podman's way: the container runs, without the limits, and the user is told why.
-    auto asked = spec.linux->resources ? engine::requested_limits(*spec.linux->resources) : std::vector<std::string>{};
-    if (!asked.empty()) {
-      std::string kinds;
-      for (const auto& k : asked) kinds += (kinds.empty() ? "" : ", ") + k;
-      std::fprintf(stderr, "WARNING: rootless: the container runs without its %s limits: they need %s; %s\n",
-                   kinds.c_str(), delegation.missing.c_str(), delegation.fix.c_str());
-    }
-    spec.linux->resources.reset();
+  if (rootless && spec.linux && spec.linux->resources) {
+    // podman's way: the container runs, without the limits it cannot have, and the user
+    // is told why.
+    auto dropped = engine::drop_undelegated_limits(*spec.linux->resources, delegation);
+    if (!dropped.empty())
+      std::fprintf(stderr, "WARNING: %s\n", engine::undelegated_limits_warning(dropped, delegation).c_str());
+    if (delegation.base.empty()) spec.linux->resources.reset();
   }
   GUISE_TRY(sys::write_file(paths.bundle() + "/config.json", oci::spec_json(spec), O_CREAT | O_TRUNC, 0600));
   GUISE_FAULT_POINT("run: spec written");

@@ -123,7 +123,7 @@ void migrate(Context& ctx) {
 // Everything rootless guise needs, checked for the calling user, each missing one with
 // its fix; exit 1 when something required is missing.
 void doctor(Context& ctx) {
-  if (::geteuid() == 0 && !linux::in_user_namespace())
+  if (::geteuid() == 0 && !linux::in_rootless_session())
     std::printf("guise runs as root here and needs none of what follows; the checks are those of uid 0 "
                 "as a rootless user (run `guise doctor` as the user who will run guise).\n");
   auto checks = engine::rootless_checks();

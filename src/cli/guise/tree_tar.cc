@@ -81,18 +81,25 @@ class Walker {
     return Ok();
   }
 
+  // How each overlay marks an opaque directory in its upper layer: the kernel's as root,
+  // with userxattr in a user namespace (rootless), and fuse-overlayfs's.
+  static bool opaque(int dir) {
+    for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"}) {
+      char v[4] = {};
+      if (::fgetxattr(dir, name, v, sizeof v) > 0 && v[0] == 'y') return true;
+    }
+    return false;
+  }
+
   Result<void> directory(int parent, const std::string& name, const std::string& as, const struct stat& st) {
     sys::Fd d(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!d.valid()) return sys::sys_error("open", as.empty() ? "/" : as);
     if (!as.empty()) GUISE_TRY(header(as, st, {}, {}));
-    if (o_.overlay_whiteouts) {
-      char v[4] = {};
-      if (::fgetxattr(d.get(), "trusted.overlay.opaque", v, sizeof v) > 0 && v[0] == 'y') {
-        struct stat empty = st;
-        empty.st_mode = S_IFREG | 0600;
-        empty.st_size = 0;
-        GUISE_TRY(header(child(as, ".wh..wh..opq"), empty, {}, {}));
-      }
+    if (o_.overlay_whiteouts && opaque(d.get())) {
+      struct stat empty = st;
+      empty.st_mode = S_IFREG | 0600;
+      empty.st_size = 0;
+      GUISE_TRY(header(child(as, ".wh..wh..opq"), empty, {}, {}));
     }
     int listing = ::dup(d.get());
     if (listing < 0) return sys::sys_error("dup", as);
