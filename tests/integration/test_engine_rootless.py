@@ -483,3 +483,17 @@ def test_pull_and_push_through_a_registry_on_loopback(user, registry, tmp_path):
     user.ok("push", "-q", pushed)
     assert skopeo_inspect(registry, pushed).returncode == 0
     user.ok("rmi", ref, pushed)
+
+
+def test_commit_keeps_a_directory_made_anew_opaque(user):
+    """A directory removed and made again is opaque in the upper layer (user.overlay.opaque
+    when rootless); commit must carry that, or the lower files come back in the image."""
+    user.ok("run", "--name", "remade", "--network", "none", "bb", "sh", "-c",
+            "rm -rf /srv/app && mkdir /srv/app && echo new > /srv/app/fresh")
+    try:
+        user.ok("commit", "remade", "remade:1")
+        r = user.ok("run", "--rm", "--network", "none", "remade:1", "ls", "/srv/app")
+        assert r.stdout.split() == ["fresh"], r.stdout
+    finally:
+        user("rm", "-f", "remade")
+        user("rmi", "remade:1")
