@@ -82,8 +82,12 @@ Result<void> create_devices(int root, const std::vector<oci::Device>& devices, b
   for (const auto& d : devices) {
     if (bind_from_host)
       GUISE_TRY(bind_device(root, d), "creating device " + d.path);
-    else
-      GUISE_TRY(mknod_device(root, d), "creating device " + d.path);
+    else if (auto made = mknod_device(root, d); !made) {
+      // No CAP_MKNOD over the host (a rootless engine's runtime: root of its own user
+      // namespace): the host's node, as runc does then.
+      if (made.error().errnum != EPERM) return std::move(made.error()).with_context("creating device " + d.path);
+      GUISE_TRY(bind_device(root, d), "creating device " + d.path);
+    }
   }
   return Ok();
 }

@@ -1,4 +1,3 @@
-#include "linux/idmap.h"
 #include "linux/init.h"
 
 #include <fcntl.h>
@@ -225,8 +224,7 @@ Result<sys::Fd> prepare_rootfs(Init& in) {
     if (steps[i].destination == "/dev/pts" && steps[i].fstype == "devpts") has_devpts = true;
   }
   GUISE_TRY(join_cgroup(in), "joining cgroup");
-  // A rootless engine's runtime runs as root of its user namespace: no mknod there either.
-  bool in_userns = in.c.ns.new_user || in.c.ns.late_user || in_user_namespace();
+  bool in_userns = in.c.ns.new_user || in.c.ns.late_user;
   GUISE_TRY(create_devices(root.get(), plan_devices(linux.devices, dev_is_bind), in_userns));
   if (!dev_is_bind) GUISE_TRY(create_dev_symlinks(root.get(), has_devpts), "creating /dev symlinks");
   // The terminal's mountpoint, made while /dev may still be written (runc makes it then too).
