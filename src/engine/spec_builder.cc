@@ -223,8 +223,9 @@ Result<oci::Spec> build_spec(const RunRequest& r, const image::ImageConfig& imag
 
   oci::Linux l;
   GUISE_TRY(build_namespaces(r, ctx, l));
-  bool user_namespace = std::any_of(l.namespaces.begin(), l.namespaces.end(),
-                                    [](const oci::Namespace& n) { return n.type == oci::NamespaceType::kUser; });
+  bool user_namespace = ctx.rootless || std::any_of(l.namespaces.begin(), l.namespaces.end(), [](const oci::Namespace& n) {
+                          return n.type == oci::NamespaceType::kUser;
+                        });
   s.mounts = GUISE_TRY(spec_detail::build_mounts(r, merged, ctx, user_namespace));
   GUISE_TRY(spec_detail::build_resources(h, ctx, l));
   GUISE_TRY(check_sysctls(h));

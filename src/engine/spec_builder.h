@@ -40,6 +40,9 @@ struct SpecContext {
   std::vector<std::string> host_capabilities;
   std::string cgroup_parent = "/guise";  // used when HostConfig.CgroupParent is empty
   bool cgroup_v2 = true;                 // docker's default cgroupns: private on v2, host on v1
+  // A rootless engine: its containers' root is an unprivileged user's, so the host's
+  // namespaces they share are not theirs to mount proc, sysfs or mqueue of.
+  bool rootless = false;
   std::string host_hostname;             // --network host without -h takes the host's name, as docker
   std::string network_ns_path;           // a namespace the network layer made for bridge/NAME; "" = a new, empty one
   std::string passwd, group;             // the rootfs's /etc/passwd and /etc/group, "" when absent

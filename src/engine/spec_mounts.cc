@@ -161,13 +161,14 @@ Result<std::vector<oci::Mount>> build_mounts(const RunRequest& r, const Containe
                                              bool user_namespace) {
   const auto& h = r.host;
   bool privileged = h.privileged;
+  // In a user namespace, proc, sysfs and mqueue belong to the owner of the PID, network
+  // and IPC namespaces: those shared with the host are bound from the host instead.
   std::vector<oci::Mount> mounts = {
-      make("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
+      user_namespace && h.pid_mode == "host" ? make("/proc", "bind", "/proc", {"rbind", "nosuid", "noexec", "nodev"})
+                                             : make("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
       make("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
       make("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
   };
-  // sysfs belongs to the network namespace's owner: in a user namespace sharing the host's
-  // network it cannot be mounted, so it is bound from the host, as runc does rootless.
   if (user_namespace && h.network_mode == "host")
     mounts.push_back(make("/sys", "bind", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
   else if (privileged)
@@ -179,7 +180,10 @@ Result<std::vector<oci::Mount>> build_mounts(const RunRequest& r, const Containe
   mounts.push_back(make("/sys/fs/cgroup", "cgroup", "cgroup",
                         cgroups_rw ? std::vector<std::string>{"nosuid", "noexec", "nodev"}
                                    : std::vector<std::string>{"ro", "nosuid", "noexec", "nodev"}));
-  mounts.push_back(make("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+  // The host's mqueue cannot be mounted from there, and a host need not have one mounted to
+  // bind: such a container goes without (its /dev is a tmpfs of its own).
+  if (!(user_namespace && h.ipc_mode == "host"))
+    mounts.push_back(make("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
   if (h.ipc_mode == "host") {
     mounts.push_back(make("/dev/shm", "bind", "/dev/shm", {"rbind", "rprivate"}));
   } else if (h.ipc_mode != "none") {

@@ -497,3 +497,23 @@ def test_commit_keeps_a_directory_made_anew_opaque(user):
     finally:
         user("rm", "-f", "remade")
         user("rmi", "remade:1")
+
+
+def test_the_hosts_network_and_pids_are_bound_in_not_mounted(user):
+    """proc and sysfs of the host's namespaces are not the user's to mount: with --network
+    host and --pid host they are the host's, bound in; --ipc host goes without mqueue."""
+    host_links = len(os.listdir("/sys/class/net"))
+    r = user.ok("run", "--rm", "--network", "host", "--pid", "host", "--ipc", "host", "bb", "sh", "-c",
+                "ls /sys/class/net | wc -l; cat /proc/1/comm; readlink /proc/self/ns/ipc")
+    links, init, ipc = r.stdout.split()
+    assert int(links) == host_links
+    assert init == open("/proc/1/comm").read().strip()
+    assert ipc == os.readlink("/proc/self/ns/ipc")
+    # What needs a cgroup says so, in one line, when none is delegated.
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        user.ok("run", "-d", "--name", "nocg", "--network", "none", "bb", "sleep", "60")
+        try:
+            r = user("stats", "--no-stream", "nocg")
+            assert r.returncode != 0 and "no cgroup is delegated" in r.stderr, r.stderr
+        finally:
+            user("rm", "-f", "nocg")

@@ -309,6 +309,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   sc.cgroup_parent = "guise";
   // Rootless: container cgroups only in a subtree delegated to the user, else none.
   bool rootless = linux::in_rootless_session();
+  sc.rootless = rootless;
   engine::CgroupDelegation delegation;
   if (rootless) {
     delegation = engine::find_cgroup_delegation();
