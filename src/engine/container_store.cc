@@ -26,10 +26,12 @@ Result<void> make_dir(const std::string& path) {
 }  // namespace
 
 json record_to_json(const ContainerRecord& r) {
-  return json{{"id", r.id},       {"name", r.name},     {"created", r.created},         {"image", r.image},
+  json j{{"id", r.id},       {"name", r.name},     {"created", r.created},         {"image", r.image},
               {"image_id", r.image_id}, {"path", r.path}, {"args", r.args},            {"config", r.config},
               {"host_config", r.host_config}, {"mounts", r.mounts}, {"rootfs", r.rootfs}, {"runtime", r.runtime},
               {"endpoint", r.endpoint}};
+  if (!r.pod.empty()) j["pod"] = r.pod;
+  return j;
 }
 
 Result<ContainerRecord> record_from_json(const json& j) {
@@ -49,6 +51,7 @@ Result<ContainerRecord> record_from_json(const json& j) {
     r.endpoint = j.value("endpoint", json::object());
     r.rootfs = j.value("rootfs", "");
     r.runtime = j.value("runtime", "");
+    r.pod = j.value("pod", "");
   } catch (const json::exception& e) {
     return sys::user_error(std::string("container record: ") + e.what());
   }

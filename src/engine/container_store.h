@@ -30,6 +30,7 @@ struct ContainerRecord {
   nlohmann::json endpoint = nlohmann::json::object();     // --ip, --ip6, --network-alias (EndpointConfig)
   std::string rootfs;   // the overlay's merged dir
   std::string runtime;  // "guise" or a binary
+  std::string pod;      // the pod's id (pod_store.h) when the container is in one, its infra included
 };
 
 nlohmann::json record_to_json(const ContainerRecord& r);

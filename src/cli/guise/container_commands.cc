@@ -15,6 +15,7 @@
 #include "cli/guise/container_network.h"
 #include "engine/networking.h"
 #include "cli/guise/human.h"
+#include "cli/guise/pod_common.h"
 #include "cli/guise/template.h"
 #include "engine/attach.h"
 #include "engine/events.h"
@@ -325,7 +326,8 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     c->add_flag("-f,--force", nf.force, "kill a running container first");
     c->add_flag("-v,--volumes", nf.volumes, "remove anonymous volumes too");
     c->callback([&ctx] {
-      each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) {
+      each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) -> Result<void> {
+        GUISE_TRY(refuse_infra_removal(cs, id));  // `pod rm` removes it, with its pod
         return remove_container_fully(ctx, cs, id, nf.force, nf.volumes);
       });
     });
@@ -451,7 +453,7 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     bool header = false;
     for (const auto& id : *ids) {
       auto v = engine::view_container(*cs, id);
-      if (!v || v->running() || v->status() == "paused") continue;
+      if (!v || v->running() || v->status() == "paused" || is_pod_infra(*cs, id)) continue;
       if (!header) std::printf("Deleted Containers:\n");
       header = true;
       auto r = remove_container_fully(ctx, *cs, id, false);

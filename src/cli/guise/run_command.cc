@@ -21,9 +21,11 @@
 #include "cli/guise/attach_session.h"
 #include "default_seccomp.h"
 #include "cli/guise/container_common.h"
+#include "cli/guise/container_create.h"
 #include "cli/guise/container_network.h"
 #include "engine/rootless_cgroup.h"
 #include "engine/user_mode_network.h"
+#include "cli/guise/pod_common.h"
 #include "engine/events.h"
 #include "engine/networking.h"
 #include "cli/guise/progress_display.h"
@@ -193,11 +195,6 @@ struct Made {
   }
 };
 
-struct Created {
-  std::string id;
-  engine::RunRequest req;
-};
-
 // Rootless, docker's default network (a bridge, which needs root) becomes a user-mode one:
 // pasta or slirp4netns, whichever is installed. Either must be able to run here, or the
 // container is refused before anything of it is made.
@@ -227,16 +224,15 @@ Result<void> choose_network(engine::HostConfig& h) {
   return Ok();
 }
 
+}  // namespace
+
 // `start`: run's create, whose container starts at once (a foreground one attached first).
-Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
-                       engine::ContainerStore& cs, bool start) {
-  engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+Result<Created> create_container(Context& ctx, engine::RunRequest req, const CreateInput& in, image::Store& store,
+                                 engine::ContainerStore& cs, bool start) {
   GUISE_TRY(choose_network(req.host));
   GUISE_TRY(check_bind_sources(req.host));
   GUISE_TRY(engine::runtime_for(req.host.runtime, runtime_globals(cs)));  // a name it cannot use: refused before anything is made
-  image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
-  std::string config_text = GUISE_TRY(store.content().read(img.id, 16 << 20));
-  image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
+  const image::ImageConfig& image_config = in.image_config;
 
   Made made{ctx, store, cs, engine::ContainerStore::new_id(), req.name};
   // The directory first, locked: whatever a kill leaves from here on, the next command
@@ -257,14 +253,21 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   made.name_reserved = true;
   GUISE_FAULT_POINT("run: name reserved");
 
-  image::Rootfs rootfs = GUISE_TRY(store.create_rootfs(made.id, img));
-  made.rootfs_made = true;
-  GUISE_FAULT_POINT("run: rootfs made");
-  // A --rm container's upper layer goes with it: not worth a sync at its unmount.
-  GUISE_TRY(store.mount_rootfs(rootfs, {}, req.host.auto_remove));
-  GUISE_FAULT_POINT("run: rootfs mounted");
-
   engine::ContainerPaths paths = cs.paths(made.id);
+  image::Rootfs rootfs;
+  if (in.image) {
+    rootfs = GUISE_TRY(store.create_rootfs(made.id, *in.image));
+    made.rootfs_made = true;
+    GUISE_FAULT_POINT("run: rootfs made");
+    // A --rm container's upper layer goes with it: not worth a sync at its unmount.
+    GUISE_TRY(store.mount_rootfs(rootfs, {}, req.host.auto_remove));
+    GUISE_FAULT_POINT("run: rootfs mounted");
+  } else {
+    // A pod's infra: an empty directory of its own, where the runtime makes the mount
+    // points; its one program, guise-init, is bound in read-only from the host (--init).
+    rootfs.merged = paths.dir + "/rootfs";
+    if (::mkdir(rootfs.merged.c_str(), 0755) < 0) return sys::sys_error("mkdir", rootfs.merged);
+  }
   std::error_code ec;
   std::filesystem::create_directories(paths.bundle(), ec);
   if (ec) return sys::sys_error_n(ec.value(), "mkdir", paths.bundle());
@@ -289,8 +292,10 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   engine::SpecContext sc;
   sc.id = made.id;
   sc.rootfs = rootfs.merged;
-  sc.hosts_path = paths.dir + "/hosts";
-  sc.resolv_conf_path = paths.dir + "/resolv.conf";
+  // A pod member sharing the infra's network sees the infra's files, which its start fills.
+  std::string names_dir = in.names_from.empty() ? paths.dir : cs.paths(in.names_from).dir;
+  sc.hosts_path = names_dir + "/hosts";
+  sc.resolv_conf_path = names_dir + "/resolv.conf";
   sc.hostname_path = paths.dir + "/hostname";
   sc.init_path = engine::init_binary();
   std::string root = store_root(ctx);
@@ -353,6 +358,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
       std::fprintf(stderr, "WARNING: %s\n", engine::undelegated_limits_warning(dropped, delegation).c_str());
     if (delegation.base.empty()) spec.linux->resources.reset();
   }
+  if (!in.process_args.empty() && spec.process) spec.process->args = in.process_args;
   GUISE_TRY(sys::write_file(paths.bundle() + "/config.json", oci::spec_json(spec), O_CREAT | O_TRUNC, 0600));
   GUISE_FAULT_POINT("run: spec written");
 
@@ -395,7 +401,8 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   rec.name = made.name;
   rec.created = sys::now_rfc3339();
   rec.image = req.config.image;
-  rec.image_id = img.id.str();
+  rec.image_id = in.image ? in.image->id.str() : std::string();
+  rec.pod = in.pod_id;
   std::vector<std::string> argv = spec.process ? spec.process->args : std::vector<std::string>{};
   if (!argv.empty()) {
     rec.path = argv[0];
@@ -434,6 +441,26 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   made.keep = true;
   engine::record_container_event(cs.root(), made.id, "create");
   return Created{made.id, std::move(req)};
+}
+
+namespace {
+
+Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
+                       engine::ContainerStore& cs, bool start) {
+  engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+  GUISE_TRY(choose_network(req.host));  // before the image: a rootless network problem costs no pull
+  // Held until the record is written: a `pod rm` meanwhile waits, then finds the member.
+  std::optional<PodJoin> pod;
+  if (!flags.pod.empty()) pod = GUISE_TRY(join_pod(ctx, cs, flags, req));
+  CreateInput in;
+  in.image = GUISE_TRY(find_or_pull(ctx, store, req));
+  std::string config_text = GUISE_TRY(store.content().read(in.image->id, 16 << 20));
+  in.image_config = GUISE_TRY(image::parse_config(config_text));
+  if (pod) {
+    in.pod_id = pod->pod_id;
+    if (pod->shares_network) in.names_from = pod->infra_id;
+  }
+  return create_container(ctx, std::move(req), in, store, cs, start);
 }
 
 // docker's status for a process that could not be started: 127 not found, 126 not runnable.

@@ -1,0 +1,47 @@
+// What the container commands need of pods: joining one at create (`run --pod`), a
+// member's start (the infra first, the namespaces it joins re-aimed at the infra's
+// process of now), and the infra kept from removal while its pod exists.
+#pragma once
+
+#include <string>
+
+#include "cli/guise/context.h"
+#include "cli/guise/run_flags.h"
+#include "engine/container_store.h"
+#include "engine/pod_store.h"
+#include "sys/file_lock.h"
+
+namespace CLI {
+class App;
+}
+
+namespace guise::cli {
+
+Result<engine::PodStore> open_pods(const Context& ctx);
+
+struct PodJoin {
+  sys::FileLock held;  // the pod's lock, until the member's record is written
+  std::string pod_id, infra_id;
+  bool shares_network = false;
+};
+
+// --pod NAME: refuses what the pod decides (-p, --network, --hostname, --pid, --ipc, --uts
+// where the pod shares that namespace) in podman's words, naming the flag; starts the
+// infra when it is not running; points each shared namespace of `req` at the infra
+// (container:INFRA, or host where the infra uses the host's) and gives it the pod's
+// hostname.
+Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlags& flags, engine::RunRequest& req);
+
+// Before a start of container `id`: nothing unless it is a pod's member; then its infra is
+// started if need be, and the namespace paths of its bundle's config.json (/proc/PID/ns/X)
+// are set to the infra's PID of now, which a stop and start of the pod changes.
+Result<void> prepare_pod_member(engine::ContainerStore& cs, const std::string& id);
+
+// already in podman's words when `id` is the infra of a pod that still exists.
+Result<void> refuse_infra_removal(const engine::ContainerStore& cs, const std::string& id);
+// Whether `id` is the infra of an existing pod (prune passes over it).
+bool is_pod_infra(const engine::ContainerStore& cs, const std::string& id);
+
+void register_pod_commands(CLI::App& app, Context& ctx);
+
+}  // namespace guise::cli

@@ -1,0 +1,131 @@
+// A container joining its pod: at create (`run --pod`) and at each start.
+#include <fcntl.h>
+
+#include "cli/guise/container_common.h"
+#include "cli/guise/container_network.h"
+#include "cli/guise/pod_common.h"
+#include "oci/parse.h"
+#include "oci/write.h"
+#include "sys/syscalls.h"
+
+namespace guise::cli {
+
+namespace {
+
+// What the infra's HostConfig says of a namespace the pod shares: its members join the
+// infra's, or the host's where the infra has the host's (hostNetwork, hostPID, hostIPC).
+std::string member_mode(const engine::ContainerRecord& infra, const char* key) {
+  std::string mode = infra.host_config.value(key, "");
+  return mode == "host" ? "host" : "container:" + infra.id;
+}
+
+Result<void> refuse_pod_decided(const engine::PodRecord& pod, const RunFlags& f) {
+  // podman's words ("... must be defined when the pod is created"), and the namespace why.
+  auto refuse = [&](const std::string& flag, const std::string& what, const std::string& ns) {
+    return sys::user_error(flag + ": " + what + " must be defined when the pod is created: pod " + pod.name +
+                           " shares its " + ns + " namespace");
+  };
+  if (pod.shares("net")) {
+    if (!f.publish.empty() || f.publish_all) return refuse("-p, --publish", "published ports", "network");
+    if (f.network != "default") return refuse("--network", "the network", "network");
+    if (!f.dns.empty()) return refuse("--dns", "DNS servers", "network");
+    if (!f.add_host.empty()) return refuse("--add-host", "hosts", "network");
+    if (!f.mac_address.empty() || !f.ip.empty() || !f.ip6.empty() || !f.network_alias.empty())
+      return refuse("--ip, --ip6, --mac-address, --network-alias", "addresses and aliases", "network");
+  }
+  if (pod.shares("uts")) {
+    if (!f.hostname.empty()) return refuse("-h, --hostname", "the hostname", "UTS");
+    if (!f.uts.empty()) return refuse("--uts", "the UTS namespace", "UTS");
+  }
+  if (pod.shares("pid") && !f.pid.empty()) return refuse("--pid", "the PID namespace", "PID");
+  if (pod.shares("ipc") && !f.ipc.empty()) return refuse("--ipc", "the IPC namespace", "IPC");
+  return Ok();
+}
+
+Result<engine::ContainerView> running_infra(engine::ContainerStore& cs, const engine::PodRecord& pod) {
+  auto v = GUISE_TRY(engine::view_container(cs, pod.infra_id), "the infra container of pod " + pod.name);
+  if (v.running()) return v;
+  ::unlink((cs.paths(pod.infra_id).dir + "/stopping").c_str());
+  GUISE_TRY(start_container(cs, pod.infra_id), "starting the infra container of pod " + pod.name);
+  v = GUISE_TRY(engine::view_container(cs, pod.infra_id));
+  if (!v.running())
+    return sys::wrong_state("the infra container of pod " + pod.name + " exited at once: " + v.state.error);
+  return v;
+}
+
+const char* proc_ns_name(oci::NamespaceType t) {
+  switch (t) {
+    case oci::NamespaceType::kNetwork: return "net";
+    case oci::NamespaceType::kPid: return "pid";
+    case oci::NamespaceType::kIpc: return "ipc";
+    case oci::NamespaceType::kUts: return "uts";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+Result<engine::PodStore> open_pods(const Context& ctx) { return engine::PodStore::open(store_root(ctx)); }
+
+Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlags& flags, engine::RunRequest& req) {
+  auto pods = GUISE_TRY(open_pods(ctx));
+  PodJoin join;
+  join.pod_id = GUISE_TRY(pods.resolve(flags.pod));
+  join.held = GUISE_TRY(pods.lock(join.pod_id));
+  auto pod = GUISE_TRY(pods.read(join.pod_id));
+  GUISE_TRY(refuse_pod_decided(pod, flags));
+  auto infra = GUISE_TRY(running_infra(cs, pod));
+  join.infra_id = pod.infra_id;
+  join.shares_network = pod.shares("net");
+  auto& h = req.host;
+  if (pod.shares("net")) h.network_mode = member_mode(infra.record, "NetworkMode");
+  if (pod.shares("pid")) h.pid_mode = member_mode(infra.record, "PidMode");
+  if (pod.shares("ipc")) h.ipc_mode = member_mode(infra.record, "IpcMode");
+  if (pod.shares("uts")) {
+    h.uts_mode = member_mode(infra.record, "UTSMode");
+    req.config.hostname = infra.record.config.value("Hostname", pod.hostname);
+  }
+  return join;
+}
+
+Result<void> prepare_pod_member(engine::ContainerStore& cs, const std::string& id) {
+  auto rec = GUISE_TRY(cs.read_record(id));
+  if (rec.pod.empty()) return Ok();
+  auto pods = GUISE_TRY(engine::PodStore::open(cs.root()));
+  auto pod = pods.read(rec.pod);
+  if (!pod) return sys::not_found("container " + rec.name + " is in pod " + rec.pod + ", which no longer exists");
+  if (pod->infra_id == id) return Ok();
+  auto infra = GUISE_TRY(running_infra(cs, *pod));
+  std::string config = cs.paths(id).bundle() + "/config.json";
+  auto spec = GUISE_TRY(oci::parse_spec(GUISE_TRY(sys::read_file(config)), config));
+  if (!spec.linux) return Ok();
+  bool changed = false;
+  std::string proc = "/proc/" + std::to_string(infra.state.pid) + "/ns/";
+  for (auto& n : spec.linux->namespaces) {
+    const char* name = proc_ns_name(n.type);
+    // Only what create aimed at a process; a pinned path (STORE/netns/ID) stays.
+    if (!name || n.path.rfind("/proc/", 0) != 0 || n.path == proc + name) continue;
+    n.path = proc + name;
+    changed = true;
+  }
+  if (!changed) return Ok();
+  return engine::write_file_atomic(config, oci::spec_json(spec));
+}
+
+bool is_pod_infra(const engine::ContainerStore& cs, const std::string& id) {
+  auto rec = cs.read_record(id);
+  if (!rec || rec->pod.empty()) return false;
+  auto pods = engine::PodStore::open(cs.root());
+  if (!pods) return false;
+  auto pod = pods->read(rec->pod);
+  return pod && pod->infra_id == id;
+}
+
+Result<void> refuse_infra_removal(const engine::ContainerStore& cs, const std::string& id) {
+  if (!is_pod_infra(cs, id)) return Ok();
+  auto rec = GUISE_TRY(cs.read_record(id));
+  return sys::wrong_state("container " + id + " is the infra container of pod " + rec.pod +
+                          " and cannot be removed without removing the pod");
+}
+
+}  // namespace guise::cli

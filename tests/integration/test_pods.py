@@ -1,0 +1,306 @@
+"""Pods, podman's model: `guise pod create` makes an infra container (guise-init -P) that
+holds the namespaces the pod shares; `guise run --pod` joins them. Checked from inside the
+members (what they reach over 127.0.0.1, their hostname, their processes, their namespace
+inodes) and from outside (published ports from the host's loopback, and what `pod rm -f`
+leaves: nothing).
+
+A Kubernetes pod's host fields are what a pod's flags set, and each is checked from inside
+a member (test_kubernetes_field_from_inside):
+
+| Kubernetes PodSpec      | guise pod create       | what a member sees                          |
+|-------------------------|------------------------|---------------------------------------------|
+| hostNetwork: true       | --network host         | the host's network namespace                |
+| hostPID: true           | --pid host             | the host's PID namespace and its processes  |
+| hostIPC: true           | --ipc host             | the host's IPC namespace                    |
+| hostname: NAME          | --hostname NAME        | `hostname` says NAME, in every member       |
+| (the pod's own)         | --share ipc,net,uts    | one IPC, network and UTS namespace for all  |
+| shareProcessNamespace   | --share +pid           | one PID namespace: each other's processes   |
+"""
+import json
+import os
+import re
+import socket
+import threading
+
+import pytest
+
+from network_fixture import http_get_retry, httpd_args, net, network_leftovers  # noqa: F401
+from engine_fixture import eng, images, leftovers, template_store  # noqa: F401
+from conftest import wait_for
+from test_network import free_port
+
+
+class Pods:
+    """The engine bound to a store, with pod helpers; every pod is removed at teardown."""
+
+    def __init__(self, e):
+        self.e = e
+
+    def __call__(self, *args, **kw):
+        return self.e(*args, **kw)
+
+    def ok(self, *args, **kw):
+        return self.e.ok(*args, **kw)
+
+    def create(self, *args):
+        pod_id = self.ok("pod", "create", *args).out.strip()
+        assert re.fullmatch(r"[0-9a-f]{64}", pod_id), pod_id
+        self.inspect(pod_id)  # its infra's id noted, so the leftover checks look for it
+        return pod_id
+
+    def inspect(self, pod):
+        data = json.loads(self.ok("pod", "inspect", pod).out)
+        assert len(data) == 1
+        return data[0]
+
+    def run(self, pod, name, *cmd):
+        return self.e.run_d("--pod", pod, "--name", name, "bb", *cmd)
+
+    def sh(self, name, script, check=0):
+        return self.e("exec", name, "sh", "-c", script, check=check)
+
+    def ns(self, name, kind):
+        return self.sh(name, "readlink /proc/self/ns/" + kind).out.strip()
+
+    def pod_ids(self):
+        r = self.e("pod", "ps", "-q", "--no-trunc")
+        return r.out.split() if r.rc == 0 else []
+
+
+@pytest.fixture
+def pods(net):  # noqa: F811
+    p = Pods(net)
+    try:
+        yield p
+    finally:
+        for pod_id in p.pod_ids():
+            p("pod", "rm", "-f", pod_id)
+        assert p.pod_ids() == [], "pods outlived pod rm -f"
+        assert net.entries("pods") == [] and net.entries("pod-names") == [], "pod records left behind"
+
+
+def host_ns(kind):
+    return os.readlink("/proc/self/ns/" + kind)
+
+
+# --------------------------------------------------------------- sharing
+
+
+def test_members_talk_over_localhost_see_one_hostname_and_share_ipc(pods):
+    pods.create("--name", "web")
+    pods.run("web", "srv", "sh", "-c", "echo from-srv | nc -l -p 7777; sleep 1000")
+    pods.run("web", "cli", "sleep", "1000")
+    # The server's socket is in the one network namespace both have.
+    got = wait_for(lambda: pods.sh("cli", "nc -w 2 127.0.0.1 7777 </dev/null", check=None).out.strip(), 10)
+    assert got == "from-srv"
+    assert pods.sh("srv", "hostname").out.strip() == "web"  # podman's default: the pod's name
+    assert pods.sh("cli", "hostname").out.strip() == "web"
+    assert pods.sh("cli", "cat /etc/hostname").out.strip() == "web"
+    for kind in ("ipc", "net", "uts"):
+        assert pods.ns("srv", kind) == pods.ns("cli", kind), kind
+    infra = pods.inspect("web")["InfraContainerID"]
+    infra_pid = pods.e.pid(infra)
+    assert pods.ns("cli", "ipc") == os.readlink("/proc/%d/ns/ipc" % infra_pid)
+    # pid is not shared by default: each sees its own processes only.
+    assert pods.ns("srv", "pid") != pods.ns("cli", "pid")
+    ps = pods.sh("cli", "ps -o pid,args").out
+    assert "nc -l" not in ps and "guise-init" not in ps, ps
+    info = pods.inspect("web")
+    assert info["State"] == "Running" and info["NumContainers"] == 3
+    assert info["SharedNamespaces"] == ["ipc", "net", "uts"]
+    assert [c["Name"] for c in info["Containers"]][1:] == ["srv", "cli"]
+
+
+def test_share_pid_members_see_each_others_processes(pods):
+    pods.create("--name", "pp", "--share", "+pid")
+    pods.run("pp", "one", "sleep", "1001")
+    pods.run("pp", "two", "sleep", "1002")
+    ps = pods.sh("two", "ps -o pid,args").out
+    assert "sleep 1001" in ps and "sleep 1002" in ps, ps
+    # PID 1 of the pod is the infra's guise-init -P, which reaps what is orphaned to it.
+    first = [line.split(None, 1) for line in ps.splitlines()[1:]]
+    assert ["1", "/run/guise-init -P"] in first, ps
+    assert pods.ns("one", "pid") == pods.ns("two", "pid")
+    # A member's orphan is reaped by the infra, not left a zombie.
+    pods.sh("one", "sh -c 'sleep 0.2 &' ; true")
+    assert wait_for(lambda: " Z " not in pods.sh("two", "ps -o pid,stat,args | grep -v grep").out, 5)
+
+
+def test_published_port_of_the_pod_reaches_a_member(pods):
+    port = free_port()
+    pods.create("--name", "pub", "-p", "127.0.0.1:%d:8080" % port)
+    assert pods.inspect("pub")["InfraConfig"]["PortBindings"] == {
+        "8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    pods.run("pub", "www", *httpd_args("in-the-pod"))
+    assert http_get_retry("http://127.0.0.1:%d/" % port).strip() == "in-the-pod"
+
+
+def test_pod_stop_then_start_rejoins_the_new_infra(pods):
+    pods.create("--name", "cycle")
+    pods.run("cycle", "m1", "sleep", "1000")
+    pods.ok("pod", "stop", "-t", "1", "cycle")
+    assert pods.inspect("cycle")["State"] == "Exited"
+    assert pods("ps", "-q").out.strip() == ""
+    pods.ok("pod", "start", "cycle")
+    info = pods.inspect("cycle")
+    assert info["State"] == "Running", info
+    infra_pid = pods.e.pid(info["InfraContainerID"])
+    for kind in ("ipc", "net", "uts"):
+        assert pods.ns("m1", kind) == os.readlink("/proc/%d/ns/%s" % (infra_pid, kind)), kind
+
+
+def test_pod_ls_columns_and_format(pods):
+    pod_id = pods.create("--name", "listed")
+    out = pods.ok("pod", "ls").out.splitlines()
+    assert re.split(r"\s{2,}", out[0].strip()) == ["POD ID", "NAME", "STATUS", "CREATED", "INFRA ID",
+                                                   "# OF CONTAINERS"]
+    row = re.split(r"\s{2,}", out[1].strip())
+    assert row[0] == pod_id[:12] and row[1] == "listed" and row[2] == "Created" and row[5] == "1", row
+    assert pods.ok("pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}").out == "listed Created 1\n"
+    assert pods.ok("pod", "ps", "-q").out.strip() == pod_id[:12]
+
+
+# --------------------------------------------------------------- removal
+
+
+def test_pod_rm_force_removes_members_and_leaves_nothing(pods):
+    port = free_port()
+    pod_id = pods.create("--name", "gone", "-p", "127.0.0.1:%d:8080" % port)
+    infra = pods.inspect("gone")["InfraContainerID"]
+    pods.run("gone", "w1", *httpd_args("x"))
+    pods.run("gone", "w2", "sleep", "1000")
+    http_get_retry("http://127.0.0.1:%d/" % port)
+    ids = set(pods.e.ids())
+    assert len(ids) == 3
+
+    r = pods("pod", "rm", "gone")
+    assert r.rc == 125 and r.err == ("Error: pod gone has running containers: stop the pod before removing or "
+                                     "force remove\n"), r
+    r = pods("rm", "-f", infra)
+    assert r.rc != 0 and "is the infra container of pod %s and cannot be removed without removing the pod" % pod_id \
+        in r.err, r
+    assert pods("container", "prune", "-f").rc == 0 and len(pods.e.ids()) == 3
+
+    assert pods.ok("pod", "rm", "-f", "gone").out.strip() == pod_id
+    assert pods.e.ids() == [] and pods.pod_ids() == []
+    assert wait_for(lambda: not network_leftovers(pods.e.root, ids) and not leftovers(pods.e, ids), 10), \
+        network_leftovers(pods.e.root, ids) + leftovers(pods.e, ids)
+    assert pods("pod", "inspect", "gone").err == "Error: no pod with name or ID gone found\n"
+
+
+def test_a_member_may_go_alone(pods):
+    pods.create("--name", "keep")
+    pods.run("keep", "solo", "sleep", "1000")
+    pods.ok("rm", "-f", "solo")
+    info = pods.inspect("keep")
+    assert info["NumContainers"] == 1 and info["State"] == "Running"
+
+
+# --------------------------------------------------------------- refused
+
+
+@pytest.mark.parametrize("flags,err", [
+    (["-p", "8080:80"], "Error: -p, --publish: published ports must be defined when the pod is created: "
+                        "pod fix shares its network namespace\n"),
+    (["--network", "none"], "Error: --network: the network must be defined when the pod is created: "
+                            "pod fix shares its network namespace\n"),
+    (["--hostname", "other"], "Error: -h, --hostname: the hostname must be defined when the pod is created: "
+                              "pod fix shares its UTS namespace\n"),
+    (["--add-host", "h:10.0.0.1"], "Error: --add-host: hosts must be defined when the pod is created: "
+                                   "pod fix shares its network namespace\n"),
+    (["--ipc", "host"], "Error: --ipc: the IPC namespace must be defined when the pod is created: "
+                        "pod fix shares its IPC namespace\n"),
+])
+def test_run_in_pod_refuses_what_the_pod_decides(pods, flags, err):
+    pods.create("--name", "fix")
+    before = pods.e.entries("containers")
+    r = pods("run", "-d", "--pod", "fix", *flags, "bb", "true")
+    assert (r.rc, r.err) == (125, err), r
+    assert pods.e.entries("containers") == before
+
+
+def test_run_in_an_unknown_pod(pods):
+    r = pods("run", "--pod", "nope", "bb", "true")
+    assert (r.rc, r.err) == (125, "Error: no pod with name or ID nope found\n"), r
+    assert pods.e.entries("containers") == []
+
+
+@pytest.mark.parametrize("flags,err", [
+    (["-p", "abc"], "invalid"),
+    (["--network", "nosuchnet"], "network nosuchnet not found"),
+    (["--share", "mnt"], "--share: \"mnt\" is not a namespace a pod can share"),
+    (["--name", "-bad"], "--name"),
+    (["--pid", "container:x"], "--pid"),
+])
+def test_pod_create_bad_input_leaves_nothing(pods, flags, err):
+    links_before = sorted(os.listdir("/sys/class/net"))
+    r = pods("pod", "create", *flags)
+    assert r.rc == 125 and err in r.err and r.err.count("\n") == 1, r
+    assert pods.e.entries("containers") == [] and pods.e.entries("pods") == [] and pods.e.entries("pod-names") == []
+    assert pods.e.entries("rootfs") == []
+    assert sorted(os.listdir("/sys/class/net")) == links_before
+    assert network_leftovers(pods.e.root, set()) == []
+
+
+def test_pod_name_taken(pods):
+    pods.create("--name", "twice")
+    r = pods("pod", "create", "--name", "twice")
+    assert r.rc == 125 and "pod name \"twice\" is in use" in r.err, r
+    assert len(pods.pod_ids()) == 1 and len(pods.e.entries("containers")) == 1
+
+
+# --------------------------------------------------------------- Kubernetes' fields
+
+
+def _answer_once(server, data):
+    try:
+        conn, _ = server.accept()
+    except OSError:
+        return
+    with conn:
+        conn.sendall(data)
+
+
+def _ps_has_pid(pods, name, pid):
+    return pods.sh(name, "test -d /proc/%d && echo yes || echo no" % pid).out.strip() == "yes"
+
+
+@pytest.mark.parametrize("field", ["hostNetwork", "hostPID", "hostIPC", "hostname"])
+def test_kubernetes_field_from_inside(pods, field):
+    flags = {"hostNetwork": ["--network", "host"], "hostPID": ["--pid", "host"], "hostIPC": ["--ipc", "host"],
+             "hostname": ["--hostname", "kube-pod-0"]}[field]
+    pods.create("--name", "k8s", *flags)
+    pods.run("k8s", "a1", "sleep", "1000")
+    pods.run("k8s", "a2", "sleep", "1000")
+    for member in ("a1", "a2"):
+        if field == "hostNetwork":
+            assert pods.ns(member, "net") == host_ns("net")
+            # A socket the host listens on is reachable at the member's 127.0.0.1.
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            s.settimeout(10)
+            t = threading.Thread(target=lambda: _answer_once(s, b"from-the-host\n"))
+            t.start()
+            try:
+                port = s.getsockname()[1]
+                got = pods.sh(member, "nc -w 2 127.0.0.1 %d </dev/null" % port, check=None).out.strip()
+                assert got == "from-the-host"
+            finally:
+                t.join(15)
+                s.close()
+        elif field == "hostPID":
+            assert pods.ns(member, "pid") == host_ns("pid")
+            assert _ps_has_pid(pods, member, os.getpid())  # this test's own process
+        elif field == "hostIPC":
+            assert pods.ns(member, "ipc") == host_ns("ipc")
+            assert pods.ns(member, "net") != host_ns("net")  # the rest stays the pod's own
+        else:
+            assert pods.sh(member, "hostname").out.strip() == "kube-pod-0"
+            assert pods.ns(member, "uts") != host_ns("uts")
+    if field != "hostname":
+        assert pods.ns("a1", "uts") == pods.ns("a2", "uts")
+    info = pods.inspect("k8s")
+    assert info["InfraConfig"]["HostNetwork"] == (field == "hostNetwork")
+    if field == "hostPID":
+        assert "pid" in info["SharedNamespaces"]
