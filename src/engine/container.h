@@ -35,6 +35,8 @@ struct ContainerPaths {
   std::string attach_socket() const { return dir + "/attach"; }
   std::string monitor_pid() const { return dir + "/monitor.pid"; }
   std::string lock() const { return dir + "/lock"; }
+  // A pod's infra: the pod's /dev/shm, a tmpfs mounted here from its create to its removal.
+  std::string shm() const { return dir + "/shm"; }
 };
 
 // Everything the monitor needs, written by the CLI before it starts the monitor.

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -253,6 +254,10 @@ void ContainerStore::release_names_of(const std::string& id) {
 }
 
 Result<void> ContainerStore::remove_dir(const std::string& id) {
+  // Detached: a container still holding it keeps its own reference until it goes.
+  std::string shm = paths(id).shm();
+  if (::access(shm.c_str(), F_OK) == 0 && ::umount2(shm.c_str(), MNT_DETACH) < 0 && errno != EINVAL)
+    return sys::sys_error("unmount", shm);
   std::string doomed = root_ + "/containers/" + worker_name(".removed-", id);
   if (::rename(paths(id).dir.c_str(), doomed.c_str()) < 0) {
     if (errno == ENOENT) return Ok();

@@ -25,7 +25,7 @@ import threading
 import pytest
 
 from network_fixture import http_get_retry, httpd_args, net, network_leftovers  # noqa: F401
-from engine_fixture import eng, images, leftovers, template_store  # noqa: F401
+from engine_fixture import eng, images, leftovers, store_mounts, template_store  # noqa: F401
 from conftest import wait_for
 from test_network import free_port
 
@@ -101,6 +101,9 @@ def test_members_talk_over_localhost_see_one_hostname_and_share_ipc(pods):
     infra = pods.inspect("web")["InfraContainerID"]
     infra_pid = pods.e.pid(infra)
     assert pods.ns("cli", "ipc") == os.readlink("/proc/%d/ns/ipc" % infra_pid)
+    # With the IPC namespace, /dev/shm: POSIX shared memory is the pod's (podman's way).
+    pods.sh("srv", "echo segment > /dev/shm/from-srv")
+    assert pods.sh("cli", "cat /dev/shm/from-srv").out == "segment\n"
     # pid is not shared by default: each sees its own processes only.
     assert pods.ns("srv", "pid") != pods.ns("cli", "pid")
     ps = pods.sh("cli", "ps -o pid,args").out
@@ -158,6 +161,20 @@ def test_pod_ls_columns_and_format(pods):
     assert row[0] == pod_id[:12] and row[1] == "listed" and row[2] == "Created" and row[5] == "1", row
     assert pods.ok("pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}").out == "listed Created 1\n"
     assert pods.ok("pod", "ps", "-q").out.strip() == pod_id[:12]
+
+
+def test_ps_shows_and_filters_by_pod(pods):
+    pod_id = pods.create("--name", "seen")
+    pods.run("seen", "inpod", "sleep", "1000")
+    pods.e.run_d("--name", "outside", "bb", "sleep", "1000")
+    out = pods.ok("ps", "--pod").out.splitlines()
+    head = re.split(r"\s{2,}", out[0].strip())
+    assert head[-2:] == ["POD ID", "PODNAME"], head
+    rows = {re.split(r"\s{2,}", l.strip())[-3]: l for l in out[1:]}
+    assert rows["inpod"].rstrip().endswith(pod_id[:12] + "   seen"), rows
+    names = pods.ok("ps", "-a", "--filter", "pod=seen", "--format", "{{.Names}} {{.PodName}}").out.split("\n")
+    assert sorted(n for n in names if n) == sorted(["inpod seen", pod_id[:12] + "-infra seen"])
+    assert pods.ok("ps", "--filter", "pod=" + pod_id[:6], "-q").out.split() != []
 
 
 # --------------------------------------------------------------- removal
@@ -240,6 +257,7 @@ def test_pod_create_bad_input_leaves_nothing(pods, flags, err):
     assert pods.e.entries("rootfs") == []
     assert sorted(os.listdir("/sys/class/net")) == links_before
     assert network_leftovers(pods.e.root, set()) == []
+    assert store_mounts(pods.e.root) == []
 
 
 def test_pod_name_taken(pods):

@@ -22,6 +22,9 @@ struct CreateInput {
   std::string pod_id;     // the pod the container belongs to (its record's `pod`)
   std::string names_from; // a container whose /etc/hosts and /etc/resolv.conf are bound instead of its own
   std::vector<std::string> process_args;  // non-empty: the process's argv, as is (the infra's guise-init -P)
+  // The infra: a tmpfs of the pod's own mounted at ContainerPaths::shm and bound at /dev/shm.
+  bool pod_shm = false;
+  std::string shm_from;   // a member sharing the infra's IPC namespace: that container's shm
 };
 
 struct Created {

@@ -23,6 +23,7 @@ struct PodJoin {
   sys::FileLock held;  // the pod's lock, until the member's record is written
   std::string pod_id, infra_id;
   bool shares_network = false;
+  bool shares_shm = false;  // the pod's own IPC namespace shared: its /dev/shm too
 };
 
 // --pod NAME: refuses what the pod decides (-p, --network, --hostname, --pid, --ipc, --uts

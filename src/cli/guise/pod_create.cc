@@ -87,6 +87,7 @@ Result<std::string> create_pod(Context& ctx, const PodCreateFlags& f) {
   CreateInput in;
   in.pod_id = pod.id;
   in.process_args = {"/run/guise-init", "-P"};
+  in.pod_shm = ipc.empty();  // with the host's IPC namespace, the host's /dev/shm is everyone's
 
   auto held = GUISE_TRY(pods.begin_create(pod.id));
   struct Undo {

@@ -1,5 +1,6 @@
 // A container joining its pod: at create (`run --pod`) and at each start.
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "cli/guise/container_common.h"
 #include "cli/guise/container_network.h"
@@ -77,6 +78,8 @@ Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlag
   auto infra = GUISE_TRY(running_infra(cs, pod));
   join.infra_id = pod.infra_id;
   join.shares_network = pod.shares("net");
+  join.shares_shm = pod.shares("ipc") && infra.record.host_config.value("IpcMode", "") != "host" &&
+                    ::access(cs.paths(pod.infra_id).shm().c_str(), F_OK) == 0;
   auto& h = req.host;
   if (pod.shares("net")) h.network_mode = member_mode(infra.record, "NetworkMode");
   if (pod.shares("pid")) h.pid_mode = member_mode(infra.record, "PidMode");

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -173,6 +174,19 @@ std::vector<std::string> bounding_capabilities() {
   return out;
 }
 
+// A pod's /dev/shm on the host, as podman's: its members share it with its IPC namespace.
+// false where this process may not mount (rootless): then each has its own, and no
+// directory stays to say otherwise (pod_join looks for it).
+Result<bool> mount_pod_shm(const std::string& dir, int64_t size) {
+  if (::mkdir(dir.c_str(), 0700) < 0) return sys::sys_error("mkdir", dir);
+  std::string opts = "mode=1777,size=" + std::to_string(size > 0 ? size : engine::kDefaultShmSize);
+  if (::mount("shm", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) == 0) return true;
+  int err = errno;
+  ::rmdir(dir.c_str());
+  if (err == EPERM) return false;
+  return sys::sys_error_n(err, "mount tmpfs", dir);
+}
+
 bool cgroup_v2_host() {
   struct statfs fs {};
   return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
@@ -268,6 +282,7 @@ Result<Created> create_container(Context& ctx, engine::RunRequest req, const Cre
     rootfs.merged = paths.dir + "/rootfs";
     if (::mkdir(rootfs.merged.c_str(), 0755) < 0) return sys::sys_error("mkdir", rootfs.merged);
   }
+  bool pod_shm = in.pod_shm && GUISE_TRY(mount_pod_shm(paths.shm(), req.host.shm_size));  // unmounted by remove_dir
   std::error_code ec;
   std::filesystem::create_directories(paths.bundle(), ec);
   if (ec) return sys::sys_error_n(ec.value(), "mkdir", paths.bundle());
@@ -298,6 +313,8 @@ Result<Created> create_container(Context& ctx, engine::RunRequest req, const Cre
   sc.resolv_conf_path = names_dir + "/resolv.conf";
   sc.hostname_path = paths.dir + "/hostname";
   sc.init_path = engine::init_binary();
+  if (pod_shm) sc.shm_path = paths.shm();
+  else if (!in.shm_from.empty()) sc.shm_path = cs.paths(in.shm_from).shm();
   std::string root = store_root(ctx);
   for (const auto& v : engine::named_volumes(req.host)) {
     std::string target;
@@ -459,6 +476,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   if (pod) {
     in.pod_id = pod->pod_id;
     if (pod->shares_network) in.names_from = pod->infra_id;
+    if (pod->shares_shm) in.shm_from = pod->infra_id;
   }
   return create_container(ctx, std::move(req), in, store, cs, start);
 }
