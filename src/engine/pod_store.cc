@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -186,6 +188,46 @@ Result<void> PodStore::remove(const PodRecord& r) {
   std::filesystem::remove_all(dir(r.id), ec);
   if (ec) return sys::sys_error_n(ec.value(), "remove", dir(r.id));
   return Ok();
+}
+
+Result<std::vector<std::string>> PodStore::abandoned_ids() const {
+  std::vector<std::string> out;
+  std::string pods = root_ + "/pods";
+  DIR* d = ::opendir(pods.c_str());
+  if (!d) return sys::sys_error("opendir", pods);
+  std::vector<std::string> candidates;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() == 64 && ::access((pods + "/" + n + "/record.json").c_str(), F_OK) != 0) candidates.push_back(n);
+  }
+  ::closedir(d);
+  for (const auto& id : candidates) {
+    std::string lock_path = dir(id) + "/lock";
+    struct stat st {};
+    if (::stat(lock_path.c_str(), &st) != 0) {
+      // Made, its lock not yet: abandoned only once older than any create takes to lock.
+      if (::stat(dir(id).c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > 10) out.push_back(id);
+      continue;
+    }
+    auto lock = sys::FileLock::try_acquire(lock_path);
+    // The record may have come while we looked: its maker finished.
+    if (lock && lock->held() && ::access((dir(id) + "/record.json").c_str(), F_OK) != 0) out.push_back(id);
+  }
+  return out;
+}
+
+void PodStore::remove_abandoned(const std::string& id) {
+  std::string names = root_ + "/pod-names";
+  if (DIR* d = ::opendir(names.c_str())) {
+    std::vector<std::string> all;
+    while (auto* e = ::readdir(d))
+      if (e->d_name[0] != '.') all.push_back(e->d_name);
+    ::closedir(d);
+    for (const auto& n : all) release_name(n, id);
+  }
+  ::unlink((names + "/." + id + ".tmp").c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(dir(id), ec);
 }
 
 }  // namespace guise::engine

@@ -63,6 +63,12 @@ class PodStore {
   // The record first (from then on the pod does not exist), then the directory and name.
   Result<void> remove(const PodRecord& r);
 
+  // pods/ID without a record whose maker is gone (its lock is free, or was never made and
+  // the directory is older than a few seconds): what a killed `pod create` left.
+  Result<std::vector<std::string>> abandoned_ids() const;
+  // Such a pod's directory and every name that names it.
+  void remove_abandoned(const std::string& id);
+
  private:
   explicit PodStore(std::string root) : root_(std::move(root)) {}
   std::string root_;

@@ -205,6 +205,19 @@ def test_pod_rm_force_removes_members_and_leaves_nothing(pods):
     assert pods("pod", "inspect", "gone").err == "Error: no pod with name or ID gone found\n"
 
 
+def test_what_a_killed_pod_create_left_is_removed(pods):
+    """A `pod create` killed after its infra but before its record: the next pod command
+    removes the infra, the directory and the name."""
+    pod_id = pods.create("--name", "half")
+    infra = pods.inspect("half")["InfraContainerID"]
+    os.unlink(os.path.join(pods.e.root, "pods", pod_id, "record.json"))
+    assert pods.ok("pod", "ps", "-q").out == ""
+    assert pods.e.entries("pods") == [] and pods.e.entries("pod-names") == []
+    assert infra not in pods.e.ids() and pods.e.entries("containers") == []
+    assert store_mounts(pods.e.root) == []  # its /dev/shm too
+    pods.create("--name", "half")  # the name is free again
+
+
 def test_a_member_may_go_alone(pods):
     pods.create("--name", "keep")
     pods.run("keep", "solo", "sleep", "1000")

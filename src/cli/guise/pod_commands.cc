@@ -28,7 +28,7 @@ struct Stores {
   engine::ContainerStore cs;
 };
 
-Result<Stores> open_stores(const Context& ctx) {
+Result<Stores> open_stores(Context& ctx) {
   auto pods = GUISE_TRY(open_pods(ctx));
   auto cs = GUISE_TRY(open_containers(ctx));
   return Stores{std::move(pods), std::move(cs)};

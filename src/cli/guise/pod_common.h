@@ -17,7 +17,9 @@ class App;
 
 namespace guise::cli {
 
-Result<engine::PodStore> open_pods(const Context& ctx);
+// The pod store; what a killed `pod create` left (a directory without a record, and the
+// infra it may have made) is removed first.
+Result<engine::PodStore> open_pods(Context& ctx);
 
 struct PodJoin {
   sys::FileLock held;  // the pod's lock, until the member's record is written

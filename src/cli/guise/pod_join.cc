@@ -6,6 +6,7 @@
 #include "cli/guise/container_network.h"
 #include "cli/guise/pod_common.h"
 #include "oci/parse.h"
+#include "sys/log.h"
 #include "oci/write.h"
 #include "sys/syscalls.h"
 
@@ -66,7 +67,20 @@ const char* proc_ns_name(oci::NamespaceType t) {
 
 }  // namespace
 
-Result<engine::PodStore> open_pods(const Context& ctx) { return engine::PodStore::open(store_root(ctx)); }
+Result<engine::PodStore> open_pods(Context& ctx) {
+  auto pods = GUISE_TRY(engine::PodStore::open(store_root(ctx)));
+  auto abandoned = pods.abandoned_ids();
+  if (!abandoned || abandoned->empty()) return pods;  // the common case: one readdir
+  auto cs = GUISE_TRY(open_containers(ctx));
+  auto ids = GUISE_TRY(cs.list_ids());
+  for (const auto& pod : *abandoned) {
+    sys::debug("removing pod " + pod + ", left half-made by a pod create that was killed");
+    for (const auto& id : ids)
+      if (auto rec = cs.read_record(id); rec && rec->pod == pod) (void)remove_container_fully(ctx, cs, id, true);
+    pods.remove_abandoned(pod);
+  }
+  return pods;
+}
 
 Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlags& flags, engine::RunRequest& req) {
   auto pods = GUISE_TRY(open_pods(ctx));
