@@ -152,6 +152,32 @@ def test_pod_stop_then_start_rejoins_the_new_infra(pods):
         assert pods.ns("m1", kind) == os.readlink("/proc/%d/ns/%s" % (infra_pid, kind)), kind
 
 
+def test_pod_kill_ends_every_container(pods):
+    pod_id = pods.create("--name", "killed")
+    pods.run("killed", "k1", "sleep", "1000")
+    pods.run("killed", "k2", "sleep", "1000")
+    assert pods.ok("pod", "kill", "killed").out.strip() == pod_id
+    assert wait_for(lambda: pods.inspect("killed")["State"] == "Exited", 10), pods.inspect("killed")
+    for c in pods.inspect("killed")["Containers"]:
+        assert c["State"] == "exited", c
+    assert pods.e.state_json(pods.e.ids()[0])["exit_code"] == 137
+    r = pods("pod", "kill", "killed")
+    assert (r.rc, r.err) == (125, "Error: pod killed is not running\n"), r
+
+
+def test_share_none_leaves_members_their_own_namespaces(pods):
+    pods.create("--name", "loose", "--share", "none")
+    assert pods.inspect("loose")["SharedNamespaces"] == []
+    port = free_port()
+    # Nothing shared, nothing refused: a member has its own network and may publish.
+    pods.e.run_d("--pod", "loose", "--name", "own", "-p", "127.0.0.1:%d:8080" % port, "bb", *httpd_args("own"))
+    pods.run("loose", "other", "sleep", "1000")
+    assert http_get_retry("http://127.0.0.1:%d/" % port).strip() == "own"
+    for kind in ("ipc", "net", "uts", "pid"):
+        assert pods.ns("own", kind) != pods.ns("other", kind), kind
+    assert pods.sh("own", "hostname").out.strip() != "loose"
+
+
 def test_pod_ls_columns_and_format(pods):
     pod_id = pods.create("--name", "listed")
     out = pods.ok("pod", "ls").out.splitlines()
@@ -271,6 +297,29 @@ def test_pod_create_bad_input_leaves_nothing(pods, flags, err):
     assert sorted(os.listdir("/sys/class/net")) == links_before
     assert network_leftovers(pods.e.root, set()) == []
     assert store_mounts(pods.e.root) == []
+
+
+def test_a_pod_whose_port_is_taken_cannot_start_and_leaves_nothing(pods):
+    """The port is the pod's: a host process holding it stops the first member's run, which
+    then leaves no member, veth, namespace, lease or nft rule; the pod stays, created."""
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("0.0.0.0", 0))
+    holder.listen(1)
+    port = holder.getsockname()[1]
+    links = sorted(os.listdir("/sys/class/net"))
+    try:
+        pods.create("--name", "clash", "-p", "%d:80" % port)
+        infra = pods.inspect("clash")["InfraContainerID"]
+        r = pods("run", "-d", "--pod", "clash", "--name", "never", "bb", "sleep", "100")
+        assert r.rc == 125 and "%d/tcp" % port in r.err and "already in use" in r.err, r
+        assert r.err.count("\n") == 1, r.err
+    finally:
+        holder.close()
+    assert pods.e.ids() == [infra]
+    assert pods.inspect("clash")["State"] == "Exited" or pods.inspect("clash")["State"] == "Created"
+    assert sorted(os.listdir("/sys/class/net")) == links
+    assert network_leftovers(pods.e.root, {infra}) == []
 
 
 def test_pod_name_taken(pods):
