@@ -108,6 +108,7 @@ def test_members_talk_over_localhost_see_one_hostname_and_share_ipc(pods):
     assert pods.ns("srv", "pid") != pods.ns("cli", "pid")
     ps = pods.sh("cli", "ps -o pid,args").out
     assert "nc -l" not in ps and "guise-init" not in ps, ps
+    assert pods.e.inspect("cli")["Pod"] == pods.inspect("web")["Id"]
     info = pods.inspect("web")
     assert info["State"] == "Running" and info["NumContainers"] == 3
     assert info["SharedNamespaces"] == ["ipc", "net", "uts"]
@@ -242,6 +243,19 @@ def test_what_a_killed_pod_create_left_is_removed(pods):
     assert infra not in pods.e.ids() and pods.e.entries("containers") == []
     assert store_mounts(pods.e.root) == []  # its /dev/shm too
     pods.create("--name", "half")  # the name is free again
+
+
+def test_pod_exists_and_prune(pods):
+    stopped = pods.create("--name", "idle")
+    pods.run("idle", "i1", "true")
+    pods.create("--name", "busy")
+    pods.run("busy", "b1", "sleep", "1000")
+    assert pods("pod", "exists", "idle").rc == 0 and pods("pod", "exists", "nope").rc == 1
+    pods.ok("pod", "stop", "idle")
+    assert pods.ok("pod", "prune", "-f").out.split() == [stopped]
+    assert pods("pod", "exists", "idle").rc == 1 and pods("pod", "exists", "busy").rc == 0
+    assert sorted(pods.ok("ps", "-a", "--format", "{{.Names}}").out.split())[-1] == "b1"
+    assert len(pods.e.ids()) == 2  # busy's infra and b1
 
 
 def test_a_member_may_go_alone(pods):

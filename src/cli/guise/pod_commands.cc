@@ -1,4 +1,4 @@
-// podman's pod commands: create, ps|ls|list, inspect, start, stop, kill, rm. A pod's
+// podman's pod commands: create, ps|ls|list, inspect, exists, start, stop, kill, rm, prune. A pod's
 // lock is taken before its containers' (pod_store.h); members are stopped before the
 // infra, whose PID 1 holds the namespaces they share.
 #include <signal.h>
@@ -278,6 +278,34 @@ void register_pod_commands(CLI::App& app, Context& ctx) {
     auto sig = parse_signal(signal);
     if (!sig || *sig <= 0) return ctx.fail("--signal: invalid signal: " + signal, 125);
     each_pod(ctx, names, [&](Stores& s, const std::string& id) { return kill_pod(s, id, *sig); });
+  });
+
+  static std::string one;
+  auto* exists = pod->add_subcommand("exists", "Exit 0 when the pod exists, 1 when it does not");
+  exists->add_option("POD", one)->required();
+  exists->callback([&ctx] {
+    auto s = open_stores(ctx);
+    if (!s) return ctx.fail(s.error(), 125);
+    auto id = s->pods.resolve(one);
+    if (!id) ctx.exit_code = id.error().is(sys::ErrorKind::kNotFound) ? 1 : 125;
+  });
+
+  static bool prune_force = false;
+  auto* prune = pod->add_subcommand("prune", "Remove every pod with no running container, and their containers");
+  prune->add_flag("-f,--force", prune_force, "do not prompt for confirmation");
+  prune->callback([&ctx] {
+    if (!prune_force && !confirm("WARNING! This will remove all stopped/exited pods..")) return;
+    auto s = open_stores(ctx);
+    if (!s) return ctx.fail(s.error(), 125);
+    auto ids = s->pods.list_ids();
+    if (!ids) return ctx.fail(ids.error(), 125);
+    for (const auto& id : *ids) {
+      auto v = view(*s, id);
+      if (!v || v->any_running()) continue;
+      auto r = remove_pod(ctx, *s, id, false);  // started meanwhile: refused, and left
+      if (r) std::printf("%s\n", id.c_str());
+      else if (!r.error().is(sys::ErrorKind::kWrongState) && !r.error().is(sys::ErrorKind::kNotFound)) ctx.fail(r.error(), 125);
+    }
   });
 
   static bool force = false;
