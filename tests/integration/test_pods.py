@@ -295,6 +295,14 @@ def test_run_in_an_unknown_pod(pods):
     assert pods.e.entries("containers") == []
 
 
+def test_run_of_a_missing_image_in_a_pod_leaves_the_pod_as_it_was(pods):
+    pods.create("--name", "still")
+    r = pods("run", "--pull", "never", "--pod", "still", "no-such-image", "true")
+    assert r.rc == 125 and "no-such-image" in r.err, r
+    assert pods.inspect("still")["State"] == "Created"  # its infra not started for nothing
+    assert len(pods.e.ids()) == 1
+
+
 @pytest.mark.parametrize("flags,err", [
     (["-p", "abc"], "invalid"),
     (["--network", "nosuchnet"], "network nosuchnet not found"),

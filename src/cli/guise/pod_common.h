@@ -33,6 +33,9 @@ struct PodJoin {
 // infra when it is not running; points each shared namespace of `req` at the infra
 // (container:INFRA, or host where the infra uses the host's) and gives it the pod's
 // hostname.
+// The same refusals alone, without the lock or the infra: what `run --pod` checks before
+// it looks for the image, so a bad command line changes nothing of the pod.
+Result<void> check_pod_flags(Context& ctx, const RunFlags& flags);
 Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlags& flags, engine::RunRequest& req);
 
 // Before a start of container `id`: nothing unless it is a pod's member; then its infra is

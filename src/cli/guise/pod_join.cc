@@ -82,6 +82,12 @@ Result<engine::PodStore> open_pods(Context& ctx) {
   return pods;
 }
 
+Result<void> check_pod_flags(Context& ctx, const RunFlags& flags) {
+  auto pods = GUISE_TRY(open_pods(ctx));
+  auto pod = GUISE_TRY(pods.read(GUISE_TRY(pods.resolve(flags.pod))));
+  return refuse_pod_decided(pod, flags);
+}
+
 Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlags& flags, engine::RunRequest& req) {
   auto pods = GUISE_TRY(open_pods(ctx));
   PodJoin join;

@@ -465,14 +465,17 @@ namespace {
 Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
                        engine::ContainerStore& cs, bool start) {
   engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
-  GUISE_TRY(choose_network(req.host));  // before the image: a rootless network problem costs no pull
-  // Held until the record is written: a `pod rm` meanwhile waits, then finds the member.
-  std::optional<PodJoin> pod;
-  if (!flags.pod.empty()) pod = GUISE_TRY(join_pod(ctx, cs, flags, req));
+  // Before the image: a bad command line costs no pull, and changes nothing of a pod.
+  if (flags.pod.empty()) GUISE_TRY(choose_network(req.host));  // a pod's member has the pod's
+  else GUISE_TRY(check_pod_flags(ctx, flags));
   CreateInput in;
   in.image = GUISE_TRY(find_or_pull(ctx, store, req));
   std::string config_text = GUISE_TRY(store.content().read(in.image->id, 16 << 20));
   in.image_config = GUISE_TRY(image::parse_config(config_text));
+  // The pod's infra started once the image is known good. Its lock is held until the
+  // record is written: a `pod rm` meanwhile waits, then finds the member.
+  std::optional<PodJoin> pod;
+  if (!flags.pod.empty()) pod = GUISE_TRY(join_pod(ctx, cs, flags, req));
   if (pod) {
     in.pod_id = pod->pod_id;
     if (pod->shares_network) in.names_from = pod->infra_id;
