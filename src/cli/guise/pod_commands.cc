@@ -39,6 +39,10 @@ Result<engine::PodView> view(const Stores& s, const std::string& id) {
   return engine::view_pod(s.pods, s.cs, id, ids);
 }
 
+// podman's status for a pod command: 1 when there is no such pod (as `rm` of a missing
+// container), 125 for any other failure.
+int failure_code(const Error& e) { return e.is(sys::ErrorKind::kNotFound) ? 1 : 125; }
+
 // For each pod named: resolve, act, print its id (podman's way), or fail that one.
 template <class Fn>
 void each_pod(Context& ctx, const std::vector<std::string>& names, Fn fn) {
@@ -51,7 +55,7 @@ void each_pod(Context& ctx, const std::vector<std::string>& names, Fn fn) {
       return id;
     }();
     if (!r) {
-      ctx.fail(r.error(), 125);
+      ctx.fail(r.error(), failure_code(r.error()));
       continue;
     }
     std::printf("%s\n", r->c_str());
@@ -199,7 +203,7 @@ void inspect(Context& ctx, const std::vector<std::string>& names, const std::str
   for (const auto& n : names) {
     auto v = [&]() -> Result<engine::PodView> { return view(*s, GUISE_TRY(s->pods.resolve(n))); }();
     if (!v) {
-      ctx.fail(v.error(), 125);
+      ctx.fail(v.error(), failure_code(v.error()));
       continue;
     }
     all.push_back(engine::pod_inspect_json(*v));
