@@ -139,6 +139,16 @@ def test_published_port_of_the_pod_reaches_a_member(pods):
     assert http_get_retry("http://127.0.0.1:%d/" % port).strip() == "in-the-pod"
 
 
+def test_on_a_user_network_the_pod_answers_to_its_name(pods):
+    pods.ok("network", "create", "podnet")
+    pods.create("--name", "api", "--network", "podnet")
+    pods.run("api", "srv", *httpd_args("from-api", 80))
+    pods.e.run_d("--name", "client", "--network", "podnet", "bb", "sleep", "1000")
+    got = wait_for(lambda: pods.sh("client", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 api 80",
+                                   check=None).out.strip().splitlines()[-1:] == ["from-api"], 10)
+    assert got, pods.sh("client", "nslookup api", check=None)
+
+
 def test_pod_stop_then_start_rejoins_the_new_infra(pods):
     pods.create("--name", "cycle")
     pods.run("cycle", "m1", "sleep", "1000")

@@ -79,6 +79,10 @@ Result<std::string> create_pod(Context& ctx, const PodCreateFlags& f) {
   rf.uts = uts;
   rf.dns = f.dns;
   rf.add_host = f.add_host;
+  // On a user network the pod answers to its name, as under podman: every member's server
+  // is reached at NAME by the network's other containers.
+  const std::string& n = f.network;
+  if (n != "default" && n != "bridge" && n != "host" && n != "none") rf.network_alias = {pod.name};
   rf.init = true;
   rf.detach = true;
   rf.log_driver = "none";
