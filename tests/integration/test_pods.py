@@ -189,6 +189,18 @@ def test_share_none_leaves_members_their_own_namespaces(pods):
     assert pods.sh("own", "hostname").out.strip() != "loose"
 
 
+def test_pod_events(pods):
+    pod_id = pods.create("--name", "ev")
+    pods.run("ev", "e1", "sleep", "1000")
+    pods.ok("pod", "stop", "-t", "1", "ev")
+    pods.ok("pod", "start", "ev")
+    pods.ok("pod", "kill", "ev")
+    pods.ok("pod", "rm", "-f", "ev")
+    out = pods.ok("events", "--since", "0", "--until", "0s", "--filter", "type=pod", "--format",
+                  "{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}").out
+    assert out.splitlines() == ["pod %s %s ev" % (a, pod_id) for a in ("create", "stop", "start", "kill", "remove")]
+
+
 def test_pod_ls_columns_and_format(pods):
     pod_id = pods.create("--name", "listed")
     out = pods.ok("pod", "ls").out.splitlines()

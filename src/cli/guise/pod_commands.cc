@@ -91,7 +91,9 @@ Result<void> stop_pod(Stores& s, const std::string& id, int timeout_s) {
   for (auto& f : stops)
     if (auto r = f.get(); !r && first) first = std::move(r);
   GUISE_TRY(std::move(first));
-  return stop_container(s.cs, v.record.infra_id, SIGTERM, timeout_s >= 0 ? timeout_s : 10);
+  GUISE_TRY(stop_container(s.cs, v.record.infra_id, SIGTERM, timeout_s >= 0 ? timeout_s : 10));
+  record_pod_event(s.cs.root(), v.record, "stop");
+  return Ok();
 }
 
 Result<void> start_pod(Stores& s, const std::string& id) {
@@ -103,6 +105,7 @@ Result<void> start_pod(Stores& s, const std::string& id) {
     ::unlink((s.cs.paths(c.record.id).dir + "/stopping").c_str());
     GUISE_TRY(start_container(s.cs, c.record.id), "starting container " + c.record.name);
   }
+  record_pod_event(s.cs.root(), v.record, "start");
   return Ok();
 }
 
@@ -113,6 +116,7 @@ Result<void> kill_pod(Stores& s, const std::string& id, int sig) {
     if (c->running()) GUISE_TRY(signal_container(s.cs, c->record.id, sig, false, "kill"));
   for (const auto& c : v.containers)
     if (c.record.id == v.record.infra_id && c.running()) GUISE_TRY(signal_container(s.cs, c.record.id, sig, false, "kill"));
+  record_pod_event(s.cs.root(), v.record, "kill");
   return Ok();
 }
 
@@ -124,7 +128,9 @@ Result<void> remove_pod(Context& ctx, Stores& s, const std::string& id, bool for
   for (const auto* c : members(v)) GUISE_TRY(remove_container_fully(ctx, s.cs, c->record.id, true));
   if (::access(s.cs.paths(v.record.infra_id).record().c_str(), F_OK) == 0)
     GUISE_TRY(remove_container_fully(ctx, s.cs, v.record.infra_id, true), "removing the infra container");
-  return s.pods.remove(v.record);
+  GUISE_TRY(s.pods.remove(v.record));
+  record_pod_event(s.cs.root(), v.record, "remove");
+  return Ok();
 }
 
 struct LsFlags {

@@ -48,6 +48,10 @@ Result<void> refuse_infra_removal(const engine::ContainerStore& cs, const std::s
 // Whether `id` is the infra of an existing pod (prune passes over it).
 bool is_pod_infra(const engine::ContainerStore& cs, const std::string& id);
 
+// podman's pod events in the engine's log (type pod: create, start, stop, kill, remove),
+// named; a failure to log is not the command's.
+void record_pod_event(const std::string& store_root, const engine::PodRecord& pod, const std::string& action);
+
 void register_pod_commands(CLI::App& app, Context& ctx);
 
 }  // namespace guise::cli

@@ -113,6 +113,7 @@ Result<std::string> create_pod(Context& ctx, const PodCreateFlags& f) {
     return std::move(w.error());
   }
   undo.done = true;
+  record_pod_event(cs.root(), pod, "create");
   return pod.id;
 }
 

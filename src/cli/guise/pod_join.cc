@@ -5,6 +5,7 @@
 #include "cli/guise/container_common.h"
 #include "cli/guise/container_network.h"
 #include "cli/guise/pod_common.h"
+#include "engine/events.h"
 #include "oci/parse.h"
 #include "sys/log.h"
 #include "oci/write.h"
@@ -133,6 +134,15 @@ Result<void> prepare_pod_member(engine::ContainerStore& cs, const std::string& i
   }
   if (!changed) return Ok();
   return engine::write_file_atomic(config, oci::spec_json(spec));
+}
+
+void record_pod_event(const std::string& store_root, const engine::PodRecord& pod, const std::string& action) {
+  engine::Event e;
+  e.type = "pod";
+  e.action = action;
+  e.id = pod.id;
+  e.attributes = {{"name", pod.name}};
+  (void)engine::append_event(store_root, std::move(e));
 }
 
 bool is_pod_infra(const engine::ContainerStore& cs, const std::string& id) {
