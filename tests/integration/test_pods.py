@@ -19,6 +19,7 @@ a member (test_kubernetes_field_from_inside):
 import json
 import os
 import re
+import signal
 import socket
 import threading
 
@@ -161,6 +162,22 @@ def test_pod_stop_then_start_rejoins_the_new_infra(pods):
     infra_pid = pods.e.pid(info["InfraContainerID"])
     for kind in ("ipc", "net", "uts"):
         assert pods.ns("m1", kind) == os.readlink("/proc/%d/ns/%s" % (infra_pid, kind)), kind
+
+
+def test_a_member_never_restarts_into_a_gone_infras_namespaces(pods):
+    """The infra killed under a member with --restart always: the member dies with the pod's
+    PID namespace, and its monitor does not start it again through /proc/PID paths whose
+    PID is no longer the infra's; `pod start` brings both back, joined anew."""
+    pods.create("--name", "fragile", "--share", "+pid")
+    pods.e.run_d("--pod", "fragile", "--name", "keeper", "--restart", "always", "bb", "sleep", "1000")
+    infra = pods.inspect("fragile")["InfraContainerID"]
+    os.kill(pods.e.pid(infra), signal.SIGKILL)
+    assert pods.e.wait_status("keeper", "exited", 15), pods.e.status("keeper")
+    err = pods.e.fmt("keeper", "{{.State.Error}}")
+    assert "has exited since" in err, err
+    pods.ok("pod", "start", "fragile")
+    infra_pid = pods.e.pid(infra)
+    assert pods.ns("keeper", "pid") == os.readlink("/proc/%d/ns/pid" % infra_pid)
 
 
 def test_pod_kill_ends_every_container(pods):

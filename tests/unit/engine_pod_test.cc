@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engine/container.h"
 #include "engine/pod_store.h"
 #include "engine/pod_view.h"
 #include "sys/syscalls.h"
@@ -118,6 +119,33 @@ TEST_F(PodStoreTest, AHalfMadePodIsNotListed) {
   ASSERT_TRUE(pods_->begin_create(kA).ok());  // a `pod create` killed before its record
   EXPECT_EQ(pods_->list_ids().take(), Names{});
   EXPECT_FALSE(pods_->resolve(kA).ok());
+}
+
+}  // namespace
+}  // namespace guise::engine
+
+namespace guise::engine {
+namespace {
+
+// What the monitor checks before it starts a container that joins another's namespaces.
+TEST(JoinedProcesses, OnlyProcPidPathsOncePerProcess) {
+  std::string me = "/proc/" + std::to_string(::getpid()) + "/ns/";
+  auto joined = joined_processes({"", "/var/lib/guise/netns/abc", me + "net", me + "ipc", "/proc/self/ns/uts"});
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].pid, ::getpid());
+  EXPECT_EQ(joined[0].start_time, sys::process_start_time(::getpid()).take());
+  EXPECT_TRUE(check_joined(joined).ok());
+}
+
+TEST(JoinedProcesses, APidThatIsAnotherProcessNowIsRefused) {
+  auto joined = joined_processes({"/proc/" + std::to_string(::getpid()) + "/ns/net"});
+  joined[0].start_time += 1;  // as if the PID had been given to a newer process
+  auto r = check_joined(joined);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.error().is(sys::ErrorKind::kWrongState));
+  EXPECT_NE(r.error().message().find("(pid " + std::to_string(::getpid()) + ") has exited since"), std::string::npos);
+  // A process gone when the spec was written is never joined either.
+  EXPECT_FALSE(check_joined({{::getpid(), 0}}).ok());
 }
 
 }  // namespace

@@ -38,10 +38,9 @@ struct PodJoin {
 Result<void> check_pod_flags(Context& ctx, const RunFlags& flags);
 Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlags& flags, engine::RunRequest& req);
 
-// Before a start of container `id`: nothing unless it is a pod's member; then its infra is
-// started if need be, and the namespace paths of its bundle's config.json (/proc/PID/ns/X)
-// are set to the infra's PID of now, which a stop and start of the pod changes.
-Result<void> prepare_pod_member(engine::ContainerStore& cs, const std::string& id);
+// Before a start of a pod's member: its infra, started if need be (the member's namespace
+// paths are then aimed at it by prepare_joined_namespaces).
+Result<void> start_pod_infra_of(engine::ContainerStore& cs, const engine::ContainerRecord& rec);
 
 // already in podman's words when `id` is the infra of a pod that still exists.
 Result<void> refuse_infra_removal(const engine::ContainerStore& cs, const std::string& id);

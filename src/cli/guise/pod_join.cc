@@ -56,16 +56,6 @@ Result<engine::ContainerView> running_infra(engine::ContainerStore& cs, const en
   return v;
 }
 
-const char* proc_ns_name(oci::NamespaceType t) {
-  switch (t) {
-    case oci::NamespaceType::kNetwork: return "net";
-    case oci::NamespaceType::kPid: return "pid";
-    case oci::NamespaceType::kIpc: return "ipc";
-    case oci::NamespaceType::kUts: return "uts";
-    default: return nullptr;
-  }
-}
-
 }  // namespace
 
 Result<engine::PodStore> open_pods(Context& ctx) {
@@ -112,28 +102,14 @@ Result<PodJoin> join_pod(Context& ctx, engine::ContainerStore& cs, const RunFlag
   return join;
 }
 
-Result<void> prepare_pod_member(engine::ContainerStore& cs, const std::string& id) {
-  auto rec = GUISE_TRY(cs.read_record(id));
+Result<void> start_pod_infra_of(engine::ContainerStore& cs, const engine::ContainerRecord& rec) {
   if (rec.pod.empty()) return Ok();
   auto pods = GUISE_TRY(engine::PodStore::open(cs.root()));
   auto pod = pods.read(rec.pod);
   if (!pod) return sys::not_found("container " + rec.name + " is in pod " + rec.pod + ", which no longer exists");
-  if (pod->infra_id == id) return Ok();
-  auto infra = GUISE_TRY(running_infra(cs, *pod));
-  std::string config = cs.paths(id).bundle() + "/config.json";
-  auto spec = GUISE_TRY(oci::parse_spec(GUISE_TRY(sys::read_file(config)), config));
-  if (!spec.linux) return Ok();
-  bool changed = false;
-  std::string proc = "/proc/" + std::to_string(infra.state.pid) + "/ns/";
-  for (auto& n : spec.linux->namespaces) {
-    const char* name = proc_ns_name(n.type);
-    // Only what create aimed at a process; a pinned path (STORE/netns/ID) stays.
-    if (!name || n.path.rfind("/proc/", 0) != 0 || n.path == proc + name) continue;
-    n.path = proc + name;
-    changed = true;
-  }
-  if (!changed) return Ok();
-  return engine::write_file_atomic(config, oci::spec_json(spec));
+  if (pod->infra_id == rec.id) return Ok();
+  GUISE_TRY(running_infra(cs, *pod));
+  return Ok();
 }
 
 void record_pod_event(const std::string& store_root, const engine::PodRecord& pod, const std::string& action) {

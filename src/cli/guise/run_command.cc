@@ -409,6 +409,11 @@ Result<Created> create_container(Context& ctx, engine::RunRequest req, const Cre
   // Attach before the process runs, so not a byte of its output is missed.
   mc.wait_for_attach = start && !req.detach;
   if (engine::has_network_to_undo(req.host.network_mode)) mc.exit_command = cleanup_command(root, made.id);
+  if (spec.linux) {
+    std::vector<std::string> ns_paths;
+    for (const auto& n : spec.linux->namespaces) ns_paths.push_back(n.path);
+    mc.joined = engine::joined_processes(ns_paths);
+  }
   // A --rm container's files end with its run: none of them is worth an fsync.
   engine::Sync sync = req.host.auto_remove ? engine::Sync::kVolatile : engine::Sync::kDurable;
   GUISE_TRY(engine::write_file_atomic(paths.monitor_config(), GUISE_TRY(engine::monitor_config_json(mc)), sync));
