@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "engine/exit_facts_json.h"
@@ -62,7 +63,37 @@ Result<std::string> monitor_config_json(const MonitorConfig& c) {
   j["init"] = c.init;
   j["wait_for_attach"] = c.wait_for_attach;
   if (!c.exit_command.empty()) j["exit_command"] = c.exit_command;
+  if (!c.joined.empty()) {
+    nlohmann::json joined = nlohmann::json::array();
+    for (const auto& p : c.joined) joined.push_back({{"pid", p.pid}, {"start_time", p.start_time}});
+    j["joined"] = joined;
+  }
   return j.dump();
+}
+
+std::vector<JoinedProcess> joined_processes(const std::vector<std::string>& namespace_paths) {
+  std::vector<JoinedProcess> out;
+  for (const auto& path : namespace_paths) {
+    unsigned long pid = 0;
+    char type[16];
+    if (std::sscanf(path.c_str(), "/proc/%lu/ns/%15s", &pid, type) != 2 || pid == 0) continue;
+    bool seen = false;
+    for (const auto& j : out) seen = seen || j.pid == static_cast<pid_t>(pid);
+    if (seen) continue;
+    auto start = sys::process_start_time(static_cast<pid_t>(pid));
+    out.push_back({static_cast<pid_t>(pid), start ? *start : 0});
+  }
+  return out;
+}
+
+Result<void> check_joined(const std::vector<JoinedProcess>& joined) {
+  for (const auto& j : joined) {
+    auto now = sys::process_start_time(j.pid);
+    if (!now || *now != j.start_time || j.start_time == 0)
+      return sys::wrong_state("the container whose namespaces this one joins (pid " + std::to_string(j.pid) +
+                              ") has exited since: start it (or the pod) again, then this one");
+  }
+  return Ok();
 }
 
 Result<MonitorConfig> parse_monitor_config(const std::string& text) {
@@ -92,6 +123,13 @@ Result<MonitorConfig> parse_monitor_config(const std::string& text) {
   if (j.contains("exit_command") && j["exit_command"].is_array())
     for (const auto& a : j["exit_command"])
       if (a.is_string()) c.exit_command.push_back(a.get<std::string>());
+  if (j.contains("joined") && j["joined"].is_array())
+    for (const auto& p : j["joined"]) {
+      if (!p.is_object() || !p.contains("pid") || !p["pid"].is_number_integer() || !p.contains("start_time") ||
+          !p["start_time"].is_number_unsigned())
+        return sys::user_error("monitor.json: joined: each entry needs pid and start_time");
+      c.joined.push_back({p["pid"].get<pid_t>(), p["start_time"].get<uint64_t>()});
+    }
   if (c.id.empty()) return sys::user_error("monitor.json: no container id");
   if (c.log_driver != "json-file" && c.log_driver != "k8s-file" && c.log_driver != "none")
     return sys::user_error("monitor.json: unknown log driver " + c.log_driver);

@@ -35,7 +35,23 @@ struct ContainerPaths {
   std::string attach_socket() const { return dir + "/attach"; }
   std::string monitor_pid() const { return dir + "/monitor.pid"; }
   std::string lock() const { return dir + "/lock"; }
+  // A pod's infra: the pod's /dev/shm, a tmpfs mounted here from its create to its removal.
+  std::string shm() const { return dir + "/shm"; }
 };
+
+// A process whose namespaces the container's spec joins by /proc/PID/ns/TYPE (another
+// container's init: --network container:NAME, a pod's infra), and its start time when the
+// spec was written: a PID the kernel has since given to another process must not be joined.
+struct JoinedProcess {
+  pid_t pid = 0;
+  uint64_t start_time = 0;  // /proc/PID/stat's starttime
+};
+
+// Those of `namespace_paths` that are /proc/PID/ns/TYPE, with their start times now; a
+// process already gone gets 0, which never matches.
+std::vector<JoinedProcess> joined_processes(const std::vector<std::string>& namespace_paths);
+// wrong_state when one of them has exited (or its PID is another process's) since.
+Result<void> check_joined(const std::vector<JoinedProcess>& joined);
 
 // Everything the monitor needs, written by the CLI before it starts the monitor.
 struct MonitorConfig {
@@ -64,6 +80,9 @@ struct MonitorConfig {
   // must undo then (its network: namespace, veths, published ports), as podman's conmon
   // runs its exit command. Not waited for. Empty: nothing to run.
   std::vector<std::string> exit_command;
+  // Checked before each start of the container, a restart by policy included (the CLI
+  // refreshes both the spec's paths and these before a start it makes).
+  std::vector<JoinedProcess> joined;
 };
 
 struct HealthLogEntry {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,10 +27,12 @@ Result<void> make_dir(const std::string& path) {
 }  // namespace
 
 json record_to_json(const ContainerRecord& r) {
-  return json{{"id", r.id},       {"name", r.name},     {"created", r.created},         {"image", r.image},
+  json j{{"id", r.id},       {"name", r.name},     {"created", r.created},         {"image", r.image},
               {"image_id", r.image_id}, {"path", r.path}, {"args", r.args},            {"config", r.config},
               {"host_config", r.host_config}, {"mounts", r.mounts}, {"rootfs", r.rootfs}, {"runtime", r.runtime},
               {"endpoint", r.endpoint}};
+  if (!r.pod.empty()) j["pod"] = r.pod;
+  return j;
 }
 
 Result<ContainerRecord> record_from_json(const json& j) {
@@ -49,6 +52,7 @@ Result<ContainerRecord> record_from_json(const json& j) {
     r.endpoint = j.value("endpoint", json::object());
     r.rootfs = j.value("rootfs", "");
     r.runtime = j.value("runtime", "");
+    r.pod = j.value("pod", "");
   } catch (const json::exception& e) {
     return sys::user_error(std::string("container record: ") + e.what());
   }
@@ -250,6 +254,10 @@ void ContainerStore::release_names_of(const std::string& id) {
 }
 
 Result<void> ContainerStore::remove_dir(const std::string& id) {
+  // Detached: a container still holding it keeps its own reference until it goes.
+  std::string shm = paths(id).shm();
+  if (::access(shm.c_str(), F_OK) == 0 && ::umount2(shm.c_str(), MNT_DETACH) < 0 && errno != EINVAL)
+    return sys::sys_error("unmount", shm);
   std::string doomed = root_ + "/containers/" + worker_name(".removed-", id);
   if (::rename(paths(id).dir.c_str(), doomed.c_str()) < 0) {
     if (errno == ENOENT) return Ok();

@@ -30,6 +30,7 @@ struct ContainerRecord {
   nlohmann::json endpoint = nlohmann::json::object();     // --ip, --ip6, --network-alias (EndpointConfig)
   std::string rootfs;   // the overlay's merged dir
   std::string runtime;  // "guise" or a binary
+  std::string pod;      // the pod's id (pod_store.h) when the container is in one, its infra included
 };
 
 nlohmann::json record_to_json(const ContainerRecord& r);
@@ -66,8 +67,8 @@ class ContainerStore {
   Result<std::vector<std::string>> abandoned_ids() const;
   // Every name that still names `id`.
   void release_names_of(const std::string& id);
-  // containers/ID gone whole (the caller has stopped it and removed its rootfs). Renamed
-  // out of the way first, so a monitor still writing its state meets no half-removed
+  // containers/ID gone whole (the caller has stopped it and removed its rootfs); a pod's
+  // /dev/shm (ContainerPaths::shm) unmounted first. Renamed out of the way first, so a monitor still writing its state meets no half-removed
   // directory; a directory already gone is no error.
   Result<void> remove_dir(const std::string& id);
   // The container's lock (containers/ID/lock), held by a command that changes what the

@@ -90,6 +90,7 @@ json container_inspect_json(const ContainerView& v, const ContainerStore& store)
   // Beyond docker's shape, what guise knows: every OOM kill in the cgroup, and with
   // --init the processes that died of a signal.
   j["State"]["OOMKills"] = s.oom_kills;
+  if (!r.pod.empty()) j["Pod"] = r.pod;  // podman's key: the pod the container is in
   // Zombies in the container now: without --init, a PID 1 that does not reap leaves them
   // (the image's problem, as under docker), and here they are counted.
   if (st == "running" || st == "paused") {

@@ -7,6 +7,10 @@
 // or an orphan's; TSTP/TTIN/TTOU are dropped; anything else goes on to the child (its
 // group with -g). When the child exits, so does the init, with its code or 128+signal.
 //
+// -P (--pause), as catatonit -P: no command. It is the infra process of a pod, the PID 1
+// that holds the pod's namespaces while its containers come and go: it reaps whatever is
+// orphaned to it, ignores every signal but SIGTERM and SIGINT, and exits 0 on either.
+//
 // fd 3, when open, is a pipe to the container's monitor: one line "PID SIGNAL\n" for each
 // reaped process that a signal killed, so a process the OOM killer took while PID 1 lives
 // on is known. The PIDs are as this pid namespace sees them.
@@ -64,6 +68,7 @@ bool is_fault(int sig) {
 
 struct Options {
   bool group = false;  // -g: signals go to the child's process group
+  bool pause = false;  // -P: no child; wait for SIGTERM or SIGINT
   char** command = nullptr;
 };
 
@@ -79,16 +84,25 @@ int parse_args(int argc, char** argv, Options& opts) {
     if (a[0] != '-') break;
     if (strcmp(a, "-g") == 0) {
       opts.group = true;
+    } else if (strcmp(a, "-P") == 0 || strcmp(a, "--pause") == 0) {
+      opts.pause = true;
     } else if (strcmp(a, "--version") == 0) {
       const char line[] = "guise-init version " GUISE_VERSION "\n";
       return write(STDOUT_FILENO, line, sizeof line - 1) < 0 ? 1 : 0;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      const char usage[] = "usage: guise-init [-g] -- COMMAND [ARG...]\n";
+      const char usage[] = "usage: guise-init [-g] -- COMMAND [ARG...]\n       guise-init -P\n";
       return write(STDOUT_FILENO, usage, sizeof usage - 1) < 0 ? 1 : 0;
     } else {
       say("unknown option ", a, " (usage: guise-init [-g] -- COMMAND [ARG...])");
       return kInitFailed;
     }
+  }
+  if (opts.pause) {
+    if (i < argc) {
+      say("-P takes no command");
+      return kInitFailed;
+    }
+    return -1;
   }
   if (i >= argc) {
     say("no command (usage: guise-init [-g] -- COMMAND [ARG...])");
@@ -183,6 +197,22 @@ void forward(int sig, pid_t child, bool group) {
   kill(group ? -child : child, sig);
 }
 
+// -P: reap until told to stop. Exit 0, as a stop of the pod is its normal end.
+int pause_loop(int sfd, bool& monitor_open) {
+  for (;;) {
+    signalfd_siginfo si;
+    ssize_t n = read(sfd, &si, sizeof si);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof si)) {
+      say("read signalfd: ", n < 0 ? strerror(errno) : "short read");
+      return kInitFailed;
+    }
+    int sig = static_cast<int>(si.ssi_signo);
+    if (sig == SIGTERM || sig == SIGINT) return 0;
+    if (sig == SIGCHLD) reap_zombies(0, monitor_open);
+  }
+}
+
 int run(const Options& opts) {
   sigset_t all, original_mask;
   sigfillset(&all);
@@ -204,6 +234,8 @@ int run(const Options& opts) {
     say("prctl PR_SET_CHILD_SUBREAPER: ", strerror(errno));
     return kInitFailed;
   }
+
+  if (opts.pause) return pause_loop(sfd, monitor_open);
 
   pid_t child = fork();
   if (child < 0) {

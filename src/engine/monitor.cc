@@ -237,6 +237,9 @@ Result<void> Monitor::open_stdio(runtime::CreateOptions& co, sys::Fd& out_w, sys
 }
 
 Result<void> Monitor::start_run() {
+  // A PID in the spec's /proc/PID/ns paths that is no longer the process it was would put
+  // the container in a stranger's namespaces (the host's, even).
+  GUISE_TRY(check_joined(cfg_.joined), "starting container " + cfg_.id);
   run_.emplace();
   runtime::CreateOptions co;
   co.id = cfg_.id;

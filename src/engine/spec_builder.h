@@ -33,6 +33,9 @@ struct SpecContext {
   // Files made by the caller and bound at /etc/hosts, /etc/resolv.conf, /etc/hostname ("" = not bound).
   std::string hosts_path, resolv_conf_path, hostname_path;
   std::string init_path;  // guise-init on the host, for --init
+  // A tmpfs on the host bound at /dev/shm instead of one of the container's own: a pod's,
+  // so that members sharing its IPC namespace share POSIX shared memory too ("" = own).
+  std::string shm_path;
   // Host directories of named volumes (from -v NAME:/dst and --mount type=volume) and of
   // anonymous ones (key: the target path, from -v /dst and the image's VOLUME).
   std::map<std::string, std::string> volume_paths, anonymous_volume_paths;

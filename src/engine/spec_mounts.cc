@@ -186,6 +186,8 @@ Result<std::vector<oci::Mount>> build_mounts(const RunRequest& r, const Containe
     mounts.push_back(make("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
   if (h.ipc_mode == "host") {
     mounts.push_back(make("/dev/shm", "bind", "/dev/shm", {"rbind", "rprivate"}));
+  } else if (h.ipc_mode != "none" && !ctx.shm_path.empty()) {
+    mounts.push_back(make("/dev/shm", "bind", ctx.shm_path, {"rbind", "nosuid", "noexec", "nodev", "rprivate"}));
   } else if (h.ipc_mode != "none") {
     int64_t size = h.shm_size > 0 ? h.shm_size : kDefaultShmSize;
     mounts.push_back(make("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=" + std::to_string(size)}));

@@ -35,6 +35,8 @@ g() { "$GUISE" --root "$STORE" "$@"; }
 
 remove_all() {
   local ids
+  ids=$(g pod ps -q 2>/dev/null)  # a pod's infra goes with its pod only
+  [ -n "$ids" ] && g pod rm -f $ids >/dev/null 2>&1
   ids=$(g ps -aq 2>/dev/null)
   [ -n "$ids" ] && g rm -f $ids >/dev/null 2>&1
   return 0

@@ -464,3 +464,38 @@ def test_child_is_the_terminals_foreground_group(start):
         os.close(master)
         if slave >= 0:
             os.close(slave)
+
+
+def test_pause_takes_no_command():
+    r = subprocess.run([INIT, "-P", "--", "true"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 125
+    assert r.stderr == "guise-init: -P takes no command\n", r.stderr
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_pause_waits_for_term_or_int_and_exits_0(mode, stop):
+    """-P (a pod's infra): other signals leave it running; SIGTERM or SIGINT end it with 0."""
+    if mode == "pidns" and not CAN_PIDNS:
+        pytest.skip("needs root and unshare --pid")
+    argv = [INIT, "--pause"] if stop == signal.SIGINT else [INIT, "-P"]
+    if mode == "pidns":
+        argv = ["unshare", "--pid", "--fork", "--mount-proc"] + argv
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        run = Init(proc, mode)
+        pid = run.pid
+        time.sleep(0.1)  # its signal mask set up: a signal before that would take the default action
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGCHLD, signal.SIGTSTP):
+            os.kill(pid, sig)
+        time.sleep(0.2)
+        assert proc.poll() is None, "guise-init -P ended on a signal other than TERM or INT"
+        assert _stat(pid)[0] in "SR", _stat(pid)
+        os.kill(pid, stop)
+        out, err = proc.communicate(timeout=TIMEOUT)
+        assert (proc.returncode, out, err) == (0, b"", b"")
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=TIMEOUT)

@@ -273,6 +273,26 @@ def test_network_container_shares_the_namespace(net):
     assert ip in r.out, r
 
 
+def test_container_mode_is_resolved_again_at_each_start(net):
+    """As docker: --network/--ipc container:NAME names a container, not the process it had
+    at create; started again, the joiner joins the owner's namespaces of now, and it is
+    refused, naming the flag, while the owner is down."""
+    net.run_d("--name", "owner", "bb", "sleep", "1000")
+    net.run_d("--name", "joiner", "--network", "container:owner", "--ipc", "container:owner", "bb", "sleep", "1000")
+    net.ok("stop", "-t", "0", "joiner")
+    net.ok("restart", "-t", "0", "owner")
+    net.ok("start", "joiner")
+    owner = net.pid("owner")
+    for kind in ("net", "ipc"):
+        assert os.readlink("/proc/%d/ns/%s" % (net.pid("joiner"), kind)) == \
+            os.readlink("/proc/%d/ns/%s" % (owner, kind)), kind
+    net.ok("stop", "-t", "0", "joiner")
+    net.ok("stop", "-t", "0", "owner")
+    r = net("start", "joiner")
+    assert r.rc != 0 and r.err.count("\n") == 1, r
+    assert "--network container:owner: cannot join container owner: it is not running" in r.err, r
+
+
 def test_ip_mac_hostname_dns_and_add_host(net):
     net.ok("network", "create", "--subnet", "10.123.45.0/24", "fixed")
     r = net.ok("run", "--rm", "--network", "fixed", "--ip", "10.123.45.77", "--mac-address", "02:11:22:33:44:55",

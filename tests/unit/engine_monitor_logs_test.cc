@@ -231,6 +231,7 @@ TEST(MonitorFiles, MonitorConfigRoundTrip) {
   c.health_start_period_ns = 3;
   c.health_retries = 4;
   c.init = true;
+  c.joined = {{1234, 5678}};
   auto text = monitor_config_json(c);
   ASSERT_TRUE(text.ok());
   auto j = nlohmann::json::parse(*text);
@@ -244,6 +245,7 @@ TEST(MonitorFiles, MonitorConfigRoundTrip) {
   EXPECT_FALSE(parse_monitor_config("[1]").ok());
   EXPECT_FALSE(parse_monitor_config(R"({"id":"a","tty":"yes"})").ok());         // wrong type
   EXPECT_FALSE(parse_monitor_config(R"({"id":"a","log_driver":"syslog"})").ok());
+  EXPECT_FALSE(parse_monitor_config(R"({"id":"a","joined":[{"pid":1}]})").ok());  // no start_time
   auto minimal = parse_monitor_config(R"({"id":"a"})");
   ASSERT_TRUE(minimal.ok());
   EXPECT_EQ(minimal->log_driver, "json-file");

@@ -569,3 +569,18 @@ TEST(EngineSpecBuilder, ProcViewOnUnlessAskedOff) {
   unconfined.host.security_opt = {"seccomp=unconfined"};
   EXPECT_EQ(build(unconfined).annotations.at("org.guise.proc-view.sysinfo"), "host");
 }
+
+TEST(EngineSpecBuilder, APodsShmIsBoundWhereTheIpcNamespaceIsTheContainersOrThePods) {
+  SpecContext c = context();
+  c.shm_path = "/var/lib/guise/containers/infra/shm";
+  auto r = request({{"sh"}});
+  auto s = build(r, image({}, {"sh"}), c);
+  ASSERT_NE(mount_at(s, "/dev/shm"), nullptr);
+  EXPECT_EQ(mount_at(s, "/dev/shm")->type, "bind");
+  EXPECT_EQ(mount_at(s, "/dev/shm")->source, c.shm_path);
+  EXPECT_EQ(mount_at(s, "/dev/shm")->options, (Strings{"rbind", "nosuid", "noexec", "nodev", "rprivate"}));
+  r.host.ipc_mode = "host";  // the host's IPC namespace goes with the host's /dev/shm
+  EXPECT_EQ(mount_at(build(r, image({}, {"sh"}), c), "/dev/shm")->source, "/dev/shm");
+  r.host.ipc_mode = "none";
+  EXPECT_EQ(mount_at(build(r, image({}, {"sh"}), c), "/dev/shm"), nullptr);
+}

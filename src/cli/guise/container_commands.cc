@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <ctime>
 #include <iostream>
+#include <map>
 
 #include "cli/common/signal.h"
 #include "cli/guise/attach_session.h"
@@ -15,6 +16,7 @@
 #include "cli/guise/container_network.h"
 #include "engine/networking.h"
 #include "cli/guise/human.h"
+#include "cli/guise/pod_common.h"
 #include "cli/guise/template.h"
 #include "engine/attach.h"
 #include "engine/events.h"
@@ -54,13 +56,35 @@ std::string quoted_command(const engine::ContainerRecord& r, bool no_trunc) {
 
 struct PsFlags {
   bool all = false, quiet = false, size = false, no_trunc = false, latest = false;
+  bool pod = false;  // podman's --pod: the POD ID and PODNAME columns
   int last = -1;
   std::vector<std::string> filters;
   std::string format;
 };
 
-// docker's --filter: status=, name=, id=, label=KEY[=VALUE], exited=CODE, ancestor=IMAGE.
-Result<bool> matches(const engine::ContainerView& v, const std::vector<std::string>& filters) {
+// A pod's name by its id, "" when there is none: each pod read once, and the pod store
+// opened only when a container is in a pod.
+class PodNames {
+ public:
+  explicit PodNames(std::string root) : root_(std::move(root)) {}
+  const std::string& operator()(const std::string& id) {
+    auto [it, fresh] = names_.try_emplace(id);
+    if (!fresh || id.empty()) return it->second;
+    if (!pods_) pods_.emplace(engine::PodStore::open(root_));
+    if (*pods_)
+      if (auto r = (*pods_)->read(id)) it->second = r->name;
+    return it->second;
+  }
+
+ private:
+  std::string root_;
+  std::optional<Result<engine::PodStore>> pods_;
+  std::map<std::string, std::string> names_;
+};
+
+// docker's --filter: status=, name=, id=, label=KEY[=VALUE], exited=CODE, ancestor=IMAGE;
+// podman's pod=NAME|ID.
+Result<bool> matches(const engine::ContainerView& v, const std::vector<std::string>& filters, PodNames& pod_name) {
   for (const auto& f : filters) {
     auto eq = f.find('=');
     if (eq == std::string::npos) return sys::user_error("--filter \"" + f + "\": bad format of filter (expected name=value)");
@@ -73,6 +97,9 @@ Result<bool> matches(const engine::ContainerView& v, const std::vector<std::stri
       if (v.record.id.rfind(val, 0) != 0) return false;
     } else if (key == "exited") {
       if (v.status() != "exited" || std::to_string(v.state.exit_code) != val) return false;
+    } else if (key == "pod") {
+      const std::string& pod = v.record.pod;
+      if (pod.empty() || (pod_name(pod) != val && pod.rfind(val, 0) != 0)) return false;
     } else if (key == "ancestor") {
       if (v.record.image != val && v.record.image_id.find(val) == std::string::npos) return false;
     } else if (key == "label") {
@@ -94,6 +121,7 @@ void ps(Context& ctx, const PsFlags& f) {
   auto ids = cs->list_ids();
   if (!ids) return ctx.fail(ids.error());
   std::vector<engine::ContainerView> views;
+  PodNames pod_name(cs->root());
   for (const auto& id : *ids) {
     auto v = engine::view_container(*cs, id);
     if (!v) continue;  // removed meanwhile
@@ -101,7 +129,7 @@ void ps(Context& ctx, const PsFlags& f) {
                  v->status() == "restarting";
     bool has_status_filter = std::any_of(f.filters.begin(), f.filters.end(), [](const std::string& s) { return s.rfind("status=", 0) == 0 || s.rfind("exited=", 0) == 0; });
     if (!shown && !has_status_filter) continue;
-    auto m = matches(*v, f.filters);
+    auto m = matches(*v, f.filters, pod_name);
     if (!m) return ctx.fail(m.error());
     if (*m) views.push_back(std::move(*v));
   }
@@ -126,7 +154,9 @@ void ps(Context& ctx, const PsFlags& f) {
                 {"Names", r.name},
                 {"Labels", label_text},
                 {"Mounts", ""},
-                {"Networks", ""}};
+                {"Networks", ""},
+                {"Pod", f.no_trunc ? r.pod : r.pod.substr(0, std::min<size_t>(12, r.pod.size()))},
+                {"PodName", pod_name(r.pod)}};
     if (f.size) {
       int64_t upper = 0;
       // The writable layer's size: the container's own files.
@@ -144,7 +174,9 @@ void ps(Context& ctx, const PsFlags& f) {
   }
   std::string table = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
   if (f.size) table += "\t{{.Size}}";
-  auto out = format_rows(f.format, table, rows, {{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}});
+  if (f.pod) table += "\t{{.Pod}}\t{{.PodName}}";
+  auto out = format_rows(f.format, table, rows,
+                         {{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}, {"Pod", "POD ID"}});
   if (!out) return ctx.fail(out.error());
   std::fputs(out->c_str(), stdout);
 }
@@ -260,7 +292,8 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     c->add_flag("--no-trunc", pf.no_trunc, "do not truncate output");
     c->add_flag("-l,--latest", pf.latest, "show the latest created container");
     c->add_option("-n,--last", pf.last, "show the n last created containers");
-    c->add_option("-f,--filter", pf.filters, "filter output (status=, name=, id=, label=, exited=, ancestor=)");
+    c->add_option("-f,--filter", pf.filters, "filter output (status=, name=, id=, label=, exited=, ancestor=, pod=)");
+    c->add_flag("--pod", pf.pod, "show the pod of each container (POD ID, PODNAME)");
     c->add_option("--format", pf.format, "json, table, or a Go template");
     c->callback([&ctx] { ps(ctx, pf); });
   }
@@ -325,7 +358,8 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     c->add_flag("-f,--force", nf.force, "kill a running container first");
     c->add_flag("-v,--volumes", nf.volumes, "remove anonymous volumes too");
     c->callback([&ctx] {
-      each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) {
+      each(ctx, nf.names, [&](engine::ContainerStore& cs, const std::string& id, const std::string&) -> Result<void> {
+        GUISE_TRY(refuse_infra_removal(cs, id));  // `pod rm` removes it, with its pod
         return remove_container_fully(ctx, cs, id, nf.force, nf.volumes);
       });
     });
@@ -451,7 +485,7 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     bool header = false;
     for (const auto& id : *ids) {
       auto v = engine::view_container(*cs, id);
-      if (!v || v->running() || v->status() == "paused") continue;
+      if (!v || v->running() || v->status() == "paused" || is_pod_infra(*cs, id)) continue;
       if (!header) std::printf("Deleted Containers:\n");
       header = true;
       auto r = remove_container_fully(ctx, *cs, id, false);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/guise/container_common.h"
+#include "cli/guise/joined_namespaces.h"
 #include "engine/attach.h"
 #include "engine/container.h"
 #include "engine/networking.h"
@@ -113,6 +114,8 @@ std::vector<std::string> cleanup_command(const std::string& store_root, const st
 }
 
 Result<void> start_container(engine::ContainerStore& cs, const std::string& id, const std::function<void()>& on_listening) {
+  // Before this container's lock: a pod's member starts its infra, whose lock comes first.
+  GUISE_TRY(prepare_joined_namespaces(cs, id));
   // Held from the network's setup until the monitor runs: another setup meanwhile sees a
   // container being started, not a stopped one whose network it may reclaim; an `rm`
   // waits for it, or it finds the container gone.

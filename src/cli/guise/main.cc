@@ -8,6 +8,7 @@
 #include "cli/guise/container_common.h"
 #include "cli/guise/container_network.h"
 #include "cli/guise/context.h"
+#include "cli/guise/pod_common.h"
 #include "engine/rootless_session.h"
 
 using namespace guise;
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   cli::register_login_commands(app, ctx);
   cli::register_system_commands(app, ctx);
   cli::register_network_commands(app, ctx);
+  cli::register_pod_commands(app, ctx);
   cli::register_stats_command(app, ctx);
   cli::register_events_command(app, ctx);
   cli::one_value_each(app);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -21,9 +22,11 @@
 #include "cli/guise/attach_session.h"
 #include "default_seccomp.h"
 #include "cli/guise/container_common.h"
+#include "cli/guise/container_create.h"
 #include "cli/guise/container_network.h"
 #include "engine/rootless_cgroup.h"
 #include "engine/user_mode_network.h"
+#include "cli/guise/pod_common.h"
 #include "engine/events.h"
 #include "engine/networking.h"
 #include "cli/guise/progress_display.h"
@@ -171,6 +174,19 @@ std::vector<std::string> bounding_capabilities() {
   return out;
 }
 
+// A pod's /dev/shm on the host, as podman's: its members share it with its IPC namespace.
+// false where this process may not mount (rootless): then each has its own, and no
+// directory stays to say otherwise (pod_join looks for it).
+Result<bool> mount_pod_shm(const std::string& dir, int64_t size) {
+  if (::mkdir(dir.c_str(), 0700) < 0) return sys::sys_error("mkdir", dir);
+  std::string opts = "mode=1777,size=" + std::to_string(size > 0 ? size : engine::kDefaultShmSize);
+  if (::mount("shm", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) == 0) return true;
+  int err = errno;
+  ::rmdir(dir.c_str());
+  if (err == EPERM) return false;
+  return sys::sys_error_n(err, "mount tmpfs", dir);
+}
+
 bool cgroup_v2_host() {
   struct statfs fs {};
   return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
@@ -191,11 +207,6 @@ struct Made {
     if (dir_made) (void)cs.remove_dir(id);
     if (name_reserved) cs.release_name(name, id);
   }
-};
-
-struct Created {
-  std::string id;
-  engine::RunRequest req;
 };
 
 // Rootless, docker's default network (a bridge, which needs root) becomes a user-mode one:
@@ -227,16 +238,15 @@ Result<void> choose_network(engine::HostConfig& h) {
   return Ok();
 }
 
+}  // namespace
+
 // `start`: run's create, whose container starts at once (a foreground one attached first).
-Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
-                       engine::ContainerStore& cs, bool start) {
-  engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+Result<Created> create_container(Context& ctx, engine::RunRequest req, const CreateInput& in, image::Store& store,
+                                 engine::ContainerStore& cs, bool start) {
   GUISE_TRY(choose_network(req.host));
   GUISE_TRY(check_bind_sources(req.host));
   GUISE_TRY(engine::runtime_for(req.host.runtime, runtime_globals(cs)));  // a name it cannot use: refused before anything is made
-  image::ImageRecord img = GUISE_TRY(find_or_pull(ctx, store, req));
-  std::string config_text = GUISE_TRY(store.content().read(img.id, 16 << 20));
-  image::ImageConfig image_config = GUISE_TRY(image::parse_config(config_text));
+  const image::ImageConfig& image_config = in.image_config;
 
   Made made{ctx, store, cs, engine::ContainerStore::new_id(), req.name};
   // The directory first, locked: whatever a kill leaves from here on, the next command
@@ -257,14 +267,22 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   made.name_reserved = true;
   GUISE_FAULT_POINT("run: name reserved");
 
-  image::Rootfs rootfs = GUISE_TRY(store.create_rootfs(made.id, img));
-  made.rootfs_made = true;
-  GUISE_FAULT_POINT("run: rootfs made");
-  // A --rm container's upper layer goes with it: not worth a sync at its unmount.
-  GUISE_TRY(store.mount_rootfs(rootfs, {}, req.host.auto_remove));
-  GUISE_FAULT_POINT("run: rootfs mounted");
-
   engine::ContainerPaths paths = cs.paths(made.id);
+  image::Rootfs rootfs;
+  if (in.image) {
+    rootfs = GUISE_TRY(store.create_rootfs(made.id, *in.image));
+    made.rootfs_made = true;
+    GUISE_FAULT_POINT("run: rootfs made");
+    // A --rm container's upper layer goes with it: not worth a sync at its unmount.
+    GUISE_TRY(store.mount_rootfs(rootfs, {}, req.host.auto_remove));
+    GUISE_FAULT_POINT("run: rootfs mounted");
+  } else {
+    // A pod's infra: an empty directory of its own, where the runtime makes the mount
+    // points; its one program, guise-init, is bound in read-only from the host (--init).
+    rootfs.merged = paths.dir + "/rootfs";
+    if (::mkdir(rootfs.merged.c_str(), 0755) < 0) return sys::sys_error("mkdir", rootfs.merged);
+  }
+  bool pod_shm = in.pod_shm && GUISE_TRY(mount_pod_shm(paths.shm(), req.host.shm_size));  // unmounted by remove_dir
   std::error_code ec;
   std::filesystem::create_directories(paths.bundle(), ec);
   if (ec) return sys::sys_error_n(ec.value(), "mkdir", paths.bundle());
@@ -289,10 +307,14 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   engine::SpecContext sc;
   sc.id = made.id;
   sc.rootfs = rootfs.merged;
-  sc.hosts_path = paths.dir + "/hosts";
-  sc.resolv_conf_path = paths.dir + "/resolv.conf";
+  // A pod member sharing the infra's network sees the infra's files, which its start fills.
+  std::string names_dir = in.names_from.empty() ? paths.dir : cs.paths(in.names_from).dir;
+  sc.hosts_path = names_dir + "/hosts";
+  sc.resolv_conf_path = names_dir + "/resolv.conf";
   sc.hostname_path = paths.dir + "/hostname";
   sc.init_path = engine::init_binary();
+  if (pod_shm) sc.shm_path = paths.shm();
+  else if (!in.shm_from.empty()) sc.shm_path = cs.paths(in.shm_from).shm();
   std::string root = store_root(ctx);
   for (const auto& v : engine::named_volumes(req.host)) {
     std::string target;
@@ -354,6 +376,7 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
       std::fprintf(stderr, "WARNING: %s\n", engine::undelegated_limits_warning(dropped, delegation).c_str());
     if (delegation.base.empty()) spec.linux->resources.reset();
   }
+  if (!in.process_args.empty() && spec.process) spec.process->args = in.process_args;
   GUISE_TRY(sys::write_file(paths.bundle() + "/config.json", oci::spec_json(spec), O_CREAT | O_TRUNC, 0600));
   GUISE_FAULT_POINT("run: spec written");
 
@@ -387,6 +410,11 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   // Attach before the process runs, so not a byte of its output is missed.
   mc.wait_for_attach = start && !req.detach;
   if (engine::has_network_to_undo(req.host.network_mode)) mc.exit_command = cleanup_command(root, made.id);
+  if (spec.linux) {
+    std::vector<std::string> ns_paths;
+    for (const auto& n : spec.linux->namespaces) ns_paths.push_back(n.path);
+    mc.joined = engine::joined_processes(ns_paths);
+  }
   // A --rm container's files end with its run: none of them is worth an fsync.
   engine::Sync sync = req.host.auto_remove ? engine::Sync::kVolatile : engine::Sync::kDurable;
   GUISE_TRY(engine::write_file_atomic(paths.monitor_config(), GUISE_TRY(engine::monitor_config_json(mc)), sync));
@@ -396,7 +424,8 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   rec.name = made.name;
   rec.created = sys::now_rfc3339();
   rec.image = req.config.image;
-  rec.image_id = img.id.str();
+  rec.image_id = in.image ? in.image->id.str() : std::string();
+  rec.pod = in.pod_id;
   std::vector<std::string> argv = spec.process ? spec.process->args : std::vector<std::string>{};
   if (!argv.empty()) {
     rec.path = argv[0];
@@ -435,6 +464,30 @@ Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<st
   made.keep = true;
   engine::record_container_event(cs.root(), made.id, "create");
   return Created{made.id, std::move(req)};
+}
+
+namespace {
+
+Result<Created> create(Context& ctx, const RunFlags& flags, const std::vector<std::string>& args, image::Store& store,
+                       engine::ContainerStore& cs, bool start) {
+  engine::RunRequest req = GUISE_TRY(to_run_request(flags, args));
+  // Before the image: a bad command line costs no pull, and changes nothing of a pod.
+  if (flags.pod.empty()) GUISE_TRY(choose_network(req.host));  // a pod's member has the pod's
+  else GUISE_TRY(check_pod_flags(ctx, flags));
+  CreateInput in;
+  in.image = GUISE_TRY(find_or_pull(ctx, store, req));
+  std::string config_text = GUISE_TRY(store.content().read(in.image->id, 16 << 20));
+  in.image_config = GUISE_TRY(image::parse_config(config_text));
+  // The pod's infra started once the image is known good. Its lock is held until the
+  // record is written: a `pod rm` meanwhile waits, then finds the member.
+  std::optional<PodJoin> pod;
+  if (!flags.pod.empty()) pod = GUISE_TRY(join_pod(ctx, cs, flags, req));
+  if (pod) {
+    in.pod_id = pod->pod_id;
+    if (pod->shares_network) in.names_from = pod->infra_id;
+    if (pod->shares_shm) in.shm_from = pod->infra_id;
+  }
+  return create_container(ctx, std::move(req), in, store, cs, start);
 }
 
 // docker's status for a process that could not be started: 127 not found, 126 not runnable.

@@ -371,6 +371,7 @@ void add_run_flags(CLI::App& cmd, RunFlags& f) {
          "what /proc/meminfo, cpuinfo, stat, uptime, loadavg, swaps and sysinfo(2) show: cgroup (the "
          "container's limits and usage, the default) or host");
   single(cmd, "--cgroup-parent", f.cgroup_parent, "optional parent cgroup for the container");
+  single(cmd, "--pod", f.pod, "run the container in an existing pod (NAME or ID)");
   single(cmd, "--network,--net", f.network, "connect a container to a network: none, host, bridge, NAME");
   single(cmd, "--stop-signal", f.stop_signal, "signal to stop the container");
   single(cmd, "--stop-timeout", f.stop_timeout, "timeout (in seconds) to stop a container");

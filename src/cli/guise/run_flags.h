@@ -52,6 +52,7 @@ struct RunFlags {
   std::vector<std::string> dns, dns_search, dns_option, add_host, network_alias;
   std::string ip, ip6, mac_address;
   bool sig_proxy = true;
+  std::string pod;  // --pod NAME: join the pod's shared namespaces (pod_common.h)
 };
 
 // Registers every flag on `cmd` (a run or create subcommand). Also: -h is --hostname, so
