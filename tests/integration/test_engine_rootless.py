@@ -517,3 +517,22 @@ def test_the_hosts_network_and_pids_are_bound_in_not_mounted(user):
             assert r.returncode != 0 and "no cgroup is delegated" in r.stderr, r.stderr
         finally:
             user("rm", "-f", "nocg")
+
+
+def test_a_rootless_pod_shares_localhost_and_publishes_its_port(user, device_open_to_all):
+    need(host.program("pasta", "rootless networking"))
+    device_open_to_all("/dev/net/tun")
+    port = free_port()
+    user.ok("pod", "create", "--name", "rlpod", "-p", "127.0.0.1:%d:80" % port)
+    try:
+        user.ok("run", "-d", "--pod", "rlpod", "--name", "rlweb", "bb", "sh", "-c",
+                "echo from-the-pod > /tmp/i; httpd -f -p 80 -h /tmp")
+        r = user.ok("run", "--rm", "--pod", "rlpod", "bb", "sh", "-c",
+                    "hostname; for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1/i && break; sleep 0.2; done")
+        assert r.stdout.split() == ["rlpod", "from-the-pod"], r.stdout
+        assert fetch("http://127.0.0.1:%d/i" % port) == "from-the-pod\n"
+    finally:
+        user("pod", "rm", "-f", "rlpod")
+    assert user.ok("pod", "ps", "-q").stdout.strip() == ""
+    assert wait(lambda: not [c for _, c in user.processes() if c.startswith(("pasta", "passt"))], 5)
+    assert_nothing_left(user)
