@@ -11,7 +11,7 @@
 
 #include "cgroups/devices.h"
 #include "cgroups/v2.h"
-#include "linux/idmap.h"
+#include "linux/userns.h"
 #include "sys/fd.h"
 
 namespace guise::cgroups::v2 {

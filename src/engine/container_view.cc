@@ -29,6 +29,14 @@ std::string ContainerView::status() const {
   return state.status;
 }
 
+bool ContainerView::init_alive() const {
+  if (state.status != "running" || !monitor_alive || state.pid <= 0 || state.monitor_pid <= 0) return false;
+  auto status = sys::read_file("/proc/" + std::to_string(state.pid) + "/status");
+  if (!status) return false;
+  size_t at = status->find("\nPPid:");
+  return at != std::string::npos && std::atol(status->c_str() + at + 6) == state.monitor_pid;
+}
+
 Result<ContainerView> view_container(const ContainerStore& store, const std::string& id) {
   ContainerView v;
   v.record = GUISE_TRY(store.read_record(id));

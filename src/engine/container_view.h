@@ -19,6 +19,11 @@ struct ContainerView {
   // docker's State.Status: created, running, paused, restarting, exited, dead.
   std::string status() const;
   bool running() const { return state.status == "running" || state.status == "restarting"; }
+  // The container's init lives as state.pid now: its monitor runs and is that pid's parent.
+  // A pid the kernel has given to another process since (the init died, its monitor was
+  // killed before it recorded so) has another parent. What joining its namespaces needs:
+  // never another process's, which may be the host's.
+  bool init_alive() const;
 };
 
 Result<ContainerView> view_container(const ContainerStore& store, const std::string& id);

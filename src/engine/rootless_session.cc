@@ -18,6 +18,7 @@
 #include "engine/container.h"
 #include "engine/subid.h"
 #include "linux/idmap.h"
+#include "linux/userns.h"
 #include "sys/fd.h"
 #include "sys/file_lock.h"
 #include "sys/syscalls.h"

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "linux/idmap.h"
+#include "linux/userns.h"
 #include "sys/child_process.h"
 #include "sys/fd.h"
 
@@ -138,11 +138,6 @@ bool lowerdir_plus_disabled_by_env() {
 }
 
 }  // namespace
-
-const std::string& default_opaque_xattr() {
-  static const std::string name = linux::in_user_namespace() ? "user.overlay.opaque" : "trusted.overlay.opaque";
-  return name;
-}
 
 bool kernel_has_lowerdir_plus() {
   static std::once_flag once;

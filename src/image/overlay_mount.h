@@ -12,11 +12,6 @@
 
 namespace guise::image {
 
-// What marks an opaque directory for the overlays this process mounts: user.overlay.opaque
-// in a user namespace (mounted with userxattr: trusted.* cannot be set there), else
-// trusted.overlay.opaque. Layers are unpacked with it.
-const std::string& default_opaque_xattr();
-
 struct OverlayLayers {
   std::string base;                 // absolute: the directory the relative paths start from
   std::vector<std::string> lowers;  // top first, relative to base (or absolute)

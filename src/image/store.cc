@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "image/store_files.h"
-#include "linux/idmap.h"
+#include "linux/userns.h"
 #include "image/store_internal.h"
 
 namespace guise::image {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "image/unpack_paths.h"
-#include "linux/idmap.h"
+#include "linux/userns.h"
 #include "sys/sha256.h"
 #include "sys/syscalls.h"
 

@@ -26,7 +26,7 @@
 #include <cstdint>
 #include <string>
 
-#include "image/overlay_mount.h"
+#include "image/overlay_xattr.h"
 #include "sys/result.h"
 
 namespace guise::image {

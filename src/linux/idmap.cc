@@ -7,8 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
+#include "linux/userns.h"
 #include "sys/child_process.h"
 #include "sys/syscalls.h"
 
@@ -49,19 +48,6 @@ Result<void> run_map_helper(const char* helper, pid_t pid, const std::vector<oci
 }
 
 }  // namespace
-
-bool in_user_namespace() {
-  auto map = sys::read_file("/proc/self/uid_map");
-  // The initial namespace maps all of 0..2^32-2 onto itself.
-  return map.ok() && map.value().find("4294967295") == std::string::npos;
-}
-
-bool in_rootless_session() {
-  const char* v = std::getenv("GUISE_ROOTLESS");
-  return v && v[0] == '1' && v[1] == 0;
-}
-
-void mark_rootless_session() { ::setenv("GUISE_ROOTLESS", "1", 1); }
 
 Result<void> write_id_mappings(pid_t pid, const std::vector<oci::IdMapping>& uids,
                                const std::vector<oci::IdMapping>& gids, const std::string& field_prefix) {

@@ -14,17 +14,6 @@
 
 namespace guise::linux {
 
-// Whether this process is in a user namespace other than the initial one (root there is
-// not the host's root: a rootless engine's processes, a container's).
-bool in_user_namespace();
-
-// Whether this is a rootless guise's process: one that joined the user's namespaces (and
-// its monitors and helpers, which inherit GUISE_ROOTLESS=1 from it). Root of some other
-// user namespace, root in an unprivileged LXC container, is not: it keeps root's store,
-// bridges and limits, and in_user_namespace() answers only what it may do.
-bool in_rootless_session();
-void mark_rootless_session();
-
 // Writes the maps of process `pid`'s user namespace. Privileged (root in the initial
 // user namespace): written directly, and setgroups stays allowed, which
 // additionalGids needs. Otherwise directly where each map is the caller's own id

@@ -10,7 +10,7 @@
 
 #include <cerrno>
 
-#include "linux/idmap.h"
+#include "linux/userns.h"
 #include "sys/syscalls.h"
 
 namespace guise::network {

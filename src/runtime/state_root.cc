@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "runtime/runtime.h"
-#include "linux/idmap.h"
+#include "linux/userns.h"
 
 namespace guise::runtime {
 

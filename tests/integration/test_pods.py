@@ -180,6 +180,20 @@ def test_a_member_never_restarts_into_a_gone_infras_namespaces(pods):
     assert pods.ns("keeper", "pid") == os.readlink("/proc/%d/ns/pid" % infra_pid)
 
 
+def test_a_container_whose_monitor_died_is_not_joined(pods):
+    """An attack on pid reuse: the monitor of a container killed, its state still says
+    running. Its init is no longer the monitor's child, so nothing may join "its"
+    namespaces by the pid in its state (which the kernel may give to any process, the
+    host's included): run --network container:NAME is refused, in one line."""
+    target = pods.e.run_d("--network", "none", "--name", "orphaned", "bb", "sleep", "1000")
+    monitor = json.load(open(os.path.join(pods.e.root, "containers", target, "state.json")))["monitor_pid"]
+    os.kill(monitor, signal.SIGKILL)
+    assert wait_for(lambda: pods.e.status("orphaned") == "dead", 5), pods.e.status("orphaned")
+    r = pods.e("run", "--rm", "--network", "container:orphaned", "bb", "true")
+    assert r.rc == 125 and "cannot join container orphaned: it is not running" in r.err, r
+    assert len(r.err.strip().splitlines()) == 1, r.err
+
+
 def test_pod_kill_ends_every_container(pods):
     pod_id = pods.create("--name", "killed")
     pods.run("killed", "k1", "sleep", "1000")

@@ -115,7 +115,7 @@ std::vector<std::string> cleanup_command(const std::string& store_root, const st
 
 Result<void> start_container(engine::ContainerStore& cs, const std::string& id, const std::function<void()>& on_listening) {
   // Before this container's lock: a pod's member starts its infra, whose lock comes first.
-  GUISE_TRY(prepare_joined_namespaces(cs, id));
+  GUISE_TRY(start_infra_of_member(cs, id));
   // Held from the network's setup until the monitor runs: another setup meanwhile sees a
   // container being started, not a stopped one whose network it may reclaim; an `rm`
   // waits for it, or it finds the container gone.
@@ -123,6 +123,8 @@ Result<void> start_container(engine::ContainerStore& cs, const std::string& id, 
   // Started by another command while this one waited for the lock: docker's start of a
   // running container does nothing (a second setup would undo the first's namespace).
   if (GUISE_TRY(engine::view_container(cs, id)).running()) return Ok();
+  // Under the lock: a concurrent update of the spec or monitor config is not undone.
+  GUISE_TRY(aim_joined_namespaces(cs, id));
   auto rec = GUISE_TRY(cs.read_record(id));
   std::string mode = rec.host_config.value("NetworkMode", "bridge");
   std::optional<network::NetworkLayer> layer;

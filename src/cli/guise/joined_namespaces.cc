@@ -30,20 +30,28 @@ Result<std::string> path_of(const engine::ContainerStore& cs, const std::string&
   auto where = std::string(j.flag) + " " + mode;
   std::string id = GUISE_TRY(cs.resolve(other), where);
   auto v = GUISE_TRY(engine::view_container(cs, id), where);
-  if (!v.running() || v.state.pid <= 0)
-    return sys::wrong_state(where + ": cannot join container " + other + ": it is not running");
+  if (!v.init_alive()) return sys::wrong_state(where + ": cannot join container " + other + ": it is not running");
   return "/proc/" + std::to_string(v.state.pid) + "/ns/" + j.proc_name;
+}
+
+bool joins_namespaces(const engine::ContainerRecord& rec) {
+  bool joins = false;
+  for (const auto& j : kJoinable) joins = joins || rec.host_config.value(j.mode_key, "").rfind("container:", 0) == 0;
+  return joins;
 }
 
 }  // namespace
 
-Result<void> prepare_joined_namespaces(engine::ContainerStore& cs, const std::string& id) {
+Result<void> start_infra_of_member(engine::ContainerStore& cs, const std::string& id) {
   if (GUISE_TRY(engine::view_container(cs, id)).running()) return Ok();  // start does nothing to it
   auto rec = GUISE_TRY(cs.read_record(id));
-  bool joins = false;
-  for (const auto& j : kJoinable) joins = joins || rec.host_config.value(j.mode_key, "").rfind("container:", 0) == 0;
-  if (!joins) return Ok();
-  GUISE_TRY(start_pod_infra_of(cs, rec));
+  if (!joins_namespaces(rec)) return Ok();
+  return start_pod_infra_of(cs, rec);
+}
+
+Result<void> aim_joined_namespaces(engine::ContainerStore& cs, const std::string& id) {
+  auto rec = GUISE_TRY(cs.read_record(id));
+  if (!joins_namespaces(rec)) return Ok();
   std::string config = cs.paths(id).bundle() + "/config.json";
   auto spec = GUISE_TRY(oci::parse_spec(GUISE_TRY(sys::read_file(config)), config));
   if (!spec.linux) return Ok();

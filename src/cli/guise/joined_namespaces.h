@@ -13,8 +13,14 @@
 
 namespace guise::cli {
 
-// Nothing for a running container or one that joins nobody. A pod's member starts its
-// infra first. wrong_state, naming the flag, when a container to join is not running.
-Result<void> prepare_joined_namespaces(engine::ContainerStore& cs, const std::string& id);
+// A pod's member that is not running starts its infra: before the member's own lock, as
+// the infra's lock comes first.
+Result<void> start_infra_of_member(engine::ContainerStore& cs, const std::string& id);
+
+// Under the member's lock, once it is known not to run: its spec's namespace paths aimed
+// at the processes to join now, and its monitor config told which they are. Nothing for
+// a container that joins nobody; wrong_state, naming the flag, when one to join is not
+// running.
+Result<void> aim_joined_namespaces(engine::ContainerStore& cs, const std::string& id);
 
 }  // namespace guise::cli

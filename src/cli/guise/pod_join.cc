@@ -47,11 +47,14 @@ Result<void> refuse_pod_decided(const engine::PodRecord& pod, const RunFlags& f)
 
 Result<engine::ContainerView> running_infra(engine::ContainerStore& cs, const engine::PodRecord& pod) {
   auto v = GUISE_TRY(engine::view_container(cs, pod.infra_id), "the infra container of pod " + pod.name);
-  if (v.running()) return v;
+  if (v.init_alive()) return v;
+  if (v.running())  // its monitor gone, or restarting: not a process to join, nor one to start
+    return sys::wrong_state("the infra container of pod " + pod.name + " is " + v.status() +
+                            ": start the pod again (guise pod stop, then pod start), or remove it");
   ::unlink((cs.paths(pod.infra_id).dir + "/stopping").c_str());
   GUISE_TRY(start_container(cs, pod.infra_id), "starting the infra container of pod " + pod.name);
   v = GUISE_TRY(engine::view_container(cs, pod.infra_id));
-  if (!v.running())
+  if (!v.init_alive())
     return sys::wrong_state("the infra container of pod " + pod.name + " exited at once: " + v.state.error);
   return v;
 }

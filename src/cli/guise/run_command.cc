@@ -37,7 +37,7 @@
 #include "engine/spec_builder.h"
 #include "image/pull.h"
 #include "linux/capabilities.h"
-#include "linux/idmap.h"
+#include "linux/userns.h"
 #include "oci/parse.h"
 #include "oci/write.h"
 #include "sys/fault.h"
@@ -348,7 +348,7 @@ Result<Created> create_container(Context& ctx, engine::RunRequest req, const Cre
   sc.namespace_path = [&cs](const std::string& other, const std::string& ns) -> Result<std::string> {
     std::string id = GUISE_TRY(cs.resolve(other));
     auto v = GUISE_TRY(engine::view_container(cs, id));
-    if (!v.running()) return sys::wrong_state("cannot join container " + other + ": it is not running");
+    if (!v.init_alive()) return sys::wrong_state("cannot join container " + other + ": it is not running");
     return "/proc/" + std::to_string(v.state.pid) + "/ns/" + ns;
   };
   sc.device_info = engine::host_device;

@@ -13,7 +13,7 @@
 #include "cli/guise/template.h"
 #include "engine/rootless_checks.h"
 #include "engine/rootless_session.h"
-#include "linux/idmap.h"
+#include "linux/userns.h"
 
 namespace guise::cli {
 
