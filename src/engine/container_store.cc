@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "engine/name_file.h"
 #include "sys/syscalls.h"
 #include "sys/text.h"
 
@@ -91,39 +92,17 @@ bool ContainerStore::valid_name(const std::string& n) {
 }
 
 Result<void> ContainerStore::reserve_name(const std::string& name, const std::string& id) {
-  std::string path = root_ + "/container-names/" + name;
-  // The id is written first and the name made by link(2), which fails when it exists: a
-  // reservation is never seen empty, so a kill at any point leaves a name that names its
-  // container (and goes with it) or none.
-  std::string tmp = root_ + "/container-names/." + id + ".tmp";
-  GUISE_TRY(sys::write_file(tmp, id, O_CREAT | O_TRUNC, 0600), "reserve container name");
-  auto take = [&] { return ::link(tmp.c_str(), path.c_str()) == 0; };
-  bool taken = take();
-  int err = errno;
-  if (!taken && err == EEXIST) {
-    // A name whose container is gone entirely (a `rm` killed between the two) is free.
-    auto owner = sys::read_file(path);
-    if (owner && !owner->empty() && ::access(paths(*owner).dir.c_str(), F_OK) != 0 && errno == ENOENT) {
-      release_name(name, *owner);
-      taken = take();
-      err = errno;
-    }
-  }
-  ::unlink(tmp.c_str());
-  if (!taken) {
-    if (err != EEXIST) return sys::sys_error_n(err, "reserve container name", path);
-    auto owner = sys::read_file(path);
-    return sys::already_exists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
-                               (owner ? *owner : std::string("?")) +
-                               "\". You have to remove (or rename) that container to be able to reuse that name.");
-  }
-  return Ok();
+  // A name whose container is gone entirely (a `rm` killed between the two) is free.
+  auto gone = [&](const std::string& owner) { return ::access(paths(owner).dir.c_str(), F_OK) != 0 && errno == ENOENT; };
+  if (GUISE_TRY(take_name_file(root_ + "/container-names", name, id, gone, "container"))) return Ok();
+  auto owner = sys::read_file(root_ + "/container-names/" + name);
+  return sys::already_exists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
+                             (owner ? *owner : std::string("?")) +
+                             "\". You have to remove (or rename) that container to be able to reuse that name.");
 }
 
 void ContainerStore::release_name(const std::string& name, const std::string& id) {
-  std::string path = root_ + "/container-names/" + name;
-  auto owner = sys::read_file(path);
-  if (owner && *owner == id) ::unlink(path.c_str());
+  release_name_file(root_ + "/container-names", name, id);
 }
 
 Result<std::string> ContainerStore::resolve(const std::string& text) const {

@@ -197,17 +197,23 @@ void forward(int sig, pid_t child, bool group) {
   kill(group ? -child : child, sig);
 }
 
-// -P: reap until told to stop. Exit 0, as a stop of the pod is its normal end.
-int pause_loop(int sfd, bool& monitor_open) {
+// The next signal from the signalfd; 0 when it could not be read (said).
+int next_signal(int sfd) {
   for (;;) {
     signalfd_siginfo si;
     ssize_t n = read(sfd, &si, sizeof si);
     if (n < 0 && errno == EINTR) continue;
-    if (n != static_cast<ssize_t>(sizeof si)) {
-      say("read signalfd: ", n < 0 ? strerror(errno) : "short read");
-      return kInitFailed;
-    }
-    int sig = static_cast<int>(si.ssi_signo);
+    if (n == static_cast<ssize_t>(sizeof si)) return static_cast<int>(si.ssi_signo);
+    say("read signalfd: ", n < 0 ? strerror(errno) : "short read");
+    return 0;
+  }
+}
+
+// -P: reap until told to stop. Exit 0, as a stop of the pod is its normal end.
+int pause_loop(int sfd, bool& monitor_open) {
+  for (;;) {
+    int sig = next_signal(sfd);
+    if (sig == 0) return kInitFailed;
     if (sig == SIGTERM || sig == SIGINT) return 0;
     if (sig == SIGCHLD) reap_zombies(0, monitor_open);
   }
@@ -247,15 +253,11 @@ int run(const Options& opts) {
   setpgid(child, child);
 
   for (;;) {
-    signalfd_siginfo si;
-    ssize_t n = read(sfd, &si, sizeof si);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != static_cast<ssize_t>(sizeof si)) {
-      say("read signalfd: ", n < 0 ? strerror(errno) : "short read");
+    int sig = next_signal(sfd);
+    if (sig == 0) {
       kill(opts.group ? -child : child, SIGKILL);
       return kInitFailed;
     }
-    int sig = static_cast<int>(si.ssi_signo);
     switch (sig) {
       case SIGCHLD: {
         int code = reap_zombies(child, monitor_open);

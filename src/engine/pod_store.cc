@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "engine/container_store.h"
+#include "engine/name_file.h"
 #include "sys/syscalls.h"
 
 namespace guise::engine {
@@ -86,36 +87,17 @@ Result<PodStore> PodStore::open(const std::string& store_root) {
 }
 
 Result<void> PodStore::reserve_name(const std::string& name, const std::string& id) {
-  std::string path = root_ + "/pod-names/" + name;
-  // As container names: the id written first, the name made by link(2), so a name is
-  // never seen empty.
-  std::string tmp = root_ + "/pod-names/." + id + ".tmp";
-  GUISE_TRY(sys::write_file(tmp, id, O_CREAT | O_TRUNC, 0600), "reserve pod name");
-  auto take = [&] { return ::link(tmp.c_str(), path.c_str()) == 0; };
-  bool taken = take();
-  int err = errno;
-  if (!taken && err == EEXIST) {
-    // A name whose pod is gone (a `pod rm` killed between record and name) is free.
-    auto owner = sys::read_file(path);
-    if (owner && ::access((dir(*owner) + "/record.json").c_str(), F_OK) != 0 && errno == ENOENT &&
-        ::access(dir(*owner).c_str(), F_OK) != 0) {
-      release_name(name, *owner);
-      taken = take();
-      err = errno;
-    }
-  }
-  ::unlink(tmp.c_str());
-  if (!taken) {
-    if (err != EEXIST) return sys::sys_error_n(err, "reserve pod name", path);
-    return sys::already_exists("pod name \"" + name + "\" is in use: pod already exists");
-  }
-  return Ok();
+  // A name whose pod is gone (a `pod rm` killed between record and name) is free.
+  auto gone = [&](const std::string& owner) {
+    return ::access((dir(owner) + "/record.json").c_str(), F_OK) != 0 && errno == ENOENT &&
+           ::access(dir(owner).c_str(), F_OK) != 0;
+  };
+  if (GUISE_TRY(take_name_file(root_ + "/pod-names", name, id, gone, "pod"))) return Ok();
+  return sys::already_exists("pod name \"" + name + "\" is in use: pod already exists");
 }
 
 void PodStore::release_name(const std::string& name, const std::string& id) {
-  std::string path = root_ + "/pod-names/" + name;
-  auto owner = sys::read_file(path);
-  if (owner && *owner == id) ::unlink(path.c_str());
+  release_name_file(root_ + "/pod-names", name, id);
 }
 
 Result<std::string> PodStore::resolve(const std::string& text) const {

@@ -1,0 +1,22 @@
+// The names of containers and pods: a file NAMES_DIR/NAME holding its owner's id, made by
+// link(2) of a file written first. It is never seen empty, and link fails when the name
+// exists, so a kill at any point leaves a name that names its owner, or none.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "sys/result.h"
+
+namespace guise::engine {
+
+// Takes `name` for `id`. A name whose owner is gone (`owner_gone(owner_id)`: a removal
+// killed between the owner and its name) is taken over. false: it is another's. Other
+// failures are errors naming "reserve WHAT name".
+Result<bool> take_name_file(const std::string& names_dir, const std::string& name, const std::string& id,
+                            const std::function<bool(const std::string&)>& owner_gone, const std::string& what);
+
+// Removes NAMES_DIR/NAME when it still names `id`.
+void release_name_file(const std::string& names_dir, const std::string& name, const std::string& id);
+
+}  // namespace guise::engine
