@@ -115,13 +115,8 @@ Result<std::string> ContainerStore::resolve(const std::string& text) const {
   }
   bool hex = !t.empty() && t.find_first_not_of("0123456789abcdef") == std::string::npos;
   if (!hex) return missing();
-  auto ids = GUISE_TRY(list_ids());
-  std::string found;
-  for (const auto& id : ids)
-    if (id.rfind(t, 0) == 0) {
-      if (!found.empty()) return sys::user_error("multiple containers found with provided prefix: " + t);
-      found = id;
-    }
+  std::string found =
+      GUISE_TRY(id_by_prefix(GUISE_TRY(list_ids()), t, "multiple containers found with provided prefix: " + t));
   if (found.empty()) return missing();
   return found;
 }
@@ -142,19 +137,7 @@ Result<void> ContainerStore::write_record(const ContainerRecord& r, Sync sync) {
   return write_file_atomic(paths(r.id).record(), record_to_json(r).dump(2), sync);
 }
 
-Result<std::vector<std::string>> ContainerStore::list_ids() const {
-  std::vector<std::string> out;
-  std::string dir = root_ + "/containers";
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return sys::sys_error("opendir", dir);
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() != 64) continue;
-    if (::access((dir + "/" + n + "/record.json").c_str(), F_OK) == 0) out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
-}
+Result<std::vector<std::string>> ContainerStore::list_ids() const { return ids_with_records(root_ + "/containers"); }
 
 namespace {
 

@@ -1,5 +1,6 @@
 #include "engine/name_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -33,6 +34,29 @@ void release_name_file(const std::string& names_dir, const std::string& name, co
   std::string path = names_dir + "/" + name;
   auto owner = sys::read_file(path);
   if (owner && *owner == id) ::unlink(path.c_str());
+}
+
+Result<std::vector<std::string>> ids_with_records(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return sys::sys_error("opendir", dir);
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() == 64 && ::access((dir + "/" + n + "/record.json").c_str(), F_OK) == 0) out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
+}
+
+Result<std::string> id_by_prefix(const std::vector<std::string>& ids, const std::string& prefix,
+                                 const std::string& ambiguous) {
+  std::string found;
+  for (const auto& id : ids)
+    if (id.rfind(prefix, 0) == 0) {
+      if (!found.empty()) return sys::user_error(ambiguous);
+      found = id;
+    }
+  return found;
 }
 
 }  // namespace guise::engine

@@ -1,10 +1,12 @@
-// The names of containers and pods: a file NAMES_DIR/NAME holding its owner's id, made by
-// link(2) of a file written first. It is never seen empty, and link fails when the name
-// exists, so a kill at any point leaves a name that names its owner, or none.
+// How containers and pods are found, by name or by id. A name is a file NAMES_DIR/NAME
+// holding its owner's id, made by link(2) of a file written first: it is never seen
+// empty, and link fails when the name exists, so a kill at any point leaves a name that
+// names its owner, or none. An id is a directory DIR/ID (64 hex) with a record.json.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "sys/result.h"
 
@@ -18,5 +20,13 @@ Result<bool> take_name_file(const std::string& names_dir, const std::string& nam
 
 // Removes NAMES_DIR/NAME when it still names `id`.
 void release_name_file(const std::string& names_dir, const std::string& name, const std::string& id);
+
+// The ids in `dir` that have a record.json.
+Result<std::vector<std::string>> ids_with_records(const std::string& dir);
+
+// The one of `ids` that starts with `prefix`; "" when none does; a user error saying
+// `ambiguous` when more than one does.
+Result<std::string> id_by_prefix(const std::vector<std::string>& ids, const std::string& prefix,
+                                 const std::string& ambiguous);
 
 }  // namespace guise::engine

@@ -108,13 +108,8 @@ Result<std::string> PodStore::resolve(const std::string& text) const {
     if (owner && ::access((dir(*owner) + "/record.json").c_str(), F_OK) == 0) return *owner;
   }
   if (text.find_first_not_of("0123456789abcdef") != std::string::npos) return missing();
-  auto ids = GUISE_TRY(list_ids());
-  std::string found;
-  for (const auto& id : ids)
-    if (id.rfind(text, 0) == 0) {
-      if (!found.empty()) return sys::user_error("more than one pod matches the ID prefix " + text);
-      found = id;
-    }
+  std::string found =
+      GUISE_TRY(id_by_prefix(GUISE_TRY(list_ids()), text, "more than one pod matches the ID prefix " + text));
   if (found.empty()) return missing();
   return found;
 }
@@ -135,18 +130,7 @@ Result<void> PodStore::write(const PodRecord& r) {
   return write_file_atomic(dir(r.id) + "/record.json", pod_record_to_json(r).dump(2));
 }
 
-Result<std::vector<std::string>> PodStore::list_ids() const {
-  std::vector<std::string> out;
-  std::string pods = root_ + "/pods";
-  DIR* d = ::opendir(pods.c_str());
-  if (!d) return sys::sys_error("opendir", pods);
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() == 64 && ::access((pods + "/" + n + "/record.json").c_str(), F_OK) == 0) out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
-}
+Result<std::vector<std::string>> PodStore::list_ids() const { return ids_with_records(root_ + "/pods"); }
 
 Result<sys::FileLock> PodStore::begin_create(const std::string& id) {
   if (::mkdir(dir(id).c_str(), 0700) < 0) return sys::sys_error("mkdir", dir(id));
